@@ -1,0 +1,44 @@
+# SoSafe Referral Router. `make run` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench install system-packages schemas clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the suite uses: promtool (alert rule tests) and Chromium (console browser test).
+# Best effort: without root or a package mirror the dependent tests skip and say why.
+system-packages:
+	@command -v promtool >/dev/null && command -v chromium >/dev/null || \
+	  ( [ "$$(id -u)" = 0 ] && (apt-get install -y -q prometheus chromium >/dev/null 2>&1 || \
+	    (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q prometheus chromium >/dev/null 2>&1)) \
+	    || echo "note: could not install promtool/chromium; the tests that need them will skip" )
+
+run: install
+	$(BIN)/sosafe dev
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install system-packages lint
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/sosafe bench
+
+schemas: install
+	$(BIN)/python -m schemas.export
+
+clean:
+	rm -rf $(VENV) var test-output .mypy_cache .pytest_cache .ruff_cache

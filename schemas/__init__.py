@@ -1,0 +1,1 @@
+"""Message contracts of SoSafe Referral Router: one module per message, frozen pydantic models."""

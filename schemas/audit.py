@@ -1,0 +1,73 @@
+"""`AuditEvent` on `audit.events`: append-only, hash-chained per referral and emitting service."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import orjson
+from pydantic import AwareDatetime, StringConstraints
+
+from schemas.base import Message
+
+
+class AuditAction(StrEnum):
+    submitted = "submitted"
+    accepted = "accepted"
+    duplicate = "duplicate"
+    rejected = "rejected"
+    triaged = "triaged"
+    queued = "queued"
+    claimed = "claimed"
+    item_accepted = "item_accepted"
+    declined = "declined"
+    reassigned = "reassigned"
+    closed = "closed"
+    escalated = "escalated"
+    notified = "notified"
+    notification_failed = "notification_failed"
+    dead_lettered = "dead_lettered"
+
+
+class ActorKind(StrEnum):
+    partner = "partner"
+    officer = "officer"
+    service = "service"
+
+
+Detail = Annotated[str, StringConstraints(max_length=500)]
+GENESIS = "0" * 64
+
+
+class AuditEvent(Message):
+    """One step in a referral's life. `details` holds non-personal facts only (ids, services, codes).
+
+    `chain` names the hash chain the event belongs to: `<emitting service>:<referral or submission id>`.
+    `prev_hash` is the `hash` of the previous event of that chain (`GENESIS` for the first) and `hash`
+    the SHA-256 of this event's canonical JSON without `hash`.
+    """
+
+    audit_version: Literal["1"] = "1"
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    referral_id: str | None
+    chain: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    seq: int
+    action: AuditAction
+    actor_kind: ActorKind
+    actor: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    emitted_by: Literal["intake", "triage", "notify"]
+    occurred_at: AwareDatetime
+    details: dict[str, Detail | int | bool | None | list[Detail]]
+    prev_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+    def computed_hash(self) -> str:
+        """The SHA-256 this event should carry, from its canonical form."""
+        return event_hash(self.model_dump(mode="json", exclude={"hash"}))
+
+
+def event_hash(fields: dict[str, object]) -> str:
+    """SHA-256 over canonical JSON (sorted keys) of an event's fields other than `hash`."""
+    body = {k: v for k, v in fields.items() if k != "hash"}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()

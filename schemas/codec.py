@@ -1,0 +1,52 @@
+"""The one codec: bytes on a topic <-> the frozen model that topic carries."""
+
+from __future__ import annotations
+
+from typing import Final, TypeVar
+
+import orjson
+from pydantic import BaseModel
+
+from schemas.action import OfficerAction
+from schemas.audit import AuditEvent
+from schemas.decision import TriageDecision
+from schemas.envelope import SubmissionEnvelope
+from schemas.escalation import Escalation
+from schemas.notification import NotificationAttempt
+from schemas.referral import Referral
+from schemas.rejection import ReferralRejected
+
+M = TypeVar("M", bound=BaseModel)
+
+TOPIC_MODELS: Final[dict[str, type[BaseModel]]] = {
+    "referrals.submitted": SubmissionEnvelope,
+    "referrals.accepted": Referral,
+    "referrals.rejected": ReferralRejected,
+    "triage.decisions": TriageDecision,
+    "triage.actions": OfficerAction,
+    "triage.escalations": Escalation,
+    "notifications.retry": NotificationAttempt,
+    "notifications.dead": NotificationAttempt,
+    "audit.events": AuditEvent,
+}
+"""Every contract topic of DESIGN §2 and the model of its values."""
+
+
+def encode(message: BaseModel) -> bytes:
+    """A model as compact JSON bytes."""
+    return message.__pydantic_serializer__.to_json(message)
+
+
+def decode(data: bytes | str, model: type[M]) -> M:
+    """Bytes as a model; raises `pydantic.ValidationError` for anything that is not one."""
+    return model.model_validate_json(data)
+
+
+def decode_for_topic(topic: str, data: bytes) -> BaseModel:
+    """Bytes from a contract topic as that topic's model."""
+    return decode(data, TOPIC_MODELS[topic])
+
+
+def loads(data: bytes | str) -> object:
+    """Plain JSON, for payloads validated in a second step (raises `orjson.JSONDecodeError`)."""
+    return orjson.loads(data)

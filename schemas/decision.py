@@ -1,0 +1,58 @@
+"""`TriageDecision` on `triage.decisions`: where a referral goes, and why."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from schemas.base import Message
+from schemas.vocabulary import Priority, Service
+
+RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+
+
+class Flag(StrEnum):
+    marac = "marac"
+    safeguarding_child = "safeguarding_child"
+    children_in_household = "children_in_household"
+    nrm_child = "nrm_child"
+    duty_to_notify = "duty_to_notify"
+    repeat = "repeat"
+    immediate_danger = "immediate_danger"
+
+
+class DecisionKind(StrEnum):
+    initial = "initial"
+    reassignment = "reassignment"
+    decline_fallback = "decline_fallback"
+
+
+class Assignment(Message):
+    """One service's share of a referral: its own priority, deadline and explanation."""
+
+    service: Service
+    priority: Priority
+    due_at: AwareDatetime
+    rule_ids: Annotated[list[RuleId], Field(min_length=1)]
+    reasons: Annotated[list[Annotated[str, StringConstraints(max_length=300)]], Field(min_length=1)]
+    replaces: Service | None = None
+    """Set when this `manual_review` assignment stands in for another service (out of area, consent...)."""
+
+
+class TriageDecision(Message):
+    decision_version: Literal["1"] = "1"
+    decision_id: str
+    referral_id: str
+    kind: DecisionKind = DecisionKind.initial
+    decided_at: AwareDatetime
+    ruleset_version: str
+    flags: list[Flag]
+    assignments: Annotated[list[Assignment], Field(min_length=1)]
+    source_agency: str
+    concerns: list[str]
+    """Non-personal facts kept for the partnership's reports (by source and strategy objective)."""
+
+    caused_by: str | None = None
+    """The officer action id that led to a reassignment or decline fallback decision."""

@@ -1,0 +1,22 @@
+"""`sosafe worker intake|triage|notify`: run one service's Faust worker in this process."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+SERVICES = ("intake", "triage", "notify")
+
+
+def run_worker(service: str) -> None:
+    from faust import Worker
+
+    from services.common.logs import configure_logging
+
+    settings_module = importlib.import_module(f"services.{service}.settings")
+    settings_cls: Any = getattr(settings_module, f"{service.capitalize()}Settings")
+    settings = settings_cls()
+    configure_logging(settings.log_level, service)
+    built = importlib.import_module(f"services.{service}.app").build(settings)
+    worker = Worker(built.app, loglevel=settings.log_level, override_logging=False, quiet=True)
+    worker.execute_from_commandline()

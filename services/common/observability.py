@@ -1,0 +1,48 @@
+"""Health, readiness and metrics views every service serves (DESIGN §5)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.web import Request, Response, View
+from prometheus_client import CollectorRegistry
+
+
+async def broker_reachable(app: faust.App, timeout: float = 1.0) -> bool:
+    """True when a TCP connection to any bootstrap server opens within `timeout`."""
+    for url in app.conf.broker:
+        host, port = url.host or "127.0.0.1", url.port or 9092
+        with contextlib.suppress(OSError, asyncio.TimeoutError):
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return True
+    return False
+
+
+def partitions_assigned(app: faust.App) -> int:
+    with contextlib.suppress(Exception):  # consumer not started yet
+        return len(app.consumer.assignment())
+    return 0
+
+
+def install_observability(app: faust.App, registry: CollectorRegistry, service: str) -> None:
+    """`/metrics` (Faust's own sensor plus the service's registry), `/healthz`, `/readyz`."""
+    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix=f"sosafe_{service}_faust")
+
+    @app.page("/healthz")
+    async def healthz(self: View, request: Request) -> Response:
+        return self.json({"status": "ok", "service": service})
+
+    @app.page("/readyz")
+    async def readyz(self: View, request: Request) -> Response:
+        reachable = await broker_reachable(app)
+        assigned = partitions_assigned(app)
+        ready = reachable and assigned > 0
+        body = {"ready": ready, "service": service, "broker_reachable": reachable,
+                "partitions_assigned": assigned}
+        return self.json(body, status=200 if ready else 503)

@@ -1,0 +1,41 @@
+"""Settings every service shares. Only pydantic-settings reads the environment (prefix `SOSAFE_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEV_CONFIG = REPO_ROOT / "deploy" / "config" / "dev.yaml"
+
+
+class CommonSettings(BaseSettings):
+    """Broker, access file, logging and the embedded-broker tuning of DESIGN §6."""
+
+    model_config = SettingsConfigDict(env_prefix="SOSAFE_", extra="ignore", frozen=True)
+
+    broker_url: str = "kafka://127.0.0.1:9092"
+    embedded_broker: bool = Field(
+        default=False,
+        description="Tune for the embedded Tansu broker: one record per producer batch, short sessions.",
+    )
+    topic_partitions: int = Field(default=4, ge=1, le=256)
+    session_timeout_s: float = Field(default=6.0, gt=0)
+    heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    config_file: Path = DEV_CONFIG
+    subject_key_secret: SecretStr = SecretStr("dev-only-subject-key-change-me")
+    log_level: str = "INFO"
+    data_dir: Path = REPO_ROOT / "var"
+    web_bind: str = "127.0.0.1"
+    console_base_url: str = "http://127.0.0.1:8002"
+
+    @property
+    def broker_urls(self) -> list[str]:
+        return [url.strip() for url in self.broker_url.split(",") if url.strip()]
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """host:port list for aiokafka (the `kafka://` scheme stripped)."""
+        return ",".join(url.split("://", 1)[-1] for url in self.broker_urls)

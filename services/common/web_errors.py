@@ -1,0 +1,20 @@
+"""The JSON error shape of every HTTP interface: {"error", "detail", "errors"} (DESIGN §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from faust.web import Response, View
+
+from schemas.rejection import FieldError
+
+
+def error_response(view: View, status: int, code: str, detail: str,
+                   errors: Sequence[FieldError] = (), headers: Mapping[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"error": code, "detail": detail,
+                            "errors": [e.model_dump() for e in errors]}
+    response = view.json(body, status=status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value  # type: ignore[attr-defined]
+    return response

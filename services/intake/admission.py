@@ -1,0 +1,123 @@
+"""What intake does with a submission (pure): validate it, then admit it once per referral id."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.audit import ActorKind, AuditAction, AuditEvent
+from schemas.envelope import SubmissionEnvelope
+from schemas.identity import referral_id_for, subject_key_for
+from schemas.referral import Referral
+from schemas.rejection import FieldError, ReferralRejected
+from schemas.vocabulary import Channel
+from services.common.access import Partner
+from services.common.audit_chain import ChainHead, next_event
+from services.intake.validation import SubmissionInvalid, validate_submission
+
+MAX_REMEMBERED_SUBMISSIONS = 64
+
+
+class Outcome(StrEnum):
+    accepted = "accepted"
+    duplicate = "duplicate"
+    redelivered = "redelivered"
+
+
+class SeenRecord(BaseModel):
+    """What intake remembers of a referral id: its submissions and its audit chain head."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first_submission_id: str
+    accepted_at: datetime
+    submission_ids: tuple[str, ...]
+    head: ChainHead
+
+
+@dataclass(frozen=True)
+class Admission:
+    outcome: Outcome
+    record: SeenRecord
+    audit: list[AuditEvent]
+
+
+def submission_id_for_offset(topic: str, partition: int, offset: int) -> str:
+    """A submission id for a message a partner produced without one: stable across redelivery."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sosafe:submission:{topic}:{partition}:{offset}"))
+
+
+def to_referral(envelope: SubmissionEnvelope, partner: Partner, subject_secret: bytes) -> Referral:
+    """The canonical referral of a valid envelope (raises SubmissionInvalid)."""
+    submission = validate_submission(envelope.payload, envelope.received_at)
+    if submission.source.agency != partner.agency or submission.source.system != partner.system:
+        raise SubmissionInvalid("partner_mismatch", [FieldError(
+            loc="source", code="partner_mismatch",
+            message="source.agency and source.system do not match the submitting partner.")])
+    subject = submission.subject
+    return Referral(
+        referral_id=referral_id_for(submission.source.system, submission.source.reference),
+        submission_id=envelope.submission_id,
+        partner_id=partner.id,
+        channel=envelope.channel,
+        received_at=envelope.received_at,
+        accepted_at=envelope.received_at,
+        subject_key=subject_key_for(subject_secret, subject.given_name, subject.family_name,
+                                    subject.date_of_birth),
+        submission=submission,
+    )
+
+
+def admit(record: SeenRecord | None, referral: Referral) -> Admission:
+    """First sight of a referral id is accepted; a new submission of a known id is a duplicate; the
+    same submission seen again (at-least-once redelivery) changes nothing."""
+    if record is not None and referral.submission_id in record.submission_ids:
+        return Admission(Outcome.redelivered, record, [])
+    outcome = Outcome.accepted if record is None else Outcome.duplicate
+    head = record.head if record else None
+    details: dict[str, str | int | bool | None | list[str]] = {
+        "channel": referral.channel.value, "submission_id": referral.submission_id,
+        "agency": referral.submission.source.agency.value,
+    }
+    events = []
+    for action in (AuditAction.submitted, AuditAction(outcome.value)):
+        event, head = next_event(head, emitter="intake", chain_key=referral.referral_id,
+                                 referral_id=referral.referral_id, action=action,
+                                 actor_kind=ActorKind.partner, actor=referral.partner_id,
+                                 occurred_at=referral.received_at, details=details)
+        events.append(event)
+    assert head is not None
+    kept = (*(record.submission_ids if record else ()), referral.submission_id)[-MAX_REMEMBERED_SUBMISSIONS:]
+    new_record = SeenRecord(
+        first_submission_id=record.first_submission_id if record else referral.submission_id,
+        accepted_at=record.accepted_at if record else referral.accepted_at,
+        submission_ids=kept, head=head,
+    )
+    return Admission(outcome, new_record, events)
+
+
+def rejection(*, submission_id: str, referral_id: str | None, partner_id: str | None, channel: Channel,
+              received_at: datetime, rejected_at: datetime, reason: str, errors: list[FieldError],
+              raw: bytes) -> tuple[ReferralRejected, list[AuditEvent]]:
+    """The dead-letter record of a rejected submission and its audit events (submitted, rejected)."""
+    rejected = ReferralRejected(
+        submission_id=submission_id, referral_id=referral_id, partner_id=partner_id, channel=channel,
+        received_at=received_at, rejected_at=rejected_at, reason=reason, errors=errors,
+        raw_payload=raw[:200_000].decode("utf-8", errors="replace"),
+    )
+    details: dict[str, str | int | bool | None | list[str]] = {
+        "channel": channel.value, "submission_id": submission_id, "reason": reason,
+        "error_locations": [e.loc for e in errors[:20]],
+    }
+    head: ChainHead | None = None
+    events = []
+    for action in (AuditAction.submitted, AuditAction.rejected):
+        event, head = next_event(head, emitter="intake", chain_key=f"rejection-{submission_id}",
+                                 referral_id=referral_id, action=action, actor_kind=ActorKind.partner,
+                                 actor=partner_id or "unknown", occurred_at=received_at, details=details)
+        events.append(event)
+    return rejected, events

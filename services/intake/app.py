@@ -1,0 +1,60 @@
+"""Intake's Faust app and wiring: topics, the seen-referrals table, metrics, access. No logic here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from services.common import topics
+from services.common.access import AccessFile, Registry, load_access
+from services.common.faust_app import make_app, new_registry
+from services.common.observability import install_observability
+from services.intake.metrics import IntakeMetrics
+from services.intake.rate_limit import RateLimiter
+from services.intake.settings import IntakeSettings
+
+
+@dataclass
+class Intake:
+    """Everything intake's agents and views need, built once at start-up."""
+
+    settings: IntakeSettings
+    app: faust.App
+    registry: CollectorRegistry
+    metrics: IntakeMetrics
+    access: AccessFile
+    tokens: Registry
+    rate_limiter: RateLimiter
+    submitted: faust.TopicT
+    validated: faust.TopicT
+    accepted: faust.TopicT
+    rejected: faust.TopicT
+    audit: faust.TopicT
+    seen: faust.Table
+
+
+def build(settings: IntakeSettings) -> Intake:
+    from services.intake import agents, web
+
+    app = make_app(topics.INTAKE_APP, settings, settings.intake_port)
+    registry = new_registry()
+    access = load_access(settings.config_file)
+
+    def raw_topic(name: str, internal: bool = False) -> faust.TopicT:
+        return app.topic(name, key_serializer="raw", value_serializer="raw", internal=internal,
+                         partitions=settings.topic_partitions)
+
+    intake = Intake(
+        settings=settings, app=app, registry=registry, metrics=IntakeMetrics.create(registry),
+        access=access, tokens=Registry(access), rate_limiter=RateLimiter(),
+        submitted=raw_topic(topics.SUBMITTED), validated=raw_topic(topics.INTAKE_VALIDATED, internal=True),
+        accepted=raw_topic(topics.ACCEPTED), rejected=raw_topic(topics.REJECTED),
+        audit=raw_topic(topics.AUDIT),
+        seen=app.Table("referrals-seen", default=None, partitions=settings.topic_partitions),
+    )
+    install_observability(app, registry, "intake")
+    agents.register(intake)
+    web.register(intake)
+    return intake

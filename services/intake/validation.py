@@ -1,0 +1,61 @@
+"""Turns raw bytes into a valid submission or a list of field errors that never echo the values (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from schemas.rejection import FieldError
+from schemas.submission import ReferralSubmission
+
+
+class SubmissionInvalid(Exception):
+    """A submission broke the contract; `reason` is a short code, `errors` name fields and rules."""
+
+    def __init__(self, reason: str, errors: list[FieldError]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """pydantic errors as location + rule + message, without the submitted input or context values."""
+    out = []
+    for err in exc.errors(include_input=False, include_url=False, include_context=False)[:50]:
+        loc = ".".join(str(part) for part in err["loc"]) or "(body)"
+        message = str(err["msg"])
+        if err["type"] in {"literal_error", "enum", "string_pattern_mismatch", "value_error"}:
+            message = message.split(", got", 1)[0]
+        out.append(FieldError(loc=loc[:300], code=str(err["type"])[:64], message=message[:300]))
+    return out
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise SubmissionInvalid("invalid_json", [
+            FieldError(loc="(body)", code="json_invalid", message="The body is not valid JSON.")
+        ]) from exc
+
+
+def validate_submission(payload: Any, now: datetime) -> ReferralSubmission:
+    """A `ReferralSubmission` from parsed JSON, or SubmissionInvalid naming every broken rule."""
+    if not isinstance(payload, dict):
+        raise SubmissionInvalid("invalid_submission", [
+            FieldError(loc="(body)", code="model_type", message="The body must be a JSON object.")
+        ])
+    try:
+        submission = ReferralSubmission.model_validate(payload)
+    except ValidationError as exc:
+        raise SubmissionInvalid("invalid_submission", field_errors(exc)) from exc
+    try:
+        submission.check_not_from_future(now)
+    except ValueError as exc:
+        raise SubmissionInvalid("invalid_submission", [
+            FieldError(loc="submitted_at", code="future_datetime", message=str(exc))
+        ]) from exc
+    return submission

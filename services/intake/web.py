@@ -1,0 +1,98 @@
+"""Intake's HTTP views (DESIGN §5): submit a referral, the schema, the OpenAPI document."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from faust.web import Request, Response, View
+
+from schemas.codec import decode, encode
+from schemas.envelope import SubmissionEnvelope
+from schemas.identity import referral_id_for
+from schemas.rejection import FieldError
+from schemas.submission import MAX_BODY_BYTES, ReferralSubmission
+from schemas.vocabulary import Channel
+from services.common.access import bearer_token
+from services.common.logs import get_logger
+from services.common.web_errors import error_response
+from services.intake.admission import SeenRecord
+from services.intake.openapi import openapi_document
+from services.intake.validation import SubmissionInvalid, parse_json, validate_submission
+
+if TYPE_CHECKING:
+    from services.intake.app import Intake
+
+log = get_logger("sosafe.intake.web")
+
+
+def register(intake: Intake) -> None:
+    app, metrics = intake.app, intake.metrics
+
+    def answer(view: View, status: int, code: str, detail: str, errors: list[FieldError] | None = None,
+               headers: dict[str, str] | None = None) -> Response:
+        metrics.http_responses.labels(str(status)).inc()
+        log.info("submission_refused", status=status, error=code)
+        return error_response(view, status, code, detail, errors or [], headers)
+
+    @app.page("/v1/referrals")
+    class Referrals(View):
+        async def post(self, request: Request) -> Response:
+            partner = intake.tokens.partner(bearer_token(request.headers.get("Authorization")) or "")
+            if partner is None:
+                return answer(self, 401, "unauthorised", "A valid partner bearer token is required.",
+                              headers={"WWW-Authenticate": "Bearer"})
+            if not intake.rate_limiter.allow(partner.id, partner.rate_limit_per_minute, time.monotonic()):
+                retry = str(intake.rate_limiter.retry_after(partner.rate_limit_per_minute))
+                return answer(self, 429, "rate_limited", "Too many submissions; retry later.",
+                              headers={"Retry-After": retry})
+            if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+                return answer(self, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
+            if request.content_type != "application/json":
+                return answer(self, 415, "unsupported_media_type", "Send the referral as application/json.")
+            try:
+                body = await request.read()
+            except Exception:  # aiohttp raises HTTPRequestEntityTooLarge past client_max_size
+                return answer(self, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
+            if len(body) > MAX_BODY_BYTES:
+                return answer(self, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
+            received_at = datetime.now(UTC)
+            try:
+                payload = parse_json(body)
+                submission = validate_submission(payload, received_at)
+            except SubmissionInvalid as exc:
+                if exc.reason != "invalid_json":  # valid JSON goes to the dead-letter topic through the agent
+                    await self._publish(payload, partner.id, received_at, None)
+                return answer(self, 422, exc.reason, "The referral does not meet the submission schema.",
+                              exc.errors)
+            if submission.source.agency != partner.agency or submission.source.system != partner.system:
+                return answer(self, 403, "wrong_partner",
+                              "source.agency and source.system must be the token's partner.")
+            referral_id = referral_id_for(submission.source.system, submission.source.reference)
+            known = intake.seen.get(referral_id.encode())
+            status = "duplicate" if known and decode(known, SeenRecord) else "accepted"
+            await self._publish(payload, partner.id, received_at, referral_id)
+            metrics.http_responses.labels("202").inc()
+            log.info("submission_received", channel="http", agency=partner.agency.value, status=status,
+                     referral_id=referral_id)
+            return self.json({"referral_id": referral_id, "status": status}, status=202)
+
+        async def _publish(self, payload: object, partner_id: str, received_at: datetime,
+                           referral_id: str | None) -> None:
+            """Put the submission on `referrals.submitted` and wait for the broker's acknowledgement."""
+            envelope = SubmissionEnvelope(
+                submission_id=str(uuid.uuid4()), partner_id=partner_id, channel=Channel.http,
+                received_at=received_at, payload=payload if isinstance(payload, dict) else {"body": payload})
+            key = referral_id.encode() if referral_id else None
+            pending = await intake.submitted.send(key=key, value=encode(envelope))
+            await pending
+
+    @app.page("/v1/schema")
+    async def schema(self: View, request: Request) -> Response:
+        return self.json(ReferralSubmission.model_json_schema())
+
+    @app.page("/v1/openapi.json")
+    async def openapi(self: View, request: Request) -> Response:
+        return self.json(openapi_document())

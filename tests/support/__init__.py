@@ -1,0 +1,1 @@
+"""Test support: the real embedded broker stack, topic readers and referral payloads."""

@@ -1,0 +1,47 @@
+"""Reading and writing topics on the real broker from tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+
+
+async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[ConsumerRecord]], bool] | None = None,
+                     timeout: float = 30.0, settle: float = 0.0) -> list[ConsumerRecord]:
+    """Every record of `topic` from the start, until `until(records)` holds (then `settle` seconds more, to
+    catch anything that should NOT arrive) or `timeout` passes."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        deadline = time.monotonic() + timeout
+        satisfied_at: float | None = None
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for recs in batch.values():
+                records.extend(recs)
+            if until is not None and satisfied_at is None and until(records):
+                satisfied_at = time.monotonic()
+            if satisfied_at is not None and time.monotonic() - satisfied_at >= settle:
+                break
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
+def run(coro: object) -> object:
+    return asyncio.get_event_loop().run_until_complete(coro)  # type: ignore[arg-type]

@@ -1,0 +1,393 @@
+"""Duty-officer queue items: decisions into items, officer actions and refusals (DESIGN §5), SLA breaches."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from decision_factory import DEADLINES, REFERRAL_ID, RULESET, T0, action, assignment, decision
+
+from schemas.action import ActionKind, OfficerAction
+from schemas.decision import DecisionKind, Flag
+from schemas.vocabulary import Priority, Service
+from services.triage.queue import (
+    ActionOutcome,
+    Case,
+    ItemState,
+    OfficerScope,
+    apply_action,
+    apply_decision,
+    find_breaches,
+    follow_up_decision_id,
+    open_and_overdue,
+    queue_view,
+)
+
+SADA_OFFICER = OfficerScope(officer_id="officer-sada-1", services=frozenset({Service.sada}))
+SADA_OTHER = OfficerScope(officer_id="officer-sada-2", services=frozenset({Service.sada}))
+SOS_OFFICER = OfficerScope(officer_id="officer-sos-1", services=frozenset({Service.sos}))
+MANAGER = OfficerScope(officer_id="manager-1", manager=True)
+LATER = T0 + timedelta(hours=1)
+
+
+def case_with(*services: Service) -> Case:
+    case, _ = apply_decision(None, decision(*services), T0)
+    return case
+
+
+def act(
+    case: Case,
+    officer: OfficerScope,
+    kind: ActionKind,
+    service: Service,
+    reason: str | None = None,
+    to: Service | None = None,
+) -> ActionOutcome:
+    sent = action(kind, service, officer.officer_id, reason=reason, to=to)
+    return apply_action(case, sent, officer, LATER, RULESET, DEADLINES)
+
+
+def redo(case: Case, sent: OfficerAction, officer: OfficerScope) -> ActionOutcome:
+    return apply_action(case, sent, officer, LATER + timedelta(minutes=5), RULESET, DEADLINES)
+
+
+# Decisions into queue items
+
+
+def test_decision_creates_one_new_item_per_assigned_service() -> None:
+    """Each assignment becomes a new item in its service's queue with the decision's flags."""
+    made = decision(assignment(Service.sada, Priority.high), Service.mnwg, flags=[Flag.marac])
+    case, items = apply_decision(None, made, T0)
+    assert set(case.items) == {Service.sada, Service.mnwg}
+    assert [item.service for item in items] == [Service.sada, Service.mnwg]
+    sada = case.items[Service.sada]
+    assert sada.state is ItemState.new
+    assert sada.priority is Priority.high
+    assert sada.due_at == T0 + DEADLINES[Priority.high]
+    assert sada.flags == [Flag.marac]
+    assert sada.decision_id == made.decision_id
+    assert case.applied_decision_ids == [made.decision_id]
+
+
+def test_redelivered_decision_changes_nothing() -> None:
+    """A decision applied twice leaves the case as it was and reports no items."""
+    made = decision(Service.sada)
+    case, _ = apply_decision(None, made, T0)
+    claimed = act(case, SADA_OFFICER, ActionKind.claim, Service.sada).case
+    again, items = apply_decision(claimed, made, LATER)
+    assert items == []
+    assert again == claimed
+
+
+def test_later_decision_merges_into_open_item_keeping_state_and_raising_priority() -> None:
+    """An open item keeps its state and claim; priority rises, rule ids, reasons and flags are united."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    urgent = assignment(Service.sada, Priority.urgent, at=LATER, rule_ids=["extra.rule"], reasons=["extra"])
+    merged, items = apply_decision(case, decision(urgent, decision_id="d2", flags=[Flag.repeat]), LATER)
+    sada = merged.items[Service.sada]
+    assert items == [sada]
+    assert sada.state is ItemState.claimed
+    assert sada.claimed_by == SADA_OFFICER.officer_id
+    assert sada.priority is Priority.urgent
+    assert sada.due_at == LATER + DEADLINES[Priority.urgent]
+    assert sada.rule_ids == ["test.sada", "extra.rule"]
+    assert sada.reasons == ["test rule routed it to sada", "extra"]
+    assert sada.flags == [Flag.repeat]
+
+
+def test_later_decision_never_lowers_priority_of_open_item() -> None:
+    """A lower-priority assignment to an open item leaves its priority and deadline."""
+    case, _ = apply_decision(None, decision(assignment(Service.sada, Priority.high)), T0)
+    merged, _ = apply_decision(
+        case, decision(assignment(Service.sada, Priority.standard), decision_id="d2"), T0
+    )
+    assert merged.items[Service.sada].priority is Priority.high
+    assert merged.items[Service.sada].due_at == T0 + DEADLINES[Priority.high]
+
+
+def test_later_decision_replaces_final_item_with_fresh_one() -> None:
+    """A service whose item is final gets a fresh new item from a later decision."""
+    case = act(case_with(Service.sada, Service.sos), SADA_OFFICER, ActionKind.accept, Service.sada).case
+    again, items = apply_decision(case, decision(Service.sada, decision_id="d2"), LATER)
+    assert len(items) == 1
+    assert again.items[Service.sada].state is ItemState.new
+    assert again.items[Service.sada].decision_id == "d2"
+    assert again.items[Service.sada].claimed_by is None
+
+
+# Officer actions
+
+
+def test_claim_moves_new_item_to_claimed_by_the_officer() -> None:
+    """claim: new -> claimed, held by the claiming officer."""
+    outcome = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada)
+    assert (outcome.status, outcome.http_status) == ("applied", 200)
+    assert outcome.item is not None
+    assert outcome.item.state is ItemState.claimed
+    assert outcome.case.items[Service.sada].claimed_by == SADA_OFFICER.officer_id
+    assert outcome.case.items[Service.sada].updated_at == LATER
+
+
+def test_claim_of_item_claimed_by_another_officer_is_409() -> None:
+    """A second officer cannot claim an item someone else holds."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    outcome = act(case, SADA_OTHER, ActionKind.claim, Service.sada)
+    assert (outcome.status, outcome.http_status, outcome.error) == ("refused", 409, "claimed_by_another")
+    assert outcome.case.items == case.items
+
+
+def test_claiming_own_claim_again_is_idempotent() -> None:
+    """The holder claiming again gets 200 and the item unchanged."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    outcome = act(case, SADA_OFFICER, ActionKind.claim, Service.sada)
+    assert outcome.http_status == 200
+    assert outcome.case.items == case.items
+
+
+def test_accept_then_decline_is_409_and_item_stays_accepted() -> None:
+    """Accepted is final: a later decline is refused and changes nothing."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
+    outcome = act(case, SADA_OFFICER, ActionKind.decline, Service.sada, reason="not ours")
+    assert (outcome.http_status, outcome.error) == (409, "item_final")
+    assert outcome.follow_up is None
+    assert outcome.case.items[Service.sada].state is ItemState.accepted
+
+
+def test_accept_of_item_claimed_by_another_officer_is_409() -> None:
+    """Only the holder (or a manager) may settle a claimed item."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    outcome = act(case, SADA_OTHER, ActionKind.accept, Service.sada)
+    assert (outcome.http_status, outcome.error) == (409, "claimed_by_another")
+    assert outcome.case.items[Service.sada].state is ItemState.claimed
+
+
+def test_manager_can_act_on_any_service_and_on_an_item_claimed_by_another() -> None:
+    """A manager accepts an item another officer claimed, in a queue outside any officer scope."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    outcome = act(case, MANAGER, ActionKind.accept, Service.sada)
+    assert outcome.http_status == 200
+    assert outcome.case.items[Service.sada].state is ItemState.accepted
+    assert outcome.case.items[Service.sada].claimed_by == MANAGER.officer_id
+
+
+def test_decline_or_close_without_reason_is_422() -> None:
+    """Decline and close need a non-empty reason."""
+    case = case_with(Service.sada)
+    for kind, reason in [(ActionKind.decline, None), (ActionKind.decline, "   "), (ActionKind.close, "")]:
+        outcome = act(case, SADA_OFFICER, kind, Service.sada, reason=reason)
+        assert (outcome.http_status, outcome.error) == (422, "reason_required")
+        assert outcome.case.items == case.items
+
+
+def test_action_outside_officer_scope_is_403() -> None:
+    """An officer of another service may not touch this queue."""
+    outcome = act(case_with(Service.sada), SOS_OFFICER, ActionKind.claim, Service.sada)
+    assert (outcome.status, outcome.http_status, outcome.error) == ("refused", 403, "out_of_scope")
+    assert outcome.case.items[Service.sada].state is ItemState.new
+
+
+def test_action_under_another_officers_identity_is_403() -> None:
+    """The scope acting must be the officer named in the action."""
+    sent = action(ActionKind.claim, Service.sada, SADA_OTHER.officer_id)
+    outcome = apply_action(case_with(Service.sada), sent, SADA_OFFICER, LATER, RULESET, DEADLINES)
+    assert (outcome.http_status, outcome.error) == (403, "officer_mismatch")
+
+
+def test_action_on_service_without_item_is_404() -> None:
+    """A service this referral was never routed to has no item to act on."""
+    outcome = act(case_with(Service.sada), SOS_OFFICER, ActionKind.claim, Service.sos)
+    assert (outcome.http_status, outcome.error) == (404, "item_not_found")
+    assert outcome.item is None
+
+
+def test_decline_with_no_other_open_item_falls_back_to_manual_review() -> None:
+    """The last open item declined: a decline_fallback decision and a manual_review item, both at once."""
+    case, _ = apply_decision(None, decision(assignment(Service.sada, Priority.high), flags=[Flag.marac]), T0)
+    sent = action(ActionKind.decline, Service.sada, SADA_OFFICER.officer_id, reason="outside our remit")
+    outcome = apply_action(case, sent, SADA_OFFICER, LATER, RULESET, DEADLINES)
+    follow_up = outcome.follow_up
+    assert follow_up is not None
+    assert follow_up.kind is DecisionKind.decline_fallback
+    assert follow_up.decision_id == follow_up_decision_id(REFERRAL_ID, sent.action_id)
+    assert follow_up.caused_by == sent.action_id
+    [fallback] = follow_up.assignments
+    assert fallback.service is Service.manual_review
+    assert fallback.replaces is Service.sada
+    assert fallback.rule_ids == ["officer.decline_fallback"]
+    assert fallback.priority is Priority.high
+    assert fallback.due_at == LATER + DEADLINES[Priority.high]
+    assert outcome.case.items[Service.sada].state is ItemState.declined
+    assert outcome.case.items[Service.sada].final_reason == "outside our remit"
+    review = outcome.case.items[Service.manual_review]
+    assert review.state is ItemState.new
+    assert review.flags == [Flag.marac]
+    assert outcome.follow_up_items == [review]
+
+
+def test_decline_with_another_open_item_has_no_fallback() -> None:
+    """Another service still holds the referral open, so no manual_review item is made."""
+    outcome = act(
+        case_with(Service.sada, Service.sos), SADA_OFFICER, ActionKind.decline, Service.sada, reason="no"
+    )
+    assert outcome.http_status == 200
+    assert outcome.follow_up is None
+    assert Service.manual_review not in outcome.case.items
+
+
+def test_reassign_creates_decision_and_item_for_the_target_service() -> None:
+    """Reassign: the item is final, and a reassignment decision puts a new item in the target queue."""
+    case, _ = apply_decision(
+        None, decision(assignment(Service.sada, Priority.urgent), flags=[Flag.repeat]), T0
+    )
+    sent = action(
+        ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id, to=Service.no_more, reason="perp"
+    )
+    outcome = apply_action(case, sent, SADA_OFFICER, LATER, RULESET, DEADLINES)
+    assert outcome.case.items[Service.sada].state is ItemState.reassigned
+    follow_up = outcome.follow_up
+    assert follow_up is not None
+    assert follow_up.kind is DecisionKind.reassignment
+    assert follow_up.decision_id == follow_up_decision_id(REFERRAL_ID, sent.action_id)
+    assert follow_up.ruleset_version == RULESET
+    assert follow_up.flags == [Flag.repeat]
+    [moved] = follow_up.assignments
+    assert (moved.service, moved.priority, moved.rule_ids) == (
+        Service.no_more,
+        Priority.urgent,
+        ["officer.reassign"],
+    )
+    assert moved.due_at == LATER + DEADLINES[Priority.urgent]
+    assert "sada" in moved.reasons[0]
+    target = outcome.case.items[Service.no_more]
+    assert (target.state, target.priority, target.decision_id) == (
+        ItemState.new,
+        Priority.urgent,
+        follow_up.decision_id,
+    )
+
+
+def test_reassign_caps_the_officers_reason_in_the_decision() -> None:
+    """Officer-written text is cut short before it goes into a decision's reason."""
+    outcome = act(
+        case_with(Service.sada),
+        SADA_OFFICER,
+        ActionKind.reassign,
+        Service.sada,
+        to=Service.sos,
+        reason="x" * 500,
+    )
+    assert outcome.follow_up is not None
+    assert len(outcome.follow_up.assignments[0].reasons[0]) <= 300
+
+
+def test_reassign_without_target_or_to_the_same_service_is_422() -> None:
+    """Reassign needs a `to` that differs from the item's service."""
+    case = case_with(Service.sada)
+    missing = act(case, SADA_OFFICER, ActionKind.reassign, Service.sada)
+    same = act(case, SADA_OFFICER, ActionKind.reassign, Service.sada, to=Service.sada)
+    assert (missing.http_status, missing.error) == (422, "target_required")
+    assert (same.http_status, same.error) == (422, "target_same_service")
+    assert same.case.items == case.items
+
+
+def test_follow_up_decision_coming_back_from_the_topic_is_already_applied() -> None:
+    """The reassignment decision read back from triage.decisions changes nothing."""
+    outcome = act(case_with(Service.sada), SADA_OFFICER, ActionKind.reassign, Service.sada, to=Service.sos)
+    assert outcome.follow_up is not None
+    claimed = act(outcome.case, SOS_OFFICER, ActionKind.claim, Service.sos).case
+    again, items = apply_decision(claimed, outcome.follow_up, LATER + timedelta(hours=1))
+    assert items == []
+    assert again == claimed
+
+
+def test_redelivered_action_returns_recorded_outcome_without_changing_state() -> None:
+    """The same action_id again: same answer and follow-up, nothing applied twice."""
+    case = case_with(Service.sada)
+    decline = action(ActionKind.decline, Service.sada, SADA_OFFICER.officer_id, reason="not ours")
+    first = redo(case, decline, SADA_OFFICER)
+    # another service takes the fallback item on; a redelivered decline must not make a second one
+    review_claimed = act(first.case, MANAGER, ActionKind.accept, Service.manual_review).case
+    again = redo(review_claimed, decline, SADA_OFFICER)
+    assert again.redelivered
+    assert (again.status, again.http_status) == (first.status, first.http_status)
+    assert again.follow_up == first.follow_up
+    assert again.case == review_claimed
+
+
+def test_redelivered_refused_action_stays_refused() -> None:
+    """A refusal is recorded too: redelivery gives the same error even when the state has moved on."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    grab = action(ActionKind.accept, Service.sada, SADA_OTHER.officer_id)
+    first = redo(case, grab, SADA_OTHER)
+    assert first.http_status == 409
+    again = redo(first.case, grab, SADA_OTHER)
+    assert (again.redelivered, again.http_status, again.error) == (True, 409, "claimed_by_another")
+    assert grab.action_id in again.case.applied_action_ids
+
+
+# SLA breaches and queue views
+
+
+def test_breach_is_escalated_once_per_due_at() -> None:
+    """An overdue open item yields one escalation; the next tick yields none until its deadline moves."""
+    case = case_with(Service.sada)
+    due = case.items[Service.sada].due_at
+    assert find_breaches(case, due) == (case, [])
+    case, escalations = find_breaches(case, due + timedelta(minutes=1))
+    assert [(e.service, e.due_at, e.state) for e in escalations] == [(Service.sada, due, "new")]
+    assert case.items[Service.sada].escalated_for_due_at == due
+    assert find_breaches(case, due + timedelta(hours=5))[1] == []
+    moved = case.items[Service.sada].model_copy(update={"due_at": due + timedelta(hours=1)})
+    case = case.model_copy(update={"items": {Service.sada: moved}})
+    _, again = find_breaches(case, due + timedelta(hours=5))
+    assert len(again) == 1
+    assert again[0].escalation_id != escalations[0].escalation_id
+
+
+def test_escalation_id_is_the_same_for_the_same_breach() -> None:
+    """Two workers finding the same breach produce the same escalation id."""
+    case = case_with(Service.sada)
+    late = case.items[Service.sada].due_at + timedelta(hours=1)
+    assert find_breaches(case, late)[1] == find_breaches(case, late)[1]
+
+
+def test_final_items_are_never_escalated() -> None:
+    """An accepted item past its deadline is not a breach."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
+    assert find_breaches(case, T0 + timedelta(days=30))[1] == []
+
+
+def test_open_and_overdue_counts_open_items_per_asked_service() -> None:
+    """Counts open and overdue items per service; final items and unasked services are left out."""
+    first = case_with(Service.sada, Service.sos)
+    second, _ = apply_decision(
+        None, decision(assignment(Service.sada, Priority.urgent), referral_id="r2"), T0
+    )
+    third = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
+    now = T0 + timedelta(hours=5)
+    counts = open_and_overdue([first, second, third], [Service.sada, Service.hate_crime], now)
+    assert counts == {Service.sada: (2, 1), Service.hate_crime: (0, 0)}
+
+
+def test_queue_view_sorts_by_priority_then_due_time_and_filters_open() -> None:
+    """Most pressing first; `open` hides final items, `all` shows them."""
+    urgent_late, _ = apply_decision(
+        None, decision(assignment(Service.sada, Priority.urgent, at=LATER), referral_id="a"), T0
+    )
+    urgent_early, _ = apply_decision(
+        None, decision(assignment(Service.sada, Priority.urgent), referral_id="b"), T0
+    )
+    standard, _ = apply_decision(
+        None, decision(assignment(Service.sada, Priority.standard), referral_id="c"), T0
+    )
+    accepted = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
+    cases = [standard, accepted, urgent_late, urgent_early]
+    assert [item.referral_id for item in queue_view(cases, Service.sada, "open")] == ["b", "a", "c"]
+    assert len(queue_view(cases, Service.sada, "all")) == 4
+    assert queue_view(cases, Service.sos, "all") == []
+
+
+def test_case_round_trips_through_json() -> None:
+    """The case survives the table's JSON codec unchanged, records and follow-ups included."""
+    outcome = act(case_with(Service.sada), SADA_OFFICER, ActionKind.decline, Service.sada, reason="no")
+    case, _ = find_breaches(outcome.case, T0 + timedelta(days=10))
+    assert Case.model_validate_json(case.model_dump_json()) == case

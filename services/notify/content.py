@@ -1,0 +1,206 @@
+"""What a receiving team is told, and how it reads: pure, no I/O, no clock (the time is an argument).
+
+A notification carries only the referral id, service, priority, deadline, flags and a console link
+(DESIGN §7). Rendering reads nothing else: `WEBHOOK_FIELDS` is the whole of what leaves the service.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Final
+from urllib.parse import urlencode
+from uuid import NAMESPACE_URL, uuid5
+from zoneinfo import ZoneInfo
+
+from schemas.decision import Flag, TriageDecision
+from schemas.escalation import Escalation
+from schemas.notification import Notification, NotificationChannel, NotificationKind
+from schemas.vocabulary import Priority, Service
+
+ChannelsFor = Callable[[Service, NotificationKind], Iterable[NotificationChannel]]
+"""Which channels a service is reached on for a kind of notification (`NotifyRouting.channels_for`)."""
+
+NOTIFICATION_ID_HEADER: Final = "X-SoSafe-Notification-Id"
+LOCAL_TIME: Final = ZoneInfo("Europe/London")
+
+SERVICE_NAMES: Final[dict[Service, str]] = {
+    Service.sada: "SADA",
+    Service.no_more: "No More Service",
+    Service.sos: "SOS Project",
+    Service.mnwg: "MNWG",
+    Service.modern_slavery: "Modern Slavery",
+    Service.hate_crime: "Hate Crime",
+    Service.manual_review: "Manual Review",
+}
+
+FLAG_WORDS: Final[dict[Flag, str]] = {
+    Flag.marac: "MARAC: high-risk domestic abuse, consider the risk assessment conference",
+    Flag.safeguarding_child: "child safeguarding concern",
+    Flag.children_in_household: "children under 18 in the household",
+    Flag.nrm_child: "child: NRM referral, no consent needed",
+    Flag.duty_to_notify: "adult without consent: duty to notify (anonymous notification)",
+    Flag.repeat: "repeat referral within 12 months",
+    Flag.immediate_danger: "IMMEDIATE DANGER",
+}
+
+WEBHOOK_FIELDS: Final = (
+    "notification_id", "kind", "referral_id", "service", "priority", "due_at", "flags", "link",
+    "source_id", "created_at",
+)
+"""Every field a webhook body carries; nothing else of a notification is sent."""
+
+WEBHOOK_VERSION: Final = "1"
+
+
+def notification_id_for(source_id: str, service: Service, channel: NotificationChannel) -> str:
+    """The same decision (or escalation), service and channel always give the same id."""
+    return str(uuid5(NAMESPACE_URL, f"sosafe:notification:{source_id}:{service.value}:{channel.value}"))
+
+
+def console_link(console_url: str, service: Service, referral_id: str) -> str:
+    """The duty-officer console opened on one queue item."""
+    query = urlencode({"service": service.value, "referral_id": referral_id})
+    return f"{console_url.rstrip('/')}/?{query}"
+
+
+def notifications_for_decision(
+    decision: TriageDecision, channels: ChannelsFor, console_url: str, now: datetime
+) -> list[Notification]:
+    """One notification per assignment per channel its service is reached on."""
+    return [
+        Notification(
+            notification_id=notification_id_for(decision.decision_id, assignment.service, channel),
+            kind=NotificationKind.assignment,
+            channel=channel,
+            referral_id=decision.referral_id,
+            service=assignment.service,
+            priority=assignment.priority,
+            due_at=assignment.due_at,
+            flags=list(decision.flags),
+            link=console_link(console_url, assignment.service, decision.referral_id),
+            source_id=decision.decision_id,
+            created_at=now,
+        )
+        for assignment in decision.assignments
+        for channel in channels(assignment.service, NotificationKind.assignment)
+    ]
+
+
+def notifications_for_escalation(
+    escalation: Escalation, channels: ChannelsFor, console_url: str, now: datetime
+) -> list[Notification]:
+    """One notification per channel the service's manager is reached on (e-mail, where configured)."""
+    return [
+        Notification(
+            notification_id=notification_id_for(escalation.escalation_id, escalation.service, channel),
+            kind=NotificationKind.escalation,
+            channel=channel,
+            referral_id=escalation.referral_id,
+            service=escalation.service,
+            priority=escalation.priority,
+            due_at=escalation.due_at,
+            flags=[],
+            link=console_link(console_url, escalation.service, escalation.referral_id),
+            source_id=escalation.escalation_id,
+            created_at=now,
+        )
+        for channel in channels(escalation.service, NotificationKind.escalation)
+    ]
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(LOCAL_TIME)
+
+
+def _short_time(moment: datetime) -> str:
+    """`26 Nov 14:00`, in UK local time."""
+    local = _local(moment)
+    return f"{local.day} {local:%b %H:%M}"
+
+
+def _long_time(moment: datetime) -> str:
+    """`Thu 26 Nov 2026 14:00 GMT (2026-11-26T14:00:00Z)`."""
+    local = _local(moment)
+    utc = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M %Z} ({utc})"
+
+
+def _priority_word(priority: Priority) -> str:
+    return priority.value.upper()
+
+
+def email_subject(notification: Notification) -> str:
+    """`[SoSafe] HIGH referral for SADA, due 26 Nov 14:00`: no personal data."""
+    priority = _priority_word(notification.priority)
+    service = SERVICE_NAMES[notification.service]
+    due = _short_time(notification.due_at)
+    if notification.kind is NotificationKind.escalation:
+        return f"[SoSafe] OVERDUE {priority} referral for {service}, was due {due}"
+    return f"[SoSafe] {priority} referral for {service}, due {due}"
+
+
+def email_text(notification: Notification) -> str:
+    """The plain-text body: the whitelisted fields in words."""
+    service = SERVICE_NAMES[notification.service]
+    if notification.kind is NotificationKind.escalation:
+        opening = (f"A {notification.priority.value} referral in the {service} queue is past its deadline "
+                   "and still open.")
+    else:
+        opening = f"A referral has been assigned to {service}."
+    flags = [f"  - {FLAG_WORDS[flag]}" for flag in notification.flags] or ["  - none"]
+    lines = [
+        opening,
+        "",
+        f"Referral: {notification.referral_id}",
+        f"Service: {service} ({notification.service.value})",
+        f"Priority: {_priority_word(notification.priority)}",
+        f"Deadline: {_long_time(notification.due_at)}",
+        "Flags:",
+        *flags,
+        "",
+        f"Open it in the SoSafe console: {notification.link}",
+        "",
+        "The referral's details are in the console only; this message deliberately carries none.",
+        f"Notification id: {notification.notification_id}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_email(notification: Notification, sender: str, recipient: str, domain: str) -> EmailMessage:
+    """The e-mail for a notification; its Message-ID is the notification id, so resends can be spotted."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = email_subject(notification)
+    message["Date"] = format_datetime(notification.created_at.astimezone(UTC))
+    message["Message-ID"] = f"<{notification.notification_id}@{domain}>"
+    message[NOTIFICATION_ID_HEADER] = notification.notification_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(email_text(notification))
+    return message
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def webhook_body(notification: Notification) -> bytes:
+    """Canonical JSON (sorted keys, no spaces, UTF-8) of `WEBHOOK_FIELDS` plus a version."""
+    document: dict[str, object] = {
+        "webhook_version": WEBHOOK_VERSION,
+        "notification_id": notification.notification_id,
+        "kind": notification.kind.value,
+        "referral_id": notification.referral_id,
+        "service": notification.service.value,
+        "priority": notification.priority.value,
+        "due_at": _utc_text(notification.due_at),
+        "flags": [flag.value for flag in notification.flags],
+        "link": notification.link,
+        "source_id": notification.source_id,
+        "created_at": _utc_text(notification.created_at),
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -27,17 +27,20 @@ INTAKE_VALIDATED: Final = f"{INTAKE_APP}-validated"
 TRIAGE_BY_SUBJECT: Final = f"{TRIAGE_APP}-by-subject"
 """Internal: accepted referrals re-keyed by subject key, for the repeat-referral history."""
 
+TRIAGE_SLA_CHECKS: Final = f"{TRIAGE_APP}-sla-checks"
+"""Internal: the SLA timer's requests to check a referral's deadlines, applied by the case agent."""
+
 TABLES: Final = {
     INTAKE_APP: ("referrals-seen",),
     TRIAGE_APP: ("cases", "subject-history", "referrals", "audit-trail"),
-    NOTIFY_APP: ("notifications-sent",),
+    NOTIFY_APP: ("notifications-sent", "notifications-retried"),
 }
 """Faust tables per app; each has a changelog topic `<app>-<table>-changelog`."""
 
 
 def internal_topics() -> tuple[str, ...]:
     changelogs = tuple(f"{app}-{table}-changelog" for app, tables in TABLES.items() for table in tables)
-    return (INTAKE_VALIDATED, TRIAGE_BY_SUBJECT, *changelogs)
+    return (INTAKE_VALIDATED, TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *changelogs)
 
 
 def all_topics() -> tuple[str, ...]:

@@ -1,0 +1,101 @@
+"""Notify's Faust app and wiring: topics, tables, senders, routing, metrics. No logic here."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import faust
+from mode import Service
+from prometheus_client import CollectorRegistry
+
+from schemas.notification import NotificationChannel
+from services.common import topics
+from services.common.faust_app import make_app, new_registry
+from services.common.observability import install_observability
+from services.notify.adapters.channels import Sender
+from services.notify.adapters.smtp import SmtpSender
+from services.notify.adapters.webhook import WebhookSender
+from services.notify.metrics import NotifyMetrics
+from services.notify.routing import NotifyRouting, load_notify_routing
+from services.notify.settings import NotifySettings
+
+
+@dataclass
+class Senders:
+    """The channel adapters, started once inside the worker's event loop and closed at shutdown."""
+
+    smtp: SmtpSender
+    webhook: WebhookSender
+    started: bool = False
+
+    def for_channel(self, channel: NotificationChannel) -> Sender:
+        return self.smtp if channel == NotificationChannel.email else self.webhook
+
+    async def ensure_started(self) -> None:
+        if not self.started:
+            self.started = True
+            await self.smtp.start()
+            await self.webhook.start()
+
+    async def close(self) -> None:
+        if self.started:
+            await self.smtp.close()
+            await self.webhook.close()
+
+
+@dataclass
+class Notify:
+    settings: NotifySettings
+    app: faust.App
+    registry: CollectorRegistry
+    metrics: NotifyMetrics
+    routing: NotifyRouting
+    senders: Senders
+    decisions: faust.TopicT
+    escalations: faust.TopicT
+    retry: faust.TopicT
+    dead: faust.TopicT
+    audit: faust.TopicT
+    sent: faust.Table
+    retried: faust.Table
+    rng: random.Random = field(default_factory=random.Random)
+
+
+def build(settings: NotifySettings) -> Notify:
+    from services.notify import agents
+
+    routing = load_notify_routing(settings.config_file)
+    app = make_app(topics.NOTIFY_APP, settings, settings.notify_port)
+    registry = new_registry()
+    smtp = SmtpSender(
+        host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+        domain=settings.smtp_domain, team_addresses=routing.team_addresses(),
+        manager_addresses=routing.manager_addresses(), starttls=settings.smtp_starttls,
+        use_tls=settings.smtp_use_tls, username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        timeout=settings.send_timeout_s)
+    webhook = WebhookSender(targets=routing.webhook_targets(settings.webhook_secrets()),
+                            timeout=settings.send_timeout_s)
+    partitions = settings.topic_partitions
+
+    def topic(name: str) -> faust.TopicT:
+        return app.topic(name, partitions=partitions)
+
+    notify = Notify(
+        settings=settings, app=app, registry=registry, metrics=NotifyMetrics.create(registry),
+        routing=routing, senders=Senders(smtp, webhook),
+        decisions=topic(topics.DECISIONS), escalations=topic(topics.ESCALATIONS),
+        retry=topic(topics.NOTIFY_RETRY), dead=topic(topics.NOTIFY_DEAD), audit=topic(topics.AUDIT),
+        sent=app.Table("notifications-sent", default=None, partitions=partitions),
+        retried=app.Table("notifications-retried", default=None, partitions=partitions),
+    )
+
+    @app.service
+    class CloseSenders(Service):
+        async def on_stop(self) -> None:
+            await notify.senders.close()
+
+    install_observability(app, registry, "notify")
+    agents.register(notify)
+    return notify

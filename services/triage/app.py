@@ -1,0 +1,79 @@
+"""Triage's Faust app and wiring: topics, tables, ruleset, officers, metrics. No logic here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from schemas.vocabulary import Priority
+from services.common import topics
+from services.common.access import AccessFile, Registry, load_access
+from services.common.faust_app import make_app, new_registry
+from services.common.observability import install_observability
+from services.triage.metrics import TriageMetrics
+from services.triage.replies import PendingReplies
+from services.triage.ruleset import Ruleset, load_ruleset
+from services.triage.settings import TriageSettings
+
+
+@dataclass
+class Triage:
+    """Everything triage's agents and views need, built once at start-up."""
+
+    settings: TriageSettings
+    app: faust.App
+    registry: CollectorRegistry
+    metrics: TriageMetrics
+    ruleset: Ruleset
+    access: AccessFile
+    tokens: Registry
+    replies: PendingReplies
+    accepted: faust.TopicT
+    decisions: faust.TopicT
+    actions: faust.TopicT
+    escalations: faust.TopicT
+    audit: faust.TopicT
+    by_subject: faust.TopicT
+    sla_checks: faust.TopicT
+    cases: faust.Table
+    referrals: faust.Table
+    subject_history: faust.Table
+    trails: faust.Table
+
+    @property
+    def deadlines(self) -> dict[Priority, timedelta]:
+        return {priority: timedelta(hours=hours) for priority, hours in self.ruleset.deadlines.items()}
+
+
+def build(settings: TriageSettings) -> Triage:
+    from services.triage import agents, web
+
+    ruleset = load_ruleset(settings.ruleset_file)  # a bad ruleset stops start-up with one sentence
+    app = make_app(topics.TRIAGE_APP, settings, settings.triage_port)
+    registry = new_registry()
+    access = load_access(settings.config_file)
+    partitions = settings.topic_partitions
+
+    def topic(name: str, internal: bool = False) -> faust.TopicT:
+        return app.topic(name, internal=internal, partitions=partitions)
+
+    def table(name: str) -> faust.Table:
+        return app.Table(name, default=None, partitions=partitions)
+
+    triage = Triage(
+        settings=settings, app=app, registry=registry, metrics=TriageMetrics.create(registry),
+        ruleset=ruleset, access=access, tokens=Registry(access), replies=PendingReplies(),
+        accepted=topic(topics.ACCEPTED), decisions=topic(topics.DECISIONS), actions=topic(topics.ACTIONS),
+        escalations=topic(topics.ESCALATIONS), audit=topic(topics.AUDIT),
+        by_subject=topic(topics.TRIAGE_BY_SUBJECT, internal=True),
+        sla_checks=topic(topics.TRIAGE_SLA_CHECKS, internal=True),
+        cases=table("cases"), referrals=table("referrals"), subject_history=table("subject-history"),
+        trails=table("audit-trail"),
+    )
+    install_observability(app, registry, "triage")
+    agents.register(triage)
+    web.register(triage)
+    return triage

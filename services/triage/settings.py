@@ -1,0 +1,18 @@
+"""Triage's settings (env prefix `SOSAFE_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from services.common.settings import CommonSettings
+from services.triage.ruleset import DEFAULT_RULESET_PATH
+
+
+class TriageSettings(CommonSettings):
+    triage_port: int = Field(default=8002, ge=1, le=65535)
+    ruleset_file: Path = DEFAULT_RULESET_PATH
+    sla_check_interval_s: float = Field(default=30.0, gt=0)
+    action_reply_timeout_s: float = Field(default=10.0, gt=0)
+    session_secret: str = Field(default="dev-only-console-session-secret", min_length=16)

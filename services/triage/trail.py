@@ -1,0 +1,108 @@
+"""Triage's audit events and the per-referral trail it serves (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.action import ActionKind, OfficerAction
+from schemas.audit import ActorKind, AuditAction, AuditEvent
+from schemas.decision import TriageDecision
+from schemas.escalation import Escalation
+from services.common.audit_chain import ChainHead, DetailValue, next_event
+from services.triage.queue import ActionOutcome, QueueItem
+
+MAX_TRAIL = 500
+
+ACTION_AUDIT = {
+    ActionKind.claim: AuditAction.claimed,
+    ActionKind.accept: AuditAction.item_accepted,
+    ActionKind.decline: AuditAction.declined,
+    ActionKind.reassign: AuditAction.reassigned,
+    ActionKind.close: AuditAction.closed,
+}
+
+REASON_CODES = frozenset({
+    "not_eligible", "out_of_area", "already_supported", "declined_by_person", "insufficient_information",
+    "no_capacity", "no_further_action", "duplicate", "referred_elsewhere", "not_contactable",
+    "wrong_service", "other",
+})
+"""Reasons counted in reports. Officer text outside this list is counted as `other` and never audited."""
+
+_EMITTER_ORDER = {"intake": 0, "triage": 1, "notify": 2}
+
+
+def reason_code(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    code = reason.strip().lower().replace(" ", "_").split(":", 1)[0]
+    return code if code in REASON_CODES else "other"
+
+
+def _event(head: ChainHead | None, referral_id: str, action: AuditAction, actor_kind: ActorKind, actor: str,
+           occurred_at: object, details: dict[str, DetailValue]) -> tuple[AuditEvent, ChainHead]:
+    return next_event(head, emitter="triage", chain_key=referral_id, referral_id=referral_id, action=action,
+                      actor_kind=actor_kind, actor=actor, occurred_at=occurred_at,  # type: ignore[arg-type]
+                      details=details)
+
+
+def decision_events(head: ChainHead | None, decision: TriageDecision, items: Iterable[QueueItem]
+                    ) -> tuple[list[AuditEvent], ChainHead | None]:
+    """`triaged`, then `queued` for each item the decision created or changed."""
+    events = []
+    event, head = _event(head, decision.referral_id, AuditAction.triaged, ActorKind.service, "triage",
+                         decision.decided_at, {
+                             "decision_id": decision.decision_id, "kind": decision.kind.value,
+                             "ruleset_version": decision.ruleset_version,
+                             "services": [a.service.value for a in decision.assignments],
+                             "flags": [f.value for f in decision.flags]})
+    events.append(event)
+    for item in items:
+        event, head = _event(head, decision.referral_id, AuditAction.queued, ActorKind.service, "triage",
+                             decision.decided_at, {
+                                 "service": item.service.value, "priority": item.priority.value,
+                                 "due_at": item.due_at.isoformat(), "rule_ids": list(item.rule_ids)})
+        events.append(event)
+    return events, head
+
+
+def action_events(head: ChainHead | None, action: OfficerAction, outcome: ActionOutcome
+                  ) -> tuple[list[AuditEvent], ChainHead | None]:
+    """The officer's step, then the follow-up decision's events if the action led to one."""
+    if outcome.status != "applied" or outcome.redelivered:
+        return [], head
+    details: dict[str, DetailValue] = {"service": action.service.value, "action_id": action.action_id}
+    if action.to is not None:
+        details["to"] = action.to.value
+    if action.reason is not None:
+        details["reason_code"] = reason_code(action.reason)
+    event, head = _event(head, action.referral_id, ACTION_AUDIT[action.kind], ActorKind.officer,
+                         action.officer_id, action.requested_at, details)
+    events = [event]
+    if outcome.follow_up is not None:
+        more, head = decision_events(head, outcome.follow_up, outcome.follow_up_items)
+        events.extend(more)
+    return events, head
+
+
+def escalation_event(head: ChainHead | None, escalation: Escalation) -> tuple[AuditEvent, ChainHead]:
+    return _event(head, escalation.referral_id, AuditAction.escalated, ActorKind.service, "triage",
+                  escalation.detected_at, {
+                      "service": escalation.service.value, "priority": escalation.priority.value,
+                      "due_at": escalation.due_at.isoformat(), "escalation_id": escalation.escalation_id})
+
+
+class Trail(BaseModel):
+    """A referral's audit events from every service, each chain position once, in the order they happened."""
+
+    model_config = ConfigDict(frozen=True)
+
+    events: list[AuditEvent] = Field(default_factory=list)
+
+    def with_event(self, event: AuditEvent) -> Trail:
+        if any(e.chain == event.chain and e.seq == event.seq for e in self.events):
+            return self
+        ordered = sorted([*self.events, event], key=lambda e: (
+            e.occurred_at, _EMITTER_ORDER[e.emitted_by], e.chain, e.seq))
+        return Trail(events=ordered[-MAX_TRAIL:])

@@ -1,0 +1,142 @@
+"""Triage's HTTP API (DESIGN §5): queues, referrals and officer actions, scope enforced on each."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from faust.web import Request, Response, View
+from pydantic import ValidationError
+
+from schemas.action import ActionKind, OfficerAction
+from schemas.codec import decode, encode
+from services.common.logs import get_logger
+from services.common.web_errors import error_response
+from services.intake.validation import field_errors
+from services.triage.officers import may_see, officer_for, parse_service
+from services.triage.queue import Case, QueueItem, open_and_overdue, queue_view
+from services.triage.records import ReferralRecord
+from services.triage.trail import Trail
+
+if TYPE_CHECKING:
+    from services.common.access import Officer
+    from services.triage.app import Triage
+
+log = get_logger("sosafe.triage.web")
+
+ITEM_FIELDS = ("referral_id", "service", "priority", "state", "due_at", "flags", "rule_ids", "reasons",
+               "claimed_by", "ruleset_version", "replaces", "final_reason")
+
+
+def item_json(item: QueueItem) -> dict[str, Any]:
+    return item.model_dump(mode="json", include=set(ITEM_FIELDS))
+
+
+def all_cases(triage: Triage) -> list[Case]:
+    return [decode(raw, Case) for raw in triage.cases.values() if raw]
+
+
+def register(triage: Triage) -> None:
+    app = triage.app
+
+    def unauthorised(view: View) -> Response:
+        return error_response(view, 401, "unauthorised", "A valid officer bearer token is required.",
+                              headers={"WWW-Authenticate": "Bearer"})
+
+    def authenticate(request: Request) -> Officer | None:
+        return officer_for(triage.tokens, request.headers.get("Authorization"))
+
+    @app.page("/v1/queues")
+    async def queues(self: View, request: Request) -> Response:
+        officer = authenticate(request)
+        if officer is None:
+            return unauthorised(self)
+        counts = open_and_overdue(all_cases(triage), sorted(officer.scope), datetime.now(UTC))
+        return self.json([{"service": s.value, "open": o, "overdue": d} for s, (o, d) in counts.items()])
+
+    @app.page("/v1/queues/{service}")
+    async def queue(self: View, request: Request, service: str) -> Response:
+        officer = authenticate(request)
+        if officer is None:
+            return unauthorised(self)
+        wanted = parse_service(service)
+        if wanted is None:
+            return error_response(self, 404, "unknown_service", "There is no such queue.")
+        if wanted not in officer.scope:
+            return error_response(self, 403, "out_of_scope", "This queue is not in your scope.")
+        state = request.query.get("state", "open")
+        if state not in ("open", "all"):
+            return error_response(self, 422, "invalid_state", "state must be open or all.")
+        items = queue_view(all_cases(triage), wanted, state)  # type: ignore[arg-type]
+        return self.json([item_json(item) for item in items])
+
+    @app.page("/v1/referrals/{referral_id}")
+    async def referral(self: View, request: Request, referral_id: str) -> Response:
+        officer = authenticate(request)
+        if officer is None:
+            return unauthorised(self)
+        key = referral_id.encode()
+        raw_case, raw_record = triage.cases.get(key), triage.referrals.get(key)
+        if not raw_case or not raw_record:
+            return error_response(self, 404, "unknown_referral", "No referral with this id is queued here.")
+        case = decode(raw_case, Case)
+        if not may_see(officer, case):
+            return error_response(self, 403, "out_of_scope", "This referral is not in your scope.")
+        record = decode(raw_record, ReferralRecord)
+        raw_trail = triage.trails.get(key)
+        trail = decode(raw_trail, Trail) if raw_trail else Trail()
+        return self.json({
+            "referral": record.referral.model_dump(mode="json"),
+            "decisions": [d.model_dump(mode="json") for d in record.decisions],
+            "items": [item_json(i) for i in case.items.values()],
+            "audit": [e.model_dump(mode="json") for e in trail.events],
+        })
+
+    @app.page("/v1/queues/{service}/items/{referral_id}/{action}")
+    class ItemAction(View):
+        async def post(self, request: Request, service: str, referral_id: str, action: str) -> Response:
+            officer = authenticate(request)
+            if officer is None:
+                return unauthorised(self)
+            return await act(self, officer, service, referral_id, action, await request.read())
+
+    async def act(view: View, officer: Officer, service: str, referral_id: str, action: str,
+                  body: bytes) -> Response:
+        wanted = parse_service(service)
+        if wanted is None or action not in ActionKind.__members__:
+            return error_response(view, 404, "unknown_action", "There is no such queue or action.")
+        if wanted not in officer.scope:
+            return error_response(view, 403, "out_of_scope", "This queue is not in your scope.")
+        if not triage.cases.get(referral_id.encode()):
+            return error_response(view, 404, "unknown_referral", "No referral with this id is queued here.")
+        try:
+            fields = orjson.loads(body) if body.strip() else {}
+            if not isinstance(fields, dict) or set(fields) - {"reason", "to"}:
+                return error_response(view, 422, "invalid_body", 'The body may hold only "reason" and "to".')
+            command = OfficerAction(
+                action_id=str(uuid.uuid4()), referral_id=referral_id, service=wanted, kind=ActionKind(action),
+                officer_id=officer.id, requested_at=datetime.now(UTC), reason=fields.get("reason"),
+                to=fields.get("to"))
+        except orjson.JSONDecodeError:
+            return error_response(view, 422, "invalid_json", "The body is not valid JSON.")
+        except ValidationError as exc:
+            return error_response(view, 422, "invalid_body", "The action is not valid.", field_errors(exc))
+        reply = triage.replies.expect(command.action_id)
+        try:
+            await triage.actions.send(key=referral_id.encode(), value=encode(command))
+            outcome = await asyncio.wait_for(reply, triage.settings.action_reply_timeout_s)
+        except TimeoutError:
+            return error_response(view, 504, "action_pending",
+                                  "The action was recorded but not yet applied; refresh to see its result.")
+        finally:
+            triage.replies.forget(command.action_id)
+        if outcome.status != "applied":
+            return error_response(view, outcome.http_status, outcome.error or "refused", outcome.detail or "")
+        body_out: dict[str, Any] = item_json(outcome.item) if outcome.item else {}
+        if outcome.follow_up is not None:
+            body_out["follow_up_decision_id"] = outcome.follow_up.decision_id
+            body_out["follow_up_services"] = [a.service.value for a in outcome.follow_up.assignments]
+        return view.json(body_out)

@@ -1,6 +1,6 @@
 """Build valid `Referral` objects for tests, changing only what a test is about.
 
-    from referral_factory import build_referral
+    from tests.triage.referral_factory import build_referral
     referral = build_referral(concerns=["domestic_abuse"], age=17, dash_score=15)
 
 Every person here is fictitious. Keyword arguments name the submission's facts; `submission`
@@ -9,15 +9,14 @@ takes a dict merged over the whole submission for anything else.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from schemas.identity import referral_id_for
 from schemas.referral import Referral
 from schemas.submission import ReferralSubmission
 
-SUBMITTED_AT = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
-UNSET: Any = object()
+SUBMITTED_AT = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 def submission_dict(

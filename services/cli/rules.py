@@ -1,0 +1,97 @@
+"""`sosafe rules check|explain`: check a ruleset, and show how one referral would be routed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.identity import referral_id_for
+from schemas.referral import Referral
+from schemas.submission import ReferralSubmission
+from services.triage.explain_text import render
+from services.triage.rules import explain as explain_referral
+from services.triage.ruleset import DEFAULT_RULESET_PATH, RulesetError, load_ruleset
+
+
+class ReferralFileError(ValueError):
+    """A referral file that is neither a submission v1 nor a canonical referral."""
+
+
+def check(path: str) -> int:
+    """Print "ok: <version>, N rules", or the ruleset's one-sentence error on stderr; 0 or 1."""
+    try:
+        ruleset = load_ruleset(path)
+    except RulesetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"ok: {ruleset.version}, {len(ruleset.rules)} rules")
+    return 0
+
+
+def explain(referral_path: str, ruleset_path: str | None, at: str | None) -> int:
+    """Print how the referral in `referral_path` is routed at `at` (default: when it was sent); 0 or 1."""
+    try:
+        ruleset = load_ruleset(ruleset_path or DEFAULT_RULESET_PATH)
+        moment = _moment(at)
+        referral = read_referral(referral_path, moment)
+    except (RulesetError, ReferralFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    now = moment or referral.accepted_at
+    print(render(explain_referral(referral, ruleset, now, history=())), end="")
+    return 0
+
+
+def read_referral(path: str, at: datetime | None = None) -> Referral:
+    """A canonical referral from a JSON file holding either a submission v1 or a `Referral`.
+
+    A submission is wrapped as intake would accept it: partner "cli", channel "http", received and
+    accepted at `at` (else its `submitted_at`), with no subject key.
+    """
+    try:
+        data: Any = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReferralFileError(f"cannot read {path} ({exc.strerror or exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise ReferralFileError(f"{path} is not valid JSON (line {exc.lineno})") from exc
+    if not isinstance(data, dict):
+        raise ReferralFileError(f"{path} must hold a JSON object")
+    is_referral = "referral_version" in data or "submission" in data
+    try:
+        if is_referral:
+            return Referral.model_validate(data)
+        submission = ReferralSubmission.model_validate(data)
+    except ValidationError as exc:
+        kind = "canonical referral" if is_referral else "referral submission v1"
+        first = exc.errors(include_url=False, include_input=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(the whole object)"
+        raise ReferralFileError(f"{path} is not a valid {kind}: field '{field}': {first['msg']}") from exc
+    accepted = at or submission.submitted_at
+    referral_id = referral_id_for(submission.source.system, submission.source.reference)
+    return Referral(
+        referral_id=referral_id,
+        submission_id=referral_id,
+        partner_id="cli",
+        channel="http",
+        received_at=accepted,
+        accepted_at=accepted,
+        subject_key=None,
+        submission=submission,
+    )
+
+
+def _moment(at: str | None) -> datetime | None:
+    if at is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise ReferralFileError(f"--at {at!r} is not an ISO 8601 date and time") from exc
+    if moment.tzinfo is None:
+        raise ReferralFileError(f"--at {at!r} needs a time zone, e.g. 2026-11-26T10:00:00Z")
+    return moment

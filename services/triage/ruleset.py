@@ -1,0 +1,148 @@
+"""The routing policy as data: the YAML ruleset format, loaded and checked once at start-up.
+
+A ruleset that does not parse or does not make sense raises `RulesetError`, whose message is one
+sentence naming the rule (or section) and the field, so a bad ruleset stops the service clearly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import yaml
+from pydantic import Field, StringConstraints, ValidationError
+
+from schemas.vocabulary import District, Priority, Service
+from services.triage.rule_format import ConcernCount, FlagRaised, PriorityWhen, Rule, RulesetModel, When
+from services.triage.ruleset_errors import RulesetError
+from services.triage.ruleset_errors import from_validation_error as _from_validation_error
+from services.triage.ruleset_overrides import (
+    AgeUnknown,
+    ImmediateDanger,
+    NoLawfulBasis,
+    NothingMatched,
+    OutOfArea,
+    Overrides,
+    RepeatReferral,
+    StatedBasis,
+)
+
+__all__ = [
+    "DEFAULT_RULESET_PATH",
+    "AgeUnknown",
+    "ConcernCount",
+    "FlagRaised",
+    "ImmediateDanger",
+    "NoLawfulBasis",
+    "NothingMatched",
+    "OutOfArea",
+    "Overrides",
+    "PriorityWhen",
+    "RepeatReferral",
+    "Rule",
+    "Ruleset",
+    "RulesetError",
+    "StatedBasis",
+    "When",
+    "load_ruleset",
+    "parse_ruleset",
+    "validate",
+]
+
+DEFAULT_RULESET_PATH: Final = Path(__file__).with_name("default_ruleset.yaml")
+"""The partnership's published policy (DESIGN §4), shipped with the service."""
+
+Hours = Annotated[int, Field(gt=0, le=24 * 365)]
+
+
+class Ruleset(RulesetModel):
+    """A versioned routing policy."""
+
+    version: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
+    deadlines: dict[Priority, Hours]
+    coverage: dict[Service, Annotated[tuple[District, ...], Field(min_length=1)]]
+    rules: Annotated[tuple[Rule, ...], Field(min_length=1)]
+    overrides: Overrides
+
+    def deadline_hours(self, priority: Priority) -> int:
+        return self.deadlines[priority]
+
+    def covers(self, service: Service, district: District) -> bool:
+        """Whether `service` takes referrals from `district` (the out-of-area service takes all)."""
+        if service == self.overrides.out_of_area.route_to:
+            return True
+        return district in self.coverage.get(service, ())
+
+
+def parse_ruleset(text: str, origin: str) -> Ruleset:
+    """A ruleset from YAML text; `origin` names it in error messages."""
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise RulesetError(f"ruleset {origin}: not valid YAML{where}") from exc
+    if not isinstance(raw, dict):
+        raise RulesetError(
+            f"ruleset {origin}: expected a mapping with version, deadlines, coverage, rules and overrides"
+        )
+    try:
+        ruleset = Ruleset.model_validate(raw)
+    except ValidationError as exc:
+        raise _from_validation_error(exc, raw, origin) from exc
+    validate(ruleset, origin)
+    return ruleset
+
+
+def load_ruleset(path: str | Path) -> Ruleset:
+    """The ruleset in the YAML file at `path`; raises `RulesetError` when it cannot be used."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesetError(f"ruleset {path}: cannot read the file ({exc.strerror or exc})") from exc
+    return parse_ruleset(text, str(path))
+
+
+def validate(ruleset: Ruleset, origin: str = "ruleset") -> None:
+    """Checks across fields: unique rule ids, earlier `after_rules`, every deadline and coverage given."""
+    prefix = f"ruleset {origin}"
+    missing = [p.value for p in Priority if p not in ruleset.deadlines]
+    if missing:
+        raise RulesetError(f"{prefix}: field 'deadlines': no deadline for priority '{missing[0]}'")
+    seen: set[str] = set()
+    for rule in ruleset.rules:
+        where = f"{prefix}: rule '{rule.id}'"
+        if rule.id in seen:
+            raise RulesetError(f"{where}: field 'id': the id is already used by an earlier rule")
+        for field, named in _rule_references(rule):
+            if named not in seen:
+                raise RulesetError(f"{where}: field '{field}': '{named}' is not the id of an earlier rule")
+        seen.add(rule.id)
+        fallback = ruleset.overrides.out_of_area.route_to
+        if rule.route_to not in (None, fallback) and rule.route_to not in ruleset.coverage:
+            service = rule.route_to.value if rule.route_to else ""
+            raise RulesetError(f"{where}: field 'route_to': service '{service}' has no entry in 'coverage'")
+    for name, section in ruleset.overrides:
+        rule_id = getattr(section, "rule_id", None)
+        if rule_id in seen:
+            raise RulesetError(f"{prefix}: override '{name}': field 'rule_id': '{rule_id}' is already used")
+        if rule_id is not None:
+            seen.add(rule_id)
+
+
+def _rule_references(rule: Rule) -> list[tuple[str, str]]:
+    """(field, rule id) of every `after_rules` in a rule's conditions, priorities and flags."""
+    found = _after_rules(rule.when, "when")
+    for index, choice in enumerate(rule.priority_when):
+        found += _after_rules(choice.when, f"priority_when.{index}.when")
+    for index, flag in enumerate(rule.flags):
+        if flag.when is not None:
+            found += _after_rules(flag.when, f"flags.{index}.when")
+    return found
+
+
+def _after_rules(when: When, path: str) -> list[tuple[str, str]]:
+    found = [(f"{path}.after_rules", rule_id) for rule_id in when.after_rules or ()]
+    for index, group in enumerate(when.any_of or ()):
+        found += _after_rules(group, f"{path}.any_of.{index}")
+    return found

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from decision_factory import DEADLINES, REFERRAL_ID, RULESET, T0, action, assignment, decision
-
 from schemas.action import ActionKind, OfficerAction
 from schemas.decision import DecisionKind, Flag
 from schemas.vocabulary import Priority, Service
@@ -21,6 +19,7 @@ from services.triage.queue import (
     open_and_overdue,
     queue_view,
 )
+from tests.triage.decision_factory import DEADLINES, REFERRAL_ID, RULESET, T0, action, assignment, decision
 
 SADA_OFFICER = OfficerScope(officer_id="officer-sada-1", services=frozenset({Service.sada}))
 SADA_OTHER = OfficerScope(officer_id="officer-sada-2", services=frozenset({Service.sada}))
@@ -97,9 +96,7 @@ def test_later_decision_merges_into_open_item_keeping_state_and_raising_priority
 def test_later_decision_never_lowers_priority_of_open_item() -> None:
     """A lower-priority assignment to an open item leaves its priority and deadline."""
     case, _ = apply_decision(None, decision(assignment(Service.sada, Priority.high)), T0)
-    merged, _ = apply_decision(
-        case, decision(assignment(Service.sada, Priority.standard), decision_id="d2"), T0
-    )
+    merged, _ = apply_decision(case, decision(assignment(Service.sada, Priority.standard), decision_id="d2"), T0)
     assert merged.items[Service.sada].priority is Priority.high
     assert merged.items[Service.sada].due_at == T0 + DEADLINES[Priority.high]
 
@@ -225,9 +222,7 @@ def test_decline_with_no_other_open_item_falls_back_to_manual_review() -> None:
 
 def test_decline_with_another_open_item_has_no_fallback() -> None:
     """Another service still holds the referral open, so no manual_review item is made."""
-    outcome = act(
-        case_with(Service.sada, Service.sos), SADA_OFFICER, ActionKind.decline, Service.sada, reason="no"
-    )
+    outcome = act(case_with(Service.sada, Service.sos), SADA_OFFICER, ActionKind.decline, Service.sada, reason="no")
     assert outcome.http_status == 200
     assert outcome.follow_up is None
     assert Service.manual_review not in outcome.case.items
@@ -235,12 +230,8 @@ def test_decline_with_another_open_item_has_no_fallback() -> None:
 
 def test_reassign_creates_decision_and_item_for_the_target_service() -> None:
     """Reassign: the item is final, and a reassignment decision puts a new item in the target queue."""
-    case, _ = apply_decision(
-        None, decision(assignment(Service.sada, Priority.urgent), flags=[Flag.repeat]), T0
-    )
-    sent = action(
-        ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id, to=Service.no_more, reason="perp"
-    )
+    case, _ = apply_decision(None, decision(assignment(Service.sada, Priority.urgent), flags=[Flag.repeat]), T0)
+    sent = action(ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id, to=Service.no_more, reason="perp")
     outcome = apply_action(case, sent, SADA_OFFICER, LATER, RULESET, DEADLINES)
     assert outcome.case.items[Service.sada].state is ItemState.reassigned
     follow_up = outcome.follow_up
@@ -359,9 +350,7 @@ def test_final_items_are_never_escalated() -> None:
 def test_open_and_overdue_counts_open_items_per_asked_service() -> None:
     """Counts open and overdue items per service; final items and unasked services are left out."""
     first = case_with(Service.sada, Service.sos)
-    second, _ = apply_decision(
-        None, decision(assignment(Service.sada, Priority.urgent), referral_id="r2"), T0
-    )
+    second, _ = apply_decision(None, decision(assignment(Service.sada, Priority.urgent), referral_id="r2"), T0)
     third = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
     now = T0 + timedelta(hours=5)
     counts = open_and_overdue([first, second, third], [Service.sada, Service.hate_crime], now)
@@ -373,12 +362,8 @@ def test_queue_view_sorts_by_priority_then_due_time_and_filters_open() -> None:
     urgent_late, _ = apply_decision(
         None, decision(assignment(Service.sada, Priority.urgent, at=LATER), referral_id="a"), T0
     )
-    urgent_early, _ = apply_decision(
-        None, decision(assignment(Service.sada, Priority.urgent), referral_id="b"), T0
-    )
-    standard, _ = apply_decision(
-        None, decision(assignment(Service.sada, Priority.standard), referral_id="c"), T0
-    )
+    urgent_early, _ = apply_decision(None, decision(assignment(Service.sada, Priority.urgent), referral_id="b"), T0)
+    standard, _ = apply_decision(None, decision(assignment(Service.sada, Priority.standard), referral_id="c"), T0)
     accepted = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
     cases = [standard, accepted, urgent_late, urgent_early]
     assert [item.referral_id for item in queue_view(cases, Service.sada, "open")] == ["b", "a", "c"]
@@ -391,3 +376,16 @@ def test_case_round_trips_through_json() -> None:
     outcome = act(case_with(Service.sada), SADA_OFFICER, ActionKind.decline, Service.sada, reason="no")
     case, _ = find_breaches(outcome.case, T0 + timedelta(days=10))
     assert Case.model_validate_json(case.model_dump_json()) == case
+
+
+def test_declining_the_only_manual_review_item_gives_a_fresh_manual_review_item() -> None:
+    """manual_review is the last resort: declining its only open item puts the referral back in it."""
+    case = case_with(Service.manual_review)
+    reviewer = OfficerScope(officer_id="reviewer-1", services=frozenset({Service.manual_review}))
+    outcome = act(case, reviewer, ActionKind.decline, Service.manual_review, reason="needs another look")
+    assert outcome.item is not None
+    assert outcome.item.state is ItemState.declined
+    fresh = outcome.case.items[Service.manual_review]
+    assert fresh.state is ItemState.new
+    assert outcome.follow_up is not None
+    assert fresh.decision_id == outcome.follow_up.decision_id

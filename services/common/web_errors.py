@@ -16,5 +16,5 @@ def error_response(view: View, status: int, code: str, detail: str,
                             "errors": [e.model_dump() for e in errors]}
     response = view.json(body, status=status)
     for name, value in (headers or {}).items():
-        response.headers[name] = value  # type: ignore[attr-defined]
+        response.headers[name] = value
     return response

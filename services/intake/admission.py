@@ -79,7 +79,7 @@ def admit(record: SeenRecord | None, referral: Referral) -> Admission:
         return Admission(Outcome.redelivered, record, [])
     outcome = Outcome.accepted if record is None else Outcome.duplicate
     head = record.head if record else None
-    details: dict[str, str | int | bool | None | list[str]] = {
+    details: dict[str, str | int | bool | list[str] | None] = {
         "channel": referral.channel.value, "submission_id": referral.submission_id,
         "agency": referral.submission.source.agency.value,
     }
@@ -109,7 +109,7 @@ def rejection(*, submission_id: str, referral_id: str | None, partner_id: str | 
         received_at=received_at, rejected_at=rejected_at, reason=reason, errors=errors,
         raw_payload=raw[:200_000].decode("utf-8", errors="replace"),
     )
-    details: dict[str, str | int | bool | None | list[str]] = {
+    details: dict[str, str | int | bool | list[str] | None] = {
         "channel": channel.value, "submission_id": submission_id, "reason": reason,
         "error_locations": [e.loc for e in errors[:20]],
     }

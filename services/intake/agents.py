@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 log = get_logger("sosafe.intake")
 
 
-def _message_time(event: faust.EventT) -> datetime:
+def _message_time(event: faust.EventT[bytes]) -> datetime:
     ts = event.message.timestamp
     return datetime.fromtimestamp(ts, UTC) if ts else datetime.now(UTC)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import faust
+from faust.types import TableT
 from prometheus_client import CollectorRegistry
 
 from services.common import topics
@@ -32,7 +33,7 @@ class Intake:
     accepted: faust.TopicT
     rejected: faust.TopicT
     audit: faust.TopicT
-    seen: faust.Table
+    seen: TableT[bytes, bytes]
 
 
 def build(settings: IntakeSettings) -> Intake:
@@ -52,7 +53,8 @@ def build(settings: IntakeSettings) -> Intake:
         submitted=raw_topic(topics.SUBMITTED), validated=raw_topic(topics.INTAKE_VALIDATED, internal=True),
         accepted=raw_topic(topics.ACCEPTED), rejected=raw_topic(topics.REJECTED),
         audit=raw_topic(topics.AUDIT),
-        seen=app.Table("referrals-seen", default=None, partitions=settings.topic_partitions),
+        seen=app.Table("referrals-seen", default=None, partitions=settings.topic_partitions, key_type=bytes,
+                       value_type=bytes),
     )
     install_observability(app, registry, "intake")
     agents.register(intake)

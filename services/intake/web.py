@@ -48,9 +48,10 @@ def register(intake: Intake) -> None:
                 retry = str(intake.rate_limiter.retry_after(partner.rate_limit_per_minute))
                 return answer(self, 429, "rate_limited", "Too many submissions; retry later.",
                               headers={"Retry-After": retry})
-            if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            declared = request.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                 return answer(self, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
-            if request.content_type != "application/json":
+            if request.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
                 return answer(self, 415, "unsupported_media_type", "Send the referral as application/json.")
             try:
                 body = await request.read()

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 
 import faust
+from faust.types import TableT
 from mode import Service
 from prometheus_client import CollectorRegistry
 
@@ -57,8 +58,8 @@ class Notify:
     retry: faust.TopicT
     dead: faust.TopicT
     audit: faust.TopicT
-    sent: faust.Table
-    retried: faust.Table
+    sent: TableT[bytes, bytes]
+    retried: TableT[bytes, bytes]
     rng: random.Random = field(default_factory=random.Random)
 
 
@@ -87,8 +88,9 @@ def build(settings: NotifySettings) -> Notify:
         routing=routing, senders=Senders(smtp, webhook),
         decisions=topic(topics.DECISIONS), escalations=topic(topics.ESCALATIONS),
         retry=topic(topics.NOTIFY_RETRY), dead=topic(topics.NOTIFY_DEAD), audit=topic(topics.AUDIT),
-        sent=app.Table("notifications-sent", default=None, partitions=partitions),
-        retried=app.Table("notifications-retried", default=None, partitions=partitions),
+        sent=app.Table("notifications-sent", default=None, partitions=partitions, key_type=bytes, value_type=bytes),
+        retried=app.Table("notifications-retried", default=None, partitions=partitions,
+                          key_type=bytes, value_type=bytes),
     )
 
     @app.service

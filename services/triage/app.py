@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import faust
+from faust.types import TableT
 from prometheus_client import CollectorRegistry
 
 from schemas.vocabulary import Priority
@@ -38,10 +39,10 @@ class Triage:
     audit: faust.TopicT
     by_subject: faust.TopicT
     sla_checks: faust.TopicT
-    cases: faust.Table
-    referrals: faust.Table
-    subject_history: faust.Table
-    trails: faust.Table
+    cases: TableT[bytes, bytes]
+    referrals: TableT[bytes, bytes]
+    subject_history: TableT[bytes, bytes]
+    trails: TableT[bytes, bytes]
 
     @property
     def deadlines(self) -> dict[Priority, timedelta]:
@@ -49,7 +50,7 @@ class Triage:
 
 
 def build(settings: TriageSettings) -> Triage:
-    from services.triage import agents, web
+    from services.triage import agents, console, reports, web
 
     ruleset = load_ruleset(settings.ruleset_file)  # a bad ruleset stops start-up with one sentence
     app = make_app(topics.TRIAGE_APP, settings, settings.triage_port)
@@ -60,8 +61,8 @@ def build(settings: TriageSettings) -> Triage:
     def topic(name: str, internal: bool = False) -> faust.TopicT:
         return app.topic(name, internal=internal, partitions=partitions)
 
-    def table(name: str) -> faust.Table:
-        return app.Table(name, default=None, partitions=partitions)
+    def table(name: str) -> TableT[bytes, bytes]:
+        return app.Table(name, default=None, partitions=partitions, key_type=bytes, value_type=bytes)
 
     triage = Triage(
         settings=settings, app=app, registry=registry, metrics=TriageMetrics.create(registry),
@@ -76,4 +77,6 @@ def build(settings: TriageSettings) -> Triage:
     install_observability(app, registry, "triage")
     agents.register(triage)
     web.register(triage)
+    console.register(triage)
+    reports.register(triage)
     return triage

@@ -58,7 +58,7 @@ class AuditEvent(Message):
     actor: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     emitted_by: Literal["intake", "triage", "notify"]
     occurred_at: AwareDatetime
-    details: dict[str, Detail | int | bool | None | list[Detail]]
+    details: dict[str, Detail | int | bool | list[Detail] | None]
     prev_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 

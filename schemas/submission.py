@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, EmailStr, Field, StringConstraints, model_validator
@@ -103,5 +103,5 @@ class ReferralSubmission(Message):
 
     def check_not_from_future(self, now: datetime) -> None:
         """Raise ValueError when `submitted_at` is later than `now` allows (a partner clock or a typo)."""
-        if self.submitted_at.astimezone(timezone.utc) > now + FUTURE_TOLERANCE:
+        if self.submitted_at.astimezone(UTC) > now + FUTURE_TOLERANCE:
             raise ValueError("submitted_at is in the future")

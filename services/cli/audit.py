@@ -41,7 +41,8 @@ async def read_all(bootstrap: str, topic: str, idle_s: float = 1.0, timeout_s: f
             records.extend((r.partition, r.offset, r.value) for r in got)
             if got:
                 quiet_since = time.monotonic()
-            at_end = all(await consumer.position(tp) >= ends[tp] for tp in tps)
+            positions = [await consumer.position(tp) for tp in tps]
+            at_end = all(position >= ends[tp] for position, tp in zip(positions, tps, strict=True))
             if at_end and time.monotonic() - quiet_since >= idle_s:
                 break
         return records

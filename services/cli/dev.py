@@ -8,10 +8,10 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from schemas.vocabulary import Agency, Service
 from services.cli.stack import DEFAULT_PORTS, Stack
 from services.common.broker import BrokerUnavailable
 from services.common.settings import REPO_ROOT
-from schemas.vocabulary import Agency, Service
 
 
 def banner(stack: Stack) -> str:

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 class OutboxHandler:
     outbox: Path
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.outbox.mkdir(parents=True, exist_ok=True)
         path = self.outbox / f"{uuid.uuid4()}.eml"
         tmp = path.with_suffix(".tmp")

@@ -48,10 +48,10 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             if not self.alive():
                 raise RuntimeError(f"{self.service} worker exited during start-up (see {self.log_path})")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(self.base_url + path, timeout=1) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
+            with contextlib.suppress(OSError), urllib.request.urlopen(  # noqa: S310 - our own loopback URL
+                    self.base_url + path, timeout=1) as response:
+                if response.status == 200:
+                    return
             time.sleep(0.2)
         raise RuntimeError(f"{self.service} was not ready on {self.base_url}{path} within {timeout:.0f} s")
 

@@ -42,7 +42,8 @@ def install_observability(app: faust.App, registry: CollectorRegistry, service: 
     async def readyz(self: View, request: Request) -> Response:
         reachable = await broker_reachable(app)
         assigned = partitions_assigned(app)
-        recovering = bool(app.rebalancing or app.in_recovery or not app.tables.recovery.completed.is_set())
+        recovery = getattr(app.tables, "recovery", None)
+        recovering = bool(app.rebalancing or app.in_recovery or (recovery and not recovery.completed.is_set()))
         ready = reachable and assigned > 0 and not recovering
         body = {"ready": ready, "service": service, "broker_reachable": reachable,
                 "partitions_assigned": assigned, "recovering": recovering}

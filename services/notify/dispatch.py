@@ -33,7 +33,7 @@ def delivery_event(head: ChainHead | None, chain_key: str, notification: Notific
                    occurred_at: datetime, attempt: int, failure: str | None = None
                    ) -> tuple[AuditEvent, ChainHead]:
     """`notified`, `notification_failed` or `dead_lettered`, with non-personal details only."""
-    details: dict[str, str | int | bool | None | list[str]] = {
+    details: dict[str, str | int | bool | list[str] | None] = {
         "notification_id": notification.notification_id, "channel": notification.channel.value,
         "service": notification.service.value, "kind": notification.kind.value, "attempt": attempt,
     }

@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr
 from services.common.settings import CommonSettings
 from services.notify.backoff import RetryPolicy
 
-WEBHOOK_SECRET_PREFIX = "SOSAFE_WEBHOOK_SECRET_"
+WEBHOOK_SECRET_PREFIX = "SOSAFE_WEBHOOK_SECRET_"  # noqa: S105 - a name prefix, not a secret
 
 
 class NotifySettings(CommonSettings):

@@ -3,8 +3,9 @@ audit trail, watch deadlines. Thin shells around the pure cores in rules, queue 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import faust
 import structlog
@@ -121,7 +122,7 @@ def register(triage: Triage) -> None:
         triage.cases[key] = encode(case)
         triage.referrals[key] = encode(record.model_copy(update={"head": head}))
 
-    handlers = {
+    handlers: dict[str, tuple[type[Any], Callable[[Any], Awaitable[None]]]] = {
         topics.ACCEPTED: (Referral, on_referral),
         topics.DECISIONS: (TriageDecision, on_decision),
         topics.ACTIONS: (OfficerAction, on_action),
@@ -137,13 +138,13 @@ def register(triage: Triage) -> None:
                                                    offset=message.offset)
             model, handler = handlers[message.topic]
             try:
-                value = decode(event.value or b"", model)
+                value: Any = decode(event.value or b"", model)
             except ValidationError as exc:
                 metrics.poison.labels("triage", message.topic).inc()
                 log.error("message_rejected", error_count=exc.error_count())
                 continue
             structlog.contextvars.bind_contextvars(referral_id=getattr(value, "referral_id", None))
-            await handler(value)  # type: ignore[operator]
+            await handler(value)
 
     @app.agent(triage.by_subject, name="decide")
     async def decide_referrals(stream: faust.StreamT[bytes]) -> None:
@@ -180,7 +181,7 @@ def register(triage: Triage) -> None:
             if updated is not trail:
                 triage.trails[key] = encode(updated)
 
-    @app.timer(triage.settings.sla_check_interval_s)
+    @app.timer(triage.settings.sla_check_interval_s)  # type: ignore[untyped-decorator]
     async def watch_deadlines() -> None:
         """Asks the case agent to escalate each open item past its deadline; refreshes the queue gauges."""
         now = datetime.now(UTC)

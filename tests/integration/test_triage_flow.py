@@ -51,7 +51,7 @@ async def test_high_risk_da_referral_is_queued_for_sada_with_its_explanation(sta
     assert timedelta(hours=23) < due - submitted < timedelta(hours=25)
     status, _ = await get_json(f"{triage}/v1/queues/sada", "dev-officer-sos")
     assert status == 403
-    status, referral = await get_json(f"{triage}/v1/referrals/{referral_id}", "dev-officer-sos")
+    status, _referral = await get_json(f"{triage}/v1/referrals/{referral_id}", "dev-officer-sos")
     assert status == 403
     status, queues = await get_json(f"{triage}/v1/queues", "dev-officer-sos")
     assert status == 200 and [q["service"] for q in queues] == ["sos"]
@@ -95,7 +95,7 @@ async def test_referral_view_shows_decisions_items_and_the_audit_trail_in_order(
 
     actions = await eventually(trail, what="the audit trail")
     assert actions[:4] == ["submitted", "accepted", "triaged", "queued"]
-    status, body = await get_json(f"{triage}/v1/referrals/{referral_id}", "dev-officer-sada")
+    _status, body = await get_json(f"{triage}/v1/referrals/{referral_id}", "dev-officer-sada")
     assert body["referral"]["referral_id"] == referral_id
     assert body["decisions"][0]["ruleset_version"] and body["decisions"][0]["assignments"]
 

@@ -1,0 +1,88 @@
+"""`GET /v1/reports/kpis?from=&to=[&format=json|csv|html]` (DESIGN §5): the partnership's KPI report.
+
+Managers only. Built from this worker's tables (like `web.all_cases`): with several triage workers each
+reports the referrals of the partitions it holds. The figures come from the pure `kpis.compute_kpis`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from faust.web import Request, Response, View
+
+from schemas.codec import decode
+from schemas.rejection import FieldError
+from services.common.web_errors import error_response
+from services.triage.case import Case
+from services.triage.kpis import ReportInput, compute_kpis, parse_bound
+from services.triage.officers import officer_for
+from services.triage.records import ReferralRecord
+from services.triage.report_render import render_csv, render_html
+from services.triage.trail import Trail
+
+if TYPE_CHECKING:
+    from services.triage.app import Triage
+
+FORMATS = ("json", "csv", "html")
+
+
+def report_inputs(triage: Triage, start: datetime, end: datetime) -> list[ReportInput]:
+    """Every referral accepted in [start, end) this worker holds, with its case and audit trail."""
+    inputs = []
+    for raw in triage.referrals.values():
+        if not raw:
+            continue
+        record = decode(raw, ReferralRecord)
+        if not start <= record.referral.accepted_at < end:
+            continue
+        key = record.referral.referral_id.encode()
+        raw_case, raw_trail = triage.cases.get(key), triage.trails.get(key)
+        inputs.append(ReportInput.of(record, decode(raw_case, Case) if raw_case else None,
+                                     decode(raw_trail, Trail) if raw_trail else None))
+    return inputs
+
+
+def period_errors(query: dict[str, str]) -> tuple[datetime | None, datetime | None, list[FieldError]]:
+    """`from` and `to` as times, or the field errors saying what is wrong (values never echoed)."""
+    bounds: dict[str, datetime] = {}
+    errors = []
+    for name in ("from", "to"):
+        text = query.get(name)
+        if not text:
+            errors.append(FieldError(loc=f"query.{name}", code="missing", message=f"{name} is required."))
+            continue
+        try:
+            bounds[name] = parse_bound(text)
+        except ValueError:
+            errors.append(FieldError(loc=f"query.{name}", code="invalid_date",
+                                     message=f"{name} must be an ISO date or date-time."))
+    start, end = bounds.get("from"), bounds.get("to")
+    if start is not None and end is not None and end <= start:
+        errors.append(FieldError(loc="query.to", code="not_after_from", message="to must be later than from."))
+    return start, end, errors
+
+
+def register(triage: Triage) -> None:
+    @triage.app.page("/v1/reports/kpis")
+    async def kpis(self: View, request: Request) -> Response:
+        officer = officer_for(triage.tokens, request.headers.get("Authorization"))
+        if officer is None:
+            return error_response(self, 401, "unauthorised", "A valid manager bearer token is required.",
+                                  headers={"WWW-Authenticate": "Bearer"})
+        if not officer.manager:
+            return error_response(self, 403, "managers_only", "The KPI report is for managers.")
+        query = {name: request.query.get(name, "") for name in ("from", "to", "format")}
+        start, end, errors = period_errors(query)
+        fmt = query["format"] or "json"
+        if fmt not in FORMATS:
+            errors.append(FieldError(loc="query.format", code="invalid_format",
+                                     message="format must be json, csv or html."))
+        if errors or start is None or end is None:
+            return error_response(self, 422, "invalid_period", "The report period is not valid.", errors)
+        report = compute_kpis(report_inputs(triage, start, end), start, end, as_of=datetime.now(UTC))
+        if fmt == "csv":
+            return self.text(render_csv(report), content_type="text/csv")
+        if fmt == "html":
+            return self.html(render_html(report))
+        return self.json(report.model_dump(mode="json"))

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from schemas.action import OfficerAction
 from schemas.audit import AuditEvent
+from schemas.dead_letter import DeadLetter
 from schemas.decision import TriageDecision
 from schemas.envelope import SubmissionEnvelope
 from schemas.escalation import Escalation
@@ -28,6 +29,7 @@ TOPIC_MODELS: Final[dict[str, type[BaseModel]]] = {
     "notifications.retry": NotificationAttempt,
     "notifications.dead": NotificationAttempt,
     "audit.events": AuditEvent,
+    "messages.dead": DeadLetter,
 }
 """Every contract topic of DESIGN §2 and the model of its values."""
 

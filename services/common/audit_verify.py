@@ -39,8 +39,8 @@ def verify_chains(events: Iterable[AuditEvent]) -> VerifyReport:
             report.problems.append(ChainProblem(event.chain, event.referral_id, event.seq,
                                                 "hash does not match the event's content"))
             continue
-        seen = by_chain[event.chain].get(event.seq)
-        if seen is not None and seen.hash != event.hash:
+        earlier = by_chain[event.chain].get(event.seq)
+        if earlier is not None and earlier.hash != event.hash:
             report.problems.append(ChainProblem(event.chain, event.referral_id, event.seq,
                                                 "two different events claim the same place in the chain"))
             continue
@@ -49,14 +49,14 @@ def verify_chains(events: Iterable[AuditEvent]) -> VerifyReport:
     for chain, positions in by_chain.items():
         previous = GENESIS
         for seq in range(1, max(positions) + 1):
-            event = positions.get(seq)
-            if event is None:
+            found = positions.get(seq)
+            if found is None:
                 any_event = next(iter(positions.values()))
                 report.problems.append(ChainProblem(chain, any_event.referral_id, seq, "event missing"))
                 previous = ""
                 continue
-            if previous and event.prev_hash != previous:
-                report.problems.append(ChainProblem(chain, event.referral_id, seq,
+            if previous and found.prev_hash != previous:
+                report.problems.append(ChainProblem(chain, found.referral_id, seq,
                                                     "prev_hash does not match the event before"))
-            previous = event.hash
+            previous = found.hash
     return report

@@ -13,9 +13,11 @@ ESCALATIONS: Final = "triage.escalations"
 NOTIFY_RETRY: Final = "notifications.retry"
 NOTIFY_DEAD: Final = "notifications.dead"
 AUDIT: Final = "audit.events"
+DEAD_MESSAGES: Final = "messages.dead"
+"""Messages triage or notify could not process (added to DESIGN §2 in v1.1; restricted access)."""
 
 CONTRACT_TOPICS: Final = (
-    SUBMITTED, ACCEPTED, REJECTED, DECISIONS, ACTIONS, ESCALATIONS, NOTIFY_RETRY, NOTIFY_DEAD, AUDIT,
+    SUBMITTED, ACCEPTED, REJECTED, DECISIONS, ACTIONS, ESCALATIONS, NOTIFY_RETRY, NOTIFY_DEAD, AUDIT, DEAD_MESSAGES,
 )
 
 INTAKE_APP: Final = "sosafe-intake"

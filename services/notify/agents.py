@@ -19,6 +19,7 @@ from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationAttempt
 from services.common import topics
 from services.common.audit_chain import ChainHead
+from services.common.dead_letters import dead_letter
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
 from services.notify.backoff import after_failure
@@ -88,9 +89,9 @@ def register(notify: Notify) -> None:
                                                    offset=message.offset)
             try:
                 found = notifications_for(message.topic, event.value or b"", datetime.now(UTC))
-            except ValidationError:
-                metrics.poison.labels("notify", message.topic).inc()
-                log.error("message_rejected")
+            except ValidationError as exc:
+                await dead_letter(notify.dead_messages, metrics.poison, "notify", event, "invalid_message",
+                                  exc.error_count())
                 continue
             if not found:
                 continue
@@ -113,9 +114,9 @@ def register(notify: Notify) -> None:
         async for event in stream.events():
             try:
                 attempt = decode(event.value or b"", NotificationAttempt)
-            except ValidationError:
-                metrics.poison.labels("notify", topics.NOTIFY_RETRY).inc()
-                log.error("message_rejected")
+            except ValidationError as exc:
+                await dead_letter(notify.dead_messages, metrics.poison, "notify", event, "invalid_message",
+                                  exc.error_count())
                 continue
             n = attempt.notification
             key = n.referral_id.encode()

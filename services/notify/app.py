@@ -58,6 +58,7 @@ class Notify:
     retry: faust.TopicT
     dead: faust.TopicT
     audit: faust.TopicT
+    dead_messages: faust.TopicT
     sent: TableT[bytes, bytes]
     retried: TableT[bytes, bytes]
     rng: random.Random = field(default_factory=random.Random)
@@ -88,6 +89,7 @@ def build(settings: NotifySettings) -> Notify:
         routing=routing, senders=Senders(smtp, webhook),
         decisions=topic(topics.DECISIONS), escalations=topic(topics.ESCALATIONS),
         retry=topic(topics.NOTIFY_RETRY), dead=topic(topics.NOTIFY_DEAD), audit=topic(topics.AUDIT),
+        dead_messages=topic(topics.DEAD_MESSAGES),
         sent=app.Table("notifications-sent", default=None, partitions=partitions, key_type=bytes, value_type=bytes),
         retried=app.Table("notifications-retried", default=None, partitions=partitions,
                           key_type=bytes, value_type=bytes),

@@ -3,12 +3,14 @@ audit trail, watch deadlines. Thin shells around the pure cores in rules, queue 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import faust
 import structlog
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from schemas.action import OfficerAction
@@ -17,6 +19,7 @@ from schemas.codec import decode, encode
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from services.common import topics
+from services.common.dead_letters import dead_letter
 from services.common.logs import get_logger
 from services.triage.queue import Case, OfficerScope, apply_action, apply_decision, find_breaches
 from services.triage.records import ReferralRecord, SlaCheck, SubjectHistory
@@ -140,17 +143,26 @@ def register(triage: Triage) -> None:
             try:
                 value: Any = decode(event.value or b"", model)
             except ValidationError as exc:
-                metrics.poison.labels("triage", message.topic).inc()
-                log.error("message_rejected", error_count=exc.error_count())
+                await dead_letter(triage.dead, metrics.poison, "triage", event, "invalid_message", exc.error_count())
                 continue
             structlog.contextvars.bind_contextvars(referral_id=getattr(value, "referral_id", None))
-            await handler(value)
+            try:
+                await handler(value)
+            except (KafkaError, asyncio.CancelledError):
+                raise  # the broker is the problem, not the message: crash, restart, redeliver
+            except Exception as exc:  # a message the core cannot handle must not stop the partition
+                log.exception("message_failed", error_type=type(exc).__name__)
+                await dead_letter(triage.dead, metrics.poison, "triage", event, "processing_failed")
 
     @app.agent(triage.by_subject, name="decide")
     async def decide_referrals(stream: faust.StreamT[bytes]) -> None:
         """Decides each referral with what is known of the same subject's earlier referrals."""
         async for event in stream.events():
-            referral = decode(event.value or b"", Referral)
+            try:
+                referral = decode(event.value or b"", Referral)
+            except ValidationError as exc:
+                await dead_letter(triage.dead, metrics.poison, "triage", event, "invalid_message", exc.error_count())
+                continue
             structlog.contextvars.bind_contextvars(referral_id=referral.referral_id)
             key = (referral.subject_key or referral.referral_id).encode()
             raw = triage.subject_history.get(key)
@@ -168,9 +180,8 @@ def register(triage: Triage) -> None:
         async for event in stream.events():
             try:
                 audit_event = decode(event.value or b"", AuditEvent)
-            except ValidationError:
-                metrics.poison.labels("triage", topics.AUDIT).inc()
-                log.error("audit_event_rejected")
+            except ValidationError as exc:
+                await dead_letter(triage.dead, metrics.poison, "triage", event, "invalid_message", exc.error_count())
                 continue
             if audit_event.referral_id is None:
                 continue  # a rejection's chain: it stays on the topic, there is no referral to attach it to

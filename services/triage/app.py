@@ -37,6 +37,7 @@ class Triage:
     actions: faust.TopicT
     escalations: faust.TopicT
     audit: faust.TopicT
+    dead: faust.TopicT
     by_subject: faust.TopicT
     sla_checks: faust.TopicT
     cases: TableT[bytes, bytes]
@@ -68,7 +69,7 @@ def build(settings: TriageSettings) -> Triage:
         settings=settings, app=app, registry=registry, metrics=TriageMetrics.create(registry),
         ruleset=ruleset, access=access, tokens=Registry(access), replies=PendingReplies(),
         accepted=topic(topics.ACCEPTED), decisions=topic(topics.DECISIONS), actions=topic(topics.ACTIONS),
-        escalations=topic(topics.ESCALATIONS), audit=topic(topics.AUDIT),
+        escalations=topic(topics.ESCALATIONS), audit=topic(topics.AUDIT), dead=topic(topics.DEAD_MESSAGES),
         by_subject=topic(topics.TRIAGE_BY_SUBJECT, internal=True),
         sla_checks=topic(topics.TRIAGE_SLA_CHECKS, internal=True),
         cases=table("cases"), referrals=table("referrals"), subject_history=table("subject-history"),

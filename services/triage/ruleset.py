@@ -52,7 +52,8 @@ __all__ = [
 DEFAULT_RULESET_PATH: Final = Path(__file__).with_name("default_ruleset.yaml")
 """The partnership's published policy (DESIGN §4), shipped with the service."""
 
-Hours = Annotated[int, Field(gt=0, le=24 * 365)]
+Hours = Annotated[float, Field(gt=0, le=24 * 365)]
+"""Deadlines are in hours; fractions are allowed (tests use seconds-long deadlines)."""
 
 
 class Ruleset(RulesetModel):
@@ -64,7 +65,7 @@ class Ruleset(RulesetModel):
     rules: Annotated[tuple[Rule, ...], Field(min_length=1)]
     overrides: Overrides
 
-    def deadline_hours(self, priority: Priority) -> int:
+    def deadline_hours(self, priority: Priority) -> float:
         return self.deadlines[priority]
 
     def covers(self, service: Service, district: District) -> bool:

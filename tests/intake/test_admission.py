@@ -1,0 +1,86 @@
+"""Intake's pure core: validating, admitting once, dead-lettering with field errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from schemas.envelope import SubmissionEnvelope
+from schemas.vocabulary import Channel
+from services.common.access import load_access
+from services.common.settings import DEV_CONFIG
+from services.intake.admission import Outcome, admit, rejection, to_referral
+from services.intake.envelopes import open_message
+from services.intake.rate_limit import RateLimiter
+from services.intake.validation import SubmissionInvalid
+from tests.support.payloads import submission
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+ACCESS = load_access(DEV_CONFIG)
+POLICE = next(p for p in ACCESS.partners if p.id == "dev-police")
+
+
+def envelope(submission_id: str, **overrides: object) -> SubmissionEnvelope:
+    body = submission(reference="ADM-1", submitted_at="2026-11-26T09:59:00Z", **overrides)
+    return SubmissionEnvelope(submission_id=submission_id, partner_id="dev-police", channel="http",
+                              received_at=NOW, payload=body)
+
+
+def test_first_submission_is_accepted_then_a_new_one_is_a_duplicate_and_a_redelivery_is_nothing() -> None:
+    """accepted, duplicate, redelivered — with audit events only for the first two."""
+    first = admit(None, to_referral(envelope("s1"), POLICE, b"k"))
+    assert first.outcome == Outcome.accepted
+    assert [e.action for e in first.audit] == ["submitted", "accepted"]
+    again = admit(first.record, to_referral(envelope("s2"), POLICE, b"k"))
+    assert again.outcome == Outcome.duplicate and [e.seq for e in again.audit] == [3, 4]
+    assert again.audit[0].prev_hash == first.audit[-1].hash
+    redelivered = admit(again.record, to_referral(envelope("s2"), POLICE, b"k"))
+    assert redelivered.outcome == Outcome.redelivered and redelivered.audit == []
+
+
+def test_source_must_be_the_submitting_partner() -> None:
+    """A hospital token cannot submit a police referral through an envelope either."""
+    hospital = next(p for p in ACCESS.partners if p.id == "dev-hospital")
+    with pytest.raises(SubmissionInvalid) as caught:
+        to_referral(envelope("s1"), hospital, b"k")
+    assert caught.value.reason == "partner_mismatch"
+
+
+def test_bare_submission_from_a_direct_producer_is_wrapped_with_a_stable_id() -> None:
+    """No envelope: channel kafka, partner found by source, submission id from topic/partition/offset."""
+    raw = envelope("s").model_dump_json().encode()
+    opened = open_message(raw, access=ACCESS, topic="t", partition=0, offset=5, timestamp=NOW)
+    assert opened.partner.id == "dev-police"
+
+    bare = orjson.dumps(submission(reference="ADM-2"))
+    one = open_message(bare, access=ACCESS, topic="t", partition=1, offset=7, timestamp=NOW)
+    two = open_message(bare, access=ACCESS, topic="t", partition=1, offset=7, timestamp=NOW)
+    assert one.envelope.channel == "kafka" and one.envelope.submission_id == two.envelope.submission_id
+
+
+@pytest.mark.parametrize(("raw", "reason"), [(b"", "undecodable"), (b"\xff\xfe", "undecodable"),
+                                             (b"[1, 2]", "undecodable"), (b'{"payload": 3}', "invalid_envelope"),
+                                             (b'{"source": {"agency": "police", "system": "nope"}}',
+                                              "unknown_partner")])
+def test_unreadable_messages_get_a_reason(raw: bytes, reason: str) -> None:
+    """Every kind of bad message is refused with a reason code, never an exception of another kind."""
+    with pytest.raises(SubmissionInvalid) as caught:
+        open_message(raw, access=ACCESS, topic="t", partition=0, offset=0, timestamp=NOW)
+    assert caught.value.reason == reason
+
+
+def test_rejection_keeps_the_raw_payload_and_audits_it() -> None:
+    """The dead-letter record holds the sender's bytes; the audit says submitted then rejected."""
+    record, events = rejection(submission_id="s9", referral_id=None, partner_id=None, channel=Channel.kafka,
+                               received_at=NOW, rejected_at=NOW, reason="undecodable", errors=[], raw=b"\xffabc")
+    assert "abc" in record.raw_payload and [e.action for e in events] == ["submitted", "rejected"]
+
+
+def test_rate_limiter_allows_the_limit_then_refills() -> None:
+    """A partner gets `limit` requests at once, then one more per 60/limit seconds."""
+    limiter = RateLimiter()
+    assert [limiter.allow("p", 3, 0.0) for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("p", 3, 20.0) is True
+    assert limiter.allow("q", 3, 20.0) is True

@@ -69,7 +69,8 @@ async def test_killing_triage_and_notify_repeatedly_loses_and_duplicates_nothing
     try:
         run = f"crash-{uuid.uuid4().hex[:6]}"
         bodies = list(synthetic_submissions(COUNT, 7, datetime.now(UTC), run))
-        killed, _ = await asyncio.gather(chaos(stack, random.Random(11), 4), produce_all(stack.broker.bootstrap, bodies))
+        killed, _ = await asyncio.gather(chaos(stack, random.Random(11), 4),
+                                         produce_all(stack.broker.bootstrap, bodies))
         assert killed.count("triage") >= 2 and killed.count("notify") >= 2
         for name in ("triage", "notify"):
             await asyncio.to_thread(stack.processes[name].wait_ready, 90)

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -18,6 +17,7 @@ import pytest_asyncio
 from schemas.audit import AuditEvent
 from services.cli.stack import Stack
 from services.notify.signing import IDEMPOTENCY_HEADER, verify
+from tests.support.config import access_with_webhooks
 from tests.support.flow import eventually
 from tests.support.http import get_json, post_json
 from tests.support.kafka import produce, read_topic
@@ -28,20 +28,6 @@ from tests.support.receivers import WebhookReceiver
 pytestmark = pytest.mark.integration
 
 SECRET = "integration-webhook-secret"
-ROOT = Path(__file__).parents[2]
-
-
-def access_with_webhooks(path: Path, receiver: WebhookReceiver) -> Path:
-    """The dev access file with webhooks for SADA (works), SOS (fails twice) and hate crime (always fails)."""
-    text = (ROOT / "deploy" / "config" / "dev.yaml").read_text()
-    for service in ("sada", "sos", "hate_crime"):
-        marker = f"    {service}: {{team_email:"
-        line = next(line for line in text.splitlines() if line.startswith(marker))
-        secret_env = f"SOSAFE_WEBHOOK_SECRET_{service.upper()}"
-        webhook = f", webhook: {{url: \"{receiver.url(service)}\", secret_env: {secret_env}}}}}"
-        text = text.replace(line, line[:-1] + webhook)
-    path.write_text(text)
-    return path
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 async def assigned(url: str) -> int:
-    status, body = await get_json(url + "/readyz")
+    _, body = await get_json(url + "/readyz")
     return body.get("partitions_assigned", 0) if isinstance(body, dict) else 0
 
 

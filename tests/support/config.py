@@ -1,0 +1,22 @@
+"""Access files for tests: the dev file with webhooks pointed at a test receiver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.receivers import WebhookReceiver
+
+ROOT = Path(__file__).parents[2]
+
+
+def access_with_webhooks(path: Path, receiver: WebhookReceiver) -> Path:
+    """The dev access file with webhooks for SADA (works), SOS (fails twice) and hate crime (always fails)."""
+    text = (ROOT / "deploy" / "config" / "dev.yaml").read_text()
+    for service in ("sada", "sos", "hate_crime"):
+        marker = f"    {service}: {{team_email:"
+        line = next(line for line in text.splitlines() if line.startswith(marker))
+        secret_env = f"SOSAFE_WEBHOOK_SECRET_{service.upper()}"
+        webhook = f", webhook: {{url: \"{receiver.url(service)}\", secret_env: {secret_env}}}}}"
+        text = text.replace(line, line[:-1] + webhook)
+    path.write_text(text)
+    return path

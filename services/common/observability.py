@@ -8,7 +8,22 @@ import contextlib
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.web import Request, Response, View
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
+
+LAG_INTERVAL_S = 5.0
+
+
+def consumer_lag(app: faust.App) -> dict[str, int]:
+    """Messages not yet committed per topic, over the partitions this worker holds."""
+    lag: dict[str, int] = {}
+    consumer = app.consumer
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        if highwater is None or highwater < 0:
+            continue
+        committed = consumer._committed_offset.get(tp) or 0  # Faust keeps no public accessor
+        lag[tp.topic] = lag.get(tp.topic, 0) + max(0, highwater - committed)
+    return lag
 
 
 async def broker_reachable(app: faust.App, timeout: float = 1.0) -> bool:
@@ -33,6 +48,14 @@ def partitions_assigned(app: faust.App) -> int:
 def install_observability(app: faust.App, registry: CollectorRegistry, service: str) -> None:
     """`/metrics` (Faust's own sensor plus the service's registry), `/healthz`, `/readyz`."""
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix=f"sosafe_{service}_faust")
+    lag_gauge = Gauge("sosafe_consumer_lag_messages", "Messages behind the end of each consumed topic",
+                      ["service", "topic"], registry=registry)
+
+    @app.timer(LAG_INTERVAL_S)  # type: ignore[untyped-decorator]
+    async def measure_lag() -> None:
+        with contextlib.suppress(Exception):  # the consumer may be mid-rebalance; the next tick measures
+            for topic, behind in consumer_lag(app).items():
+                lag_gauge.labels(service, topic).set(behind)
 
     @app.page("/healthz")
     async def healthz(self: View, request: Request) -> Response:

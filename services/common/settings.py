@@ -14,7 +14,7 @@ DEV_CONFIG = REPO_ROOT / "deploy" / "config" / "dev.yaml"
 class CommonSettings(BaseSettings):
     """Broker, access file, logging and the embedded-broker tuning of DESIGN §6."""
 
-    model_config = SettingsConfigDict(env_prefix="SOSAFE_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="SOSAFE_", extra="ignore", frozen=True, env_ignore_empty=True)
 
     broker_url: str = "kafka://127.0.0.1:9092"
     embedded_broker: bool = Field(

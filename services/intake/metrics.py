@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+REJECTION_REASONS = ("undecodable", "invalid_envelope", "unknown_partner", "invalid_submission", "partner_mismatch",
+                     "internal_invalid")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -21,6 +23,16 @@ class IntakeMetrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> IntakeMetrics:
+        metrics = cls._build(registry)
+        for reason in REJECTION_REASONS:  # start every series at 0 so increase() sees the first event
+            for channel in ("http", "kafka"):
+                metrics.rejected.labels(reason, channel)
+        for topic in ("referrals.submitted", "sosafe-intake-validated"):
+            metrics.poison.labels("intake", topic)
+        return metrics
+
+    @classmethod
+    def _build(cls, registry: CollectorRegistry) -> IntakeMetrics:
         return cls(
             received=Counter("sosafe_intake_received_total", "Submissions received",
                              ["agency", "channel"], registry=registry),

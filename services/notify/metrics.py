@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from schemas.notification import NotificationChannel
+from schemas.vocabulary import Service
 from services.intake.metrics import LATENCY_BUCKETS
+
+OUTCOMES = ("sent", "failed", "retried", "dead_lettered", "duplicate_skipped")
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,17 @@ class NotifyMetrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> NotifyMetrics:
+        metrics = cls._build(registry)
+        for service in Service:  # start every series at 0 so increase() sees the first event
+            for channel in NotificationChannel:
+                for outcome in OUTCOMES:
+                    metrics.notifications.labels(channel.value, service.value, outcome)
+        for topic in ("triage.decisions", "triage.escalations", "notifications.retry"):
+            metrics.poison.labels("notify", topic)
+        return metrics
+
+    @classmethod
+    def _build(cls, registry: CollectorRegistry) -> NotifyMetrics:
         return cls(
             notifications=Counter("sosafe_notify_notifications_total",
                                   "Notifications by outcome: sent, failed, retried, dead_lettered, "

@@ -21,6 +21,14 @@ class TriageMetrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> TriageMetrics:
+        metrics = cls._build(registry)
+        for topic in ("referrals.accepted", "triage.decisions", "triage.actions", "audit.events",
+                      "sosafe-triage-by-subject", "sosafe-triage-sla-checks"):
+            metrics.poison.labels("triage", topic)  # start at 0 so increase() sees the first event
+        return metrics
+
+    @classmethod
+    def _build(cls, registry: CollectorRegistry) -> TriageMetrics:
         return cls(
             decisions=Counter("sosafe_triage_decisions_total", "Assignments decided, by service",
                               ["service", "priority", "kind"], registry=registry),

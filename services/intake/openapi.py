@@ -61,6 +61,7 @@ def openapi_document() -> dict[str, Any]:
                                 "schema": {"$ref": REF.format(model="SubmissionReceipt")}}}},
                     "401": _error("No or unknown partner token"),
                     "403": _error("The token's partner is not the referral's source"),
+                    "408": _error("The body did not arrive in time"),
                     "413": _error("Body over the size limit"),
                     "415": _error("Body is not JSON"),
                     "422": _error("Invalid referral; errors name each field and rule"),

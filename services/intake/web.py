@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from services.intake.app import Intake
 
 log = get_logger("sosafe.intake.web")
+
+BODY_READ_TIMEOUT_S = 10.0
+"""aiohttp has no body read timeout: without one a client that stops mid-body holds its handler forever."""
 
 
 def register(intake: Intake) -> None:
@@ -54,7 +58,10 @@ def register(intake: Intake) -> None:
             if request.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
                 return answer(self, 415, "unsupported_media_type", "Send the referral as application/json.")
             try:
-                body = await request.read()
+                body = await asyncio.wait_for(request.read(), BODY_READ_TIMEOUT_S)
+            except TimeoutError:
+                return answer(self, 408, "body_timeout",
+                              f"The body did not arrive within {BODY_READ_TIMEOUT_S:.0f} seconds.")
             except Exception:  # aiohttp raises HTTPRequestEntityTooLarge past client_max_size
                 return answer(self, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
             if len(body) > MAX_BODY_BYTES:

@@ -41,7 +41,7 @@ def test_explain_example_shows_fired_rules_and_services(capsys: pytest.CaptureFi
     assert "[fired] da-victim:" in out
     assert "[fired] da-children-in-household" in out
     assert "flags: children_in_household, marac" in out
-    assert "-> sada: high, due 2026-11-27T10:00:00+00:00, rules da-victim-high-risk, da-victim" in out
+    assert "-> sada: high, due 2026-11-21T10:00:00+00:00, rules da-victim-high-risk, da-victim" in out
     for personal in ("Sam", "2001-04-03", "SG1 9ZZ", "Fictitious example"):
         assert personal not in out
 

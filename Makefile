@@ -14,7 +14,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+CONSOLE_ASSETS := services/triage/static/govuk/.built-from
+
+# GOV.UK Frontend for the console and axe-core for its browser test, from npm. Best effort: offline,
+# the script prints a note, exits 0, and the console serves its fallback stylesheet.
+$(CONSOLE_ASSETS): services/triage/console_assets.sh
+	@sh services/triage/console_assets.sh
+
+install: $(STAMP) $(CONSOLE_ASSETS)
 
 # Debian packages the suite uses: promtool (alert rule tests) and Chromium (console browser test).
 # Best effort: without root or a package mirror the dependent tests skip and say why.
@@ -41,4 +48,4 @@ schemas: install
 	$(BIN)/python -m schemas.export
 
 clean:
-	rm -rf $(VENV) var test-output .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) var test-output .mypy_cache .pytest_cache .ruff_cache services/triage/static/govuk

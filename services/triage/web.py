@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +9,11 @@ import orjson
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
-from schemas.action import ActionKind, OfficerAction
-from schemas.codec import decode, encode
+from schemas.codec import decode
 from services.common.logs import get_logger
 from services.common.web_errors import error_response
 from services.intake.validation import field_errors
+from services.triage.actions_http import Refusal, check_target, command_for, submit
 from services.triage.officers import may_see, officer_for, parse_service
 from services.triage.queue import Case, QueueItem, open_and_overdue, queue_view
 from services.triage.records import ReferralRecord
@@ -105,34 +103,21 @@ def register(triage: Triage) -> None:
 
     async def act(view: View, officer: Officer, service: str, referral_id: str, action: str,
                   body: bytes) -> Response:
-        wanted = parse_service(service)
-        if wanted is None or action not in ActionKind.__members__:
-            return error_response(view, 404, "unknown_action", "There is no such queue or action.")
-        if wanted not in officer.scope:
-            return error_response(view, 403, "out_of_scope", "This queue is not in your scope.")
-        if not triage.cases.get(referral_id.encode()):
-            return error_response(view, 404, "unknown_referral", "No referral with this id is queued here.")
+        target = check_target(triage, officer, service, referral_id, action)
+        if isinstance(target, Refusal):
+            return error_response(view, target.status, target.code, target.detail)
         try:
             fields = orjson.loads(body) if body.strip() else {}
             if not isinstance(fields, dict) or set(fields) - {"reason", "to"}:
                 return error_response(view, 422, "invalid_body", 'The body may hold only "reason" and "to".')
-            command = OfficerAction(
-                action_id=str(uuid.uuid4()), referral_id=referral_id, service=wanted, kind=ActionKind(action),
-                officer_id=officer.id, requested_at=datetime.now(UTC), reason=fields.get("reason"),
-                to=fields.get("to"))
+            command = command_for(officer, target, referral_id, action, fields.get("reason"), fields.get("to"))
         except orjson.JSONDecodeError:
             return error_response(view, 422, "invalid_json", "The body is not valid JSON.")
         except ValidationError as exc:
             return error_response(view, 422, "invalid_body", "The action is not valid.", field_errors(exc))
-        reply = triage.replies.expect(command.action_id)
-        try:
-            await triage.actions.send(key=referral_id.encode(), value=encode(command))
-            outcome = await asyncio.wait_for(reply, triage.settings.action_reply_timeout_s)
-        except TimeoutError:
-            return error_response(view, 504, "action_pending",
-                                  "The action was recorded but not yet applied; refresh to see its result.")
-        finally:
-            triage.replies.forget(command.action_id)
+        outcome = await submit(triage, command)
+        if isinstance(outcome, Refusal):
+            return error_response(view, outcome.status, outcome.code, outcome.detail)
         if outcome.status != "applied":
             return error_response(view, outcome.http_status, outcome.error or "refused", outcome.detail or "")
         body_out: dict[str, Any] = item_json(outcome.item) if outcome.item else {}

@@ -1,0 +1,206 @@
+"""The duty-officer console (DESIGN §5 `GET /`): server-rendered pages, signed sessions, CSRF on every form.
+
+The plumbing shared by the console's views lives here (sessions, rendering, headers, scope); the views
+themselves are in `console_views.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode
+
+import jinja2
+from aiohttp import web as aioweb
+from faust.web import Request, Response, View
+
+from schemas.codec import decode
+from schemas.vocabulary import Service
+from services.common.logs import get_logger
+from services.triage.console_pages import reason_options, service_name
+from services.triage.officers import parse_service
+from services.triage.queue import Case
+from services.triage.sessions import SESSION_COOKIE, SESSION_LIFETIME, Session, SessionSigner
+
+if TYPE_CHECKING:
+    from services.common.access import Officer
+    from services.triage.app import Triage
+
+log = get_logger("sosafe.triage.console")
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+TEMPLATE_DIR = HERE / "templates"
+GOVUK_CSS = STATIC_DIR / "govuk" / "govuk-frontend.min.css"
+GOVUK_JS = STATIC_DIR / "govuk" / "govuk-frontend.min.js"
+REPORTS_URL = "/console/reports"
+CONSOLE_PATHS = ("/console/", "/static/")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'; object-src 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+REFERRAL_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+
+
+def is_console_path(path: str) -> bool:
+    return path == "/" or path.startswith(CONSOLE_PATHS)
+
+
+def safe_next(value: str | None) -> str | None:
+    """A post-sign-in destination only if it is a console path on this site."""
+    if not value or len(value) > 300 or "\\" in value or "//" in value:
+        return None
+    return value if value == "/" or value.startswith("/console/") else None
+
+
+def sign_in_url(then: str | None) -> str:
+    """The sign-in page, returning to `then` afterwards when it is a console page."""
+    target = safe_next(then)
+    return "/console/sign-in" + (f"?{urlencode({'next': target})}" if target and target != "/" else "")
+
+
+def item_url(service: Service | str, referral_id: str) -> str:
+    return f"/console/queues/{service}/items/{referral_id}"
+
+
+def deep_link(query: Mapping[str, str]) -> str | None:
+    """The item page a notification link (`/?service=..&referral_id=..`) points at, if it is well formed."""
+    service, referral_id = parse_service(query.get("service", "")), query.get("referral_id", "")
+    if service is None or not REFERRAL_ID.match(referral_id):
+        return None
+    return item_url(service, referral_id)
+
+
+def is_secure(request: Request) -> bool:
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return cast(aioweb.Request, request).scheme == "https" or forwarded == "https"
+
+
+async def add_security_headers(request: aioweb.Request, response: aioweb.StreamResponse) -> None:
+    if is_console_path(request.path):
+        response.headers.update(SECURITY_HEADERS)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who is asking: their session (anonymous before sign-in) and the officer it names, if any."""
+
+    session: Session | None
+    officer: Officer | None
+    secure: bool
+    new_cookie: str | None = None
+
+
+class Console:
+    """Sessions, templates and scope checks shared by the console's views; built once at start-up."""
+
+    def __init__(self, triage: Triage) -> None:
+        self.triage = triage
+        self.signer = SessionSigner(triage.settings.session_secret)
+        self.officers = {officer.id: officer for officer in triage.access.officers}
+        self.govuk = GOVUK_CSS.is_file()
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=jinja2.StrictUndefined,
+            trim_blocks=True, lstrip_blocks=True)
+        self.templates.globals.update(service_name=service_name, reason_options=reason_options(),
+                                      services=[(s.value, service_name(s)) for s in Service],
+                                      reports_url=REPORTS_URL, govuk=self.govuk,
+                                      govuk_js=GOVUK_JS.is_file())
+
+    def visit(self, request: Request, now: datetime | None = None) -> Visit:
+        session = self.signer.read(request.cookies.get(SESSION_COOKIE), now or datetime.now(UTC))
+        officer = self.officers.get(session.officer_id) if session and session.officer_id else None
+        return Visit(session=session, officer=officer, secure=is_secure(request))
+
+    def with_anonymous_session(self, visit: Visit) -> Visit:
+        """The visit with a session for the sign-in form's CSRF token, issuing one if it has none."""
+        if visit.session is not None:
+            return visit
+        session, cookie = self.signer.issue(None, datetime.now(UTC))
+        return replace(visit, session=session, new_cookie=cookie)
+
+    def csrf_ok(self, visit: Visit, form: Mapping[str, Any]) -> bool:
+        presented = form.get("csrf_token")
+        return self.signer.csrf_valid(visit.session, presented if isinstance(presented, str) else None)
+
+    def render(self, template: str, visit: Visit, **context: Any) -> str:
+        token = self.signer.csrf_token(visit.session) if visit.session else ""
+        return self.templates.get_template(template).render(
+            officer=visit.officer, csrf_token=token, manager=bool(visit.officer and visit.officer.manager),
+            **context)
+
+    def page(self, view: View, template: str, visit: Visit, status: int = 200, **context: Any) -> Response:
+        response = view.html(self.render(template, visit, **context), status=status)
+        if visit.new_cookie is not None:
+            set_session_cookie(response, visit.new_cookie, visit.secure)
+        return response
+
+    def problem(self, view: View, visit: Visit, status: int, title: str, message: str) -> Response:
+        return self.page(view, "problem.html", visit, status=status, title=title, message=message)
+
+    def forbidden_form(self, view: View, visit: Visit) -> Response:
+        log.warning("console_csrf_refused", officer_id=visit.officer.id if visit.officer else None)
+        return self.problem(view, visit, 403, "This form has expired",
+                            "The form was out of date or incomplete, so nothing was changed. "
+                            "Go back, reload the page and try again.")
+
+    def sign_in_redirect(self, view: View, request: Request) -> Response:
+        return redirect(view, sign_in_url(cast(aioweb.Request, request).path_qs))
+
+    def scope_problem(self, view: View, visit: Visit, service: str) -> Response | Service:
+        """The queue asked for, or the page saying why it cannot be shown."""
+        wanted = parse_service(service)
+        if wanted is None:
+            return self.problem(view, visit, 404, "Page not found", "There is no such queue.")
+        assert visit.officer is not None
+        if wanted not in visit.officer.scope:
+            return self.problem(view, visit, 403, "You cannot see this queue",
+                                f"The {service_name(wanted)} queue is not in your scope.")
+        return wanted
+
+    def case(self, referral_id: str) -> Case | None:
+        raw = self.triage.cases.get(referral_id.encode())
+        return decode(raw, Case) if raw else None
+
+
+def redirect(view: View, location: str, cookie: str | None = None, secure: bool = False) -> Response:
+    response = view.text("", status=303, headers={"Location": location})
+    if cookie is not None:
+        set_session_cookie(response, cookie, secure)
+    return response
+
+
+def set_session_cookie(response: Response, value: str, secure: bool, max_age: int | None = None) -> None:
+    cast(aioweb.Response, response).set_cookie(
+        SESSION_COOKIE, value, path="/", httponly=True, samesite="Strict", secure=secure,
+        max_age=int(SESSION_LIFETIME.total_seconds()) if max_age is None else max_age)
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The url-encoded form of a POST (single values; files and repeats ignored)."""
+    form = await cast(aioweb.Request, request).post()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def register(triage: Triage) -> None:
+    from services.triage import console_views
+
+    console = Console(triage)
+    if not console.govuk:
+        log.warning("console_assets_missing", path=str(GOVUK_CSS),
+                    detail="GOV.UK Frontend is not built; the console uses its fallback stylesheet. "
+                           "Run services/triage/console_assets.sh to build it.")
+    web_app = cast(Any, triage.app.web).web_app
+    web_app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+    web_app.on_response_prepare.append(add_security_headers)
+    console_views.register(triage, console)

@@ -1,0 +1,245 @@
+"""The console's views: sign-in and out, the officer's queues, a queue, an item and its actions.
+
+Pages poll small HTML parts (`.../parts/...`) through `static/console.js`, so they update without a reload.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from faust.web import Request, Response, View
+from pydantic import ValidationError
+
+from schemas.codec import decode
+from schemas.vocabulary import Service
+from services.common.logs import get_logger
+from services.triage.actions_http import Refusal, check_target, command_for, submit
+from services.triage.console import (
+    Console,
+    Visit,
+    deep_link,
+    item_url,
+    read_form,
+    redirect,
+    safe_next,
+    set_session_cookie,
+    sign_in_url,
+)
+from services.triage.console_pages import ACTION_DONE, item_view, referral_details, signature, timeline
+from services.triage.officers import may_see
+from services.triage.queue import open_and_overdue, queue_view
+from services.triage.records import ReferralRecord
+from services.triage.trail import REASON_CODES, Trail
+from services.triage.web import all_cases
+
+if TYPE_CHECKING:
+    from services.triage.app import Triage
+
+log = get_logger("sosafe.triage.console")
+
+NOTE_MAX = 400
+REASONED = {"decline", "reassign", "close"}
+
+
+def queue_counts(console: Console, visit: Visit, now: datetime) -> dict[str, Any]:
+    assert visit.officer is not None
+    counts = open_and_overdue(all_cases(console.triage), [s for s in Service if s in visit.officer.scope], now)
+    rows = [{"service": s.value, "open": o, "overdue": d} for s, (o, d) in counts.items()]
+    return {"queues": rows, "signature": signature([f"{r['service']}:{r['open']}:{r['overdue']}" for r in rows])}
+
+
+def queue_rows(console: Console, service: Service, state: str, now: datetime) -> dict[str, Any]:
+    items = queue_view(all_cases(console.triage), service, "all" if state == "all" else "open")
+    return {"items": [item_view(i, now) for i in items], "state_filter": state, "service": service.value,
+            "signature": signature([f"{i.referral_id}:{i.state}:{i.claimed_by}" for i in items])}
+
+
+def item_context(console: Console, visit: Visit, service: Service, referral_id: str, now: datetime
+                 ) -> dict[str, Any] | None:
+    """Everything the item page shows, or None when the referral has no item in this queue."""
+    assert visit.officer is not None
+    case = console.case(referral_id)
+    item = case.items.get(service) if case else None
+    if case is None or item is None:
+        return None
+    raw_record = console.triage.referrals.get(referral_id.encode())
+    record = decode(raw_record, ReferralRecord) if raw_record else None
+    raw_trail = console.triage.trails.get(referral_id.encode())
+    events = decode(raw_trail, Trail).events if raw_trail else []
+    shown = record is not None and may_see(visit.officer, case)
+    details = referral_details(record.referral) if record and shown else None
+    narrative = record.referral.submission.narrative if record and shown else None
+    others = [item_view(i, now) for s, i in case.items.items() if s != service]
+    return {"item": item_view(item, now), "details": details, "narrative": narrative, "others": others,
+            "timeline": timeline(events), "timeline_signature": signature([e.hash for e in events]),
+            "status_signature": signature([item.state, item.claimed_by or "", item.due_at.isoformat()]),
+            "base_url": item_url(service, referral_id)}
+
+
+def form_errors(action: str, form: dict[str, str]) -> list[tuple[str, str]]:
+    """(field id, message) for each problem with an action form, in page order."""
+    errors = []
+    if action == "reassign" and form.get("reassign-to") not in Service.__members__:
+        errors.append(("reassign-to", "Select the service to reassign to"))
+    if action in REASONED and form.get(f"{action}-reason") not in REASON_CODES:
+        errors.append((f"{action}-reason", f"Select a reason to {action}"))
+    if len(form.get(f"{action}-note", "")) > NOTE_MAX:
+        errors.append((f"{action}-note", f"The note must be {NOTE_MAX} characters or fewer"))
+    return errors
+
+
+def reason_of(action: str, form: dict[str, str]) -> str | None:
+    """`code` or `code: note` (the audit keeps only the code, see trail.reason_code)."""
+    if action not in REASONED:
+        return None
+    code, note = form[f"{action}-reason"], " ".join(form.get(f"{action}-note", "").split())
+    return f"{code}: {note}" if note else code
+
+
+def register(triage: Triage, console: Console) -> None:
+    app = triage.app
+
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    @app.page("/", name="console_home")
+    async def home(self: View, request: Request) -> Response:
+        visit, target = console.visit(request), deep_link(request.query)
+        if visit.officer is None:
+            return redirect(self, sign_in_url(target))
+        if target is not None:
+            return redirect(self, target)
+        return console.page(self, "home.html", visit, title="Your queues", **queue_counts(console, visit, now()))
+
+    @app.page("/console/parts/queues", name="console_part_queues")
+    async def home_part(self: View, request: Request) -> Response:
+        visit = console.visit(request)
+        if visit.officer is None:
+            return self.text("Sign in again.", status=401)
+        return self.html(console.render("_queues.html", visit, **queue_counts(console, visit, now())))
+
+    @app.page("/console/sign-in", name="console_sign_in")
+    class SignIn(View):
+        async def get(self, request: Request) -> Response:
+            visit = console.visit(request)
+            if visit.officer is not None:
+                return redirect(self, "/")
+            return console.page(self, "sign_in.html", console.with_anonymous_session(visit),
+                                title="Sign in", next=safe_next(request.query.get("next")) or "", error=None)
+
+        async def post(self, request: Request) -> Response:
+            form, visit = await read_form(request), console.visit(request)
+            if not console.csrf_ok(visit, form):
+                return console.forbidden_form(self, visit)
+            token = form.get("token", "").strip()
+            officer = triage.tokens.officer(token) if 0 < len(token) <= 512 else None
+            target = safe_next(form.get("next")) or "/"
+            if officer is None:
+                log.info("console_sign_in_refused")
+                return console.page(self, "sign_in.html", visit, status=401, title="Sign in",
+                                    next=target, error="Enter a valid officer token")
+            _, cookie = console.signer.issue(officer.id, now())
+            log.info("console_signed_in", officer_id=officer.id)
+            return redirect(self, target, cookie, visit.secure)
+
+    @app.page("/console/sign-out", name="console_sign_out")
+    class SignOut(View):
+        async def post(self, request: Request) -> Response:
+            form, visit = await read_form(request), console.visit(request)
+            if not console.csrf_ok(visit, form):
+                return console.forbidden_form(self, visit)
+            log.info("console_signed_out", officer_id=visit.officer.id if visit.officer else None)
+            response = redirect(self, "/console/sign-in")
+            set_session_cookie(response, "", visit.secure, max_age=0)
+            return response
+
+    @app.page("/console/queues/{service}", name="console_queue")
+    async def queue(self: View, request: Request, service: str) -> Response:
+        visit = console.visit(request)
+        if visit.officer is None:
+            return console.sign_in_redirect(self, request)
+        wanted = console.scope_problem(self, visit, service)
+        if not isinstance(wanted, Service):
+            return wanted
+        state = "all" if request.query.get("state") == "all" else "open"
+        return console.page(self, "queue.html", visit, title=f"{wanted} queue",
+                            **queue_rows(console, wanted, state, now()))
+
+    @app.page("/console/queues/{service}/parts/table", name="console_part_queue")
+    async def queue_part(self: View, request: Request, service: str) -> Response:
+        visit = console.visit(request)
+        if visit.officer is None:
+            return self.text("Sign in again.", status=401)
+        wanted = console.scope_problem(self, visit, service)
+        if not isinstance(wanted, Service):
+            return wanted
+        state = "all" if request.query.get("state") == "all" else "open"
+        return self.html(console.render("_queue_table.html", visit, **queue_rows(console, wanted, state, now())))
+
+    async def item_page(view: View, request: Request, visit: Visit, service: str, referral_id: str,
+                        status: int = 200, errors: tuple[tuple[str, str], ...] = (),
+                        form: dict[str, str] | None = None) -> Response:
+        wanted = console.scope_problem(view, visit, service)
+        if not isinstance(wanted, Service):
+            return wanted
+        context = item_context(console, visit, wanted, referral_id, now())
+        if context is None:
+            return console.problem(view, visit, 404, "Page not found",
+                                   "This referral has no item in this queue.")
+        done = ACTION_DONE.get(request.query.get("done", "")) if status == 200 else None
+        return console.page(view, "item.html", visit, status=status, title=f"Referral {referral_id[:8]}",
+                            errors=list(errors), error_for=dict(errors), done=done, form=form or {}, **context)
+
+    @app.page("/console/queues/{service}/items/{referral_id}", name="console_item")
+    async def item(self: View, request: Request, service: str, referral_id: str) -> Response:
+        visit = console.visit(request)
+        if visit.officer is None:
+            return console.sign_in_redirect(self, request)
+        return await item_page(self, request, visit, service, referral_id)
+
+    @app.page("/console/queues/{service}/items/{referral_id}/parts/{part}", name="console_part_item")
+    async def item_part(self: View, request: Request, service: str, referral_id: str, part: str) -> Response:
+        visit = console.visit(request)
+        if visit.officer is None:
+            return self.text("Sign in again.", status=401)
+        wanted = console.scope_problem(self, visit, service)
+        if not isinstance(wanted, Service):
+            return wanted
+        context = item_context(console, visit, wanted, referral_id, now())
+        if context is None or part not in ("status", "timeline"):
+            return self.text("Not found.", status=404)
+        return self.html(console.render(f"_item_{part}.html", visit, **context))
+
+    @app.page("/console/queues/{service}/items/{referral_id}/{action}", name="console_item_action")
+    class ItemAction(View):
+        async def post(self, request: Request, service: str, referral_id: str, action: str) -> Response:
+            form, visit = await read_form(request), console.visit(request)
+            if not console.csrf_ok(visit, form):
+                return console.forbidden_form(self, visit)
+            if visit.officer is None:
+                return console.sign_in_redirect(self, request)
+            target = check_target(triage, visit.officer, service, referral_id, action)
+            if isinstance(target, Refusal):
+                return await item_page(self, request, visit, service, referral_id, target.status,
+                                       (("", target.detail),))
+            errors = form_errors(action, form)
+            if errors:
+                return await item_page(self, request, visit, service, referral_id, 422, tuple(errors), form)
+            try:
+                command = command_for(visit.officer, target, referral_id, action, reason_of(action, form),
+                                      form.get("reassign-to") if action == "reassign" else None)
+            except ValidationError:
+                return await item_page(self, request, visit, service, referral_id, 422,
+                                       (("", "The action is not valid."),), form)
+            outcome = await submit(triage, command)
+            if isinstance(outcome, Refusal):
+                return await item_page(self, request, visit, service, referral_id, outcome.status,
+                                       (("", outcome.detail),))
+            if outcome.status != "applied":
+                detail = (outcome.detail or "The action was refused.").capitalize()
+                return await item_page(self, request, visit, service, referral_id, outcome.http_status,
+                                       (("", detail),))
+            log.info("console_action_applied", officer_id=visit.officer.id, action=action,
+                     referral_id=referral_id, service=target.value)
+            return redirect(self, f"{item_url(target, referral_id)}?done={action}")

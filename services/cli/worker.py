@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from typing import Any
 
@@ -12,11 +13,14 @@ def run_worker(service: str) -> None:
     from faust import Worker
 
     from services.common.logs import configure_logging
+    from services.common.offset_gaps import wait_for_departed_members
 
     settings_module = importlib.import_module(f"services.{service}.settings")
     settings_cls: Any = getattr(settings_module, f"{service.capitalize()}Settings")
     settings = settings_cls()
     configure_logging(settings.log_level, service)
+    asyncio.run(wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}",
+                                          settings.session_timeout_s))
     built = importlib.import_module(f"services.{service}.app").build(settings)
     worker = Worker(built.app, loglevel=settings.log_level, override_logging=False, quiet=True)
     worker.execute_from_commandline()

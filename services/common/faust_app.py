@@ -8,11 +8,13 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from schemas.submission import MAX_BODY_BYTES
+from services.common.offset_gaps import refuse_offset_gaps
 from services.common.settings import CommonSettings
 
 
 def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any) -> faust.App:
     """A Faust app for one service; nothing connects until the worker starts."""
+    refuse_offset_gaps()
     embedded = settings.embedded_broker
     datadir = settings.data_dir / "faust" / app_id
     datadir.mkdir(parents=True, exist_ok=True)

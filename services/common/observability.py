@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.web import Request, Response, View
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from services.common.offset_gaps import refuse_offset_gaps
 
 LAG_INTERVAL_S = 5.0
 
@@ -21,7 +24,7 @@ def consumer_lag(app: faust.App) -> dict[str, int]:
         highwater = consumer.highwater(tp)
         if highwater is None or highwater < 0:
             continue
-        committed = consumer._committed_offset.get(tp) or 0  # Faust keeps no public accessor
+        committed = getattr(consumer, "_committed_offset", {}).get(tp) or 0  # no public accessor in Faust
         lag[tp.topic] = lag.get(tp.topic, 0) + max(0, highwater - committed)
     return lag
 
@@ -45,9 +48,13 @@ def partitions_assigned(app: faust.App) -> int:
     return 0
 
 
-def install_observability(app: faust.App, registry: CollectorRegistry, service: str) -> None:
+def install_observability(app: faust.App, registry: CollectorRegistry, service: str,
+                          extra_ready: Callable[[], bool] | None = None) -> None:
     """`/metrics` (Faust's own sensor plus the service's registry), `/healthz`, `/readyz`."""
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix=f"sosafe_{service}_faust")
+    gaps = Counter("sosafe_consumer_offset_gaps_total", "Offset gaps Faust would have skipped (refused)",
+                   ["service", "topic"], registry=registry)
+    refuse_offset_gaps(gaps, service)
     lag_gauge = Gauge("sosafe_consumer_lag_messages", "Messages behind the end of each consumed topic",
                       ["service", "topic"], registry=registry)
 
@@ -67,7 +74,7 @@ def install_observability(app: faust.App, registry: CollectorRegistry, service: 
         assigned = partitions_assigned(app)
         recovery = getattr(app.tables, "recovery", None)
         recovering = bool(app.rebalancing or app.in_recovery or (recovery and not recovery.completed.is_set()))
-        ready = reachable and assigned > 0 and not recovering
+        ready = reachable and assigned > 0 and not recovering and (extra_ready is None or extra_ready())
         body = {"ready": ready, "service": service, "broker_reachable": reachable,
                 "partitions_assigned": assigned, "recovering": recovering}
         return self.json(body, status=200 if ready else 503)

@@ -25,17 +25,29 @@ MAX_REMEMBERED_SUBMISSIONS = 64
 class Outcome(StrEnum):
     accepted = "accepted"
     duplicate = "duplicate"
-    redelivered = "redelivered"
+
+
+class Admitted(BaseModel):
+    """One submission of a referral id as intake admitted it: enough to emit the same messages again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    submission_id: str
+    outcome: Outcome
+    head_before: ChainHead
 
 
 class SeenRecord(BaseModel):
-    """What intake remembers of a referral id: its submissions and its audit chain head."""
+    """What intake remembers of a referral id: its recent submissions and its audit chain head.
+
+    Written in one table value. If a worker dies after writing it but before its messages reach the
+    broker, the redelivered submission is found here and the same messages are emitted again."""
 
     model_config = ConfigDict(frozen=True)
 
     first_submission_id: str
     accepted_at: datetime
-    submission_ids: tuple[str, ...]
+    admitted: tuple[Admitted, ...]
     head: ChainHead
 
 
@@ -44,6 +56,7 @@ class Admission:
     outcome: Outcome
     record: SeenRecord
     audit: list[AuditEvent]
+    redelivered: bool = False
 
 
 def submission_id_for_offset(topic: str, partition: int, offset: int) -> str:
@@ -72,13 +85,7 @@ def to_referral(envelope: SubmissionEnvelope, partner: Partner, subject_secret: 
     )
 
 
-def admit(record: SeenRecord | None, referral: Referral) -> Admission:
-    """First sight of a referral id is accepted; a new submission of a known id is a duplicate; the
-    same submission seen again (at-least-once redelivery) changes nothing."""
-    if record is not None and referral.submission_id in record.submission_ids:
-        return Admission(Outcome.redelivered, record, [])
-    outcome = Outcome.accepted if record is None else Outcome.duplicate
-    head = record.head if record else None
+def _events(head: ChainHead | None, referral: Referral, outcome: Outcome) -> tuple[list[AuditEvent], ChainHead]:
     details: dict[str, str | int | bool | list[str] | None] = {
         "channel": referral.channel.value, "submission_id": referral.submission_id,
         "agency": referral.submission.source.agency.value,
@@ -91,11 +98,26 @@ def admit(record: SeenRecord | None, referral: Referral) -> Admission:
                                  occurred_at=referral.received_at, details=details)
         events.append(event)
     assert head is not None
-    kept = (*(record.submission_ids if record else ()), referral.submission_id)[-MAX_REMEMBERED_SUBMISSIONS:]
+    return events, head
+
+
+def admit(record: SeenRecord | None, referral: Referral) -> Admission:
+    """First sight of a referral id is accepted; a new submission of a known id is a duplicate; the
+    same submission seen again (at-least-once redelivery) gives the same outcome and audit events again,
+    and changes nothing."""
+    earlier = next((a for a in record.admitted if a.submission_id == referral.submission_id), None) if record else None
+    if record is not None and earlier is not None:
+        events, _ = _events(earlier.head_before, referral, earlier.outcome)
+        return Admission(earlier.outcome, record, events, redelivered=True)
+    outcome = Outcome.accepted if record is None else Outcome.duplicate
+    head_before = record.head if record else ChainHead()
+    events, head = _events(head_before, referral, outcome)
+    admitted = (*(record.admitted if record else ()),
+                Admitted(submission_id=referral.submission_id, outcome=outcome, head_before=head_before))
     new_record = SeenRecord(
         first_submission_id=record.first_submission_id if record else referral.submission_id,
         accepted_at=record.accepted_at if record else referral.accepted_at,
-        submission_ids=kept, head=head,
+        admitted=admitted[-MAX_REMEMBERED_SUBMISSIONS:], head=head,
     )
     return Admission(outcome, new_record, events)
 

@@ -92,17 +92,16 @@ def register(intake: Intake) -> None:
             record = decode(stored, SeenRecord) if stored else None
             admission = admit(record, referral)
             agency = referral.submission.source.agency.value
-            if admission.outcome == "redelivered":
-                log.info("submission_redelivered")
-                continue
+            if not admission.redelivered:
+                intake.seen[key] = encode(admission.record)
             if admission.outcome == "accepted":
                 await intake.accepted.send(key=key, value=encode(referral))
-                metrics.accepted.labels(agency).inc()
-            else:
-                metrics.duplicate.labels(agency).inc()
             for audit_event in admission.audit:
                 await intake.audit.send(key=key, value=encode(audit_event))
-            intake.seen[key] = encode(admission.record)
+            if admission.redelivered:
+                log.info("submission_redelivered", outcome=admission.outcome.value)
+                continue
+            (metrics.accepted if admission.outcome == "accepted" else metrics.duplicate).labels(agency).inc()
             metrics.admission_latency.observe(
                 max(0.0, (datetime.now(UTC) - referral.received_at).total_seconds()))
             log.info("referral_admitted", outcome=admission.outcome.value, agency=agency,

@@ -10,21 +10,19 @@ from typing import TYPE_CHECKING
 
 import faust
 import structlog
+from faust.types import TableT
 from pydantic import ValidationError
 
-from schemas.audit import AuditAction
 from schemas.codec import decode, encode
 from schemas.decision import DecisionKind, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationAttempt
 from services.common import topics
-from services.common.audit_chain import ChainHead
 from services.common.dead_letters import dead_letter
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
-from services.notify.backoff import after_failure
 from services.notify.content import notifications_for_decision, notifications_for_escalation
-from services.notify.dispatch import DeliveryRecord, delivery_event
+from services.notify.dispatch import DeliveryRecord, Message, attempt_result
 
 if TYPE_CHECKING:
     from services.notify.app import Notify
@@ -39,34 +37,52 @@ def register(notify: Notify) -> None:
     def labels(n: Notification, outcome: str) -> None:
         metrics.notifications.labels(n.channel.value, n.service.value, outcome).inc()
 
-    async def deliver(n: Notification, attempt: int, head: ChainHead | None, chain_key: str
-                      ) -> ChainHead:
-        """Send once; on failure hand the notification to the retry or dead-letter topic. Returns the
-        chain head after this attempt's audit event."""
-        key = n.referral_id.encode()
+    outgoing = {topics.AUDIT: notify.audit, topics.NOTIFY_RETRY: notify.retry, topics.NOTIFY_DEAD: notify.dead}
+
+    async def send_messages(key: bytes, messages: list[Message]) -> None:
+        for message in messages:
+            await outgoing[message.topic].send(key=key, value=message.value.encode())
+
+    async def attempt(n: Notification) -> tuple[str, str, bool] | None:
+        """Send once to the peer: None when delivered, else (message, failure code, permanent)."""
         started = time.perf_counter()
         try:
             await notify.senders.for_channel(n.channel).send(n)
         except DeliveryError as exc:
-            labels(n, "failed")
-            now = datetime.now(UTC)
-            dead, next_attempt = after_failure(n, attempt, exc.message, now, settings.retry_policy, notify.rng,
-                                               permanent=exc.permanent)
-            await (notify.dead if dead else notify.retry).send(key=key, value=encode(next_attempt))
-            labels(n, "dead_lettered" if dead else "retried")
-            action = AuditAction.dead_lettered if dead else AuditAction.notification_failed
-            event, new_head = delivery_event(head, chain_key, n, action, now, attempt, exc.failure.value)
-            await notify.audit.send(key=key, value=encode(event))
-            log.warning("notification_failed", channel=n.channel.value, service=n.service.value,
-                        attempt=attempt, failure=exc.failure.value, dead_lettered=dead)
-            return new_head
+            return exc.message, exc.failure.value, exc.permanent
         metrics.send_seconds.labels(n.channel.value).observe(time.perf_counter() - started)
-        labels(n, "sent")
-        now = datetime.now(UTC)
-        event, new_head = delivery_event(head, chain_key, n, AuditAction.notified, now, attempt)
-        await notify.audit.send(key=key, value=encode(event))
-        log.info("notification_sent", channel=n.channel.value, service=n.service.value, attempt=attempt)
-        return new_head
+        return None
+
+    async def deliver_all(table: TableT[bytes, bytes], key: bytes, chain_key: str,
+                          pending: list[tuple[str, Notification, int]]) -> None:
+        """Intent (flushed), attempt, then record and send what each attempt produced (see dispatch)."""
+        raw = table.get(key)
+        record = decode(raw, DeliveryRecord) if raw else DeliveryRecord()
+        todo = []
+        for step, n, number in pending:
+            done = record.done_step(step)
+            if done is not None:  # a redelivery: the attempt was made; its messages go out again
+                await send_messages(key, done.messages)
+                labels(n, "duplicate_skipped")
+            else:
+                todo.append((step, n, number))
+        fresh = [step for step, _, _ in todo if step not in record.intents]
+        if fresh:
+            record = record.with_intents(fresh, datetime.now(UTC))
+            table[key] = encode(record)
+            await app.producer.flush()
+        for step, n, number in todo:
+            failure = await attempt(n)
+            result = attempt_result(n, number, failure, record.intents[step], record.head, chain_key,
+                                    settings.retry_policy, notify.rng)
+            record = record.with_done(step, result.messages, result.head)
+            table[key] = encode(record)
+            await send_messages(key, result.messages)
+            for outcome in result.outcomes:
+                labels(n, outcome)
+            log.log(30 if failure else 20, "notification_failed" if failure else "notification_sent",
+                    channel=n.channel.value, service=n.service.value, attempt=number,
+                    failure=failure[1] if failure else None, dead_lettered=result.dead)
 
     def notifications_for(topic: str, raw: bytes, now: datetime) -> list[Notification]:
         console = settings.console_base_url
@@ -97,15 +113,7 @@ def register(notify: Notify) -> None:
                 continue
             key = found[0].referral_id.encode()
             structlog.contextvars.bind_contextvars(referral_id=found[0].referral_id)
-            raw = notify.sent.get(key)
-            record = decode(raw, DeliveryRecord) if raw else DeliveryRecord()
-            for n in found:
-                if record.has(n.notification_id):
-                    labels(n, "duplicate_skipped")
-                    continue
-                head = await deliver(n, 1, record.head, n.referral_id)
-                record = record.with_handled(n.notification_id, head)
-                notify.sent[key] = encode(record)
+            await deliver_all(notify.sent, key, found[0].referral_id, [(n.notification_id, n, 1) for n in found])
 
     @app.agent(notify.retry, name="notify-retry")
     async def retry_failed(stream: faust.StreamT[bytes]) -> None:
@@ -113,24 +121,16 @@ def register(notify: Notify) -> None:
         await notify.senders.ensure_started()
         async for event in stream.events():
             try:
-                attempt = decode(event.value or b"", NotificationAttempt)
+                retry = decode(event.value or b"", NotificationAttempt)
             except ValidationError as exc:
                 await dead_letter(notify.dead_messages, metrics.poison, "notify", event, "invalid_message",
                                   exc.error_count())
                 continue
-            n = attempt.notification
-            key = n.referral_id.encode()
+            n = retry.notification
             structlog.contextvars.bind_contextvars(referral_id=n.referral_id, topic=event.message.topic,
                                                    partition=event.message.partition, offset=event.message.offset)
-            raw = notify.retried.get(key)
-            record = decode(raw, DeliveryRecord) if raw else DeliveryRecord()
-            handled_key = f"{n.notification_id}#{attempt.attempt}"
-            if record.has(handled_key):
-                continue
-            wait = (attempt.not_before - datetime.now(UTC)).total_seconds()
+            wait = (retry.not_before - datetime.now(UTC)).total_seconds()
             if wait > 0:
                 await asyncio.sleep(wait)
-            head = await deliver(n, attempt.attempt + 1, record.head, f"{n.referral_id}:retry")
-            notify.retried[key] = encode(record.with_handled(handled_key, head))
-
-
+            await deliver_all(notify.retried, n.referral_id.encode(), f"{n.referral_id}:retry",
+                              [(f"{n.notification_id}#{retry.attempt + 1}", n, retry.attempt + 1)])

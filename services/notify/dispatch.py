@@ -1,32 +1,75 @@
-"""What notify remembers per referral and the audit events of each delivery outcome (pure)."""
+"""What notify remembers per referral, and what each delivery attempt produces (pure).
+
+A notification is an outside effect that cannot be taken back, so notify works in three moves:
+1. record the *intent* (the attempt's time) in the table and flush it to the broker before sending;
+2. send to the peer;
+3. record the attempt as done, with the messages it produced (audit event, retry or dead letter), then
+   send those messages.
+A worker killed anywhere re-runs the attempt from what survived: the same time from the intent, the same
+chain position, so the same audit event (no fork in the hash chain); a done attempt re-sends its stored
+messages; the peer may see the notification twice, always with the same id (Message-ID, Idempotency-Key).
+"""
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.audit import ActorKind, AuditAction, AuditEvent
+from schemas.codec import encode
 from schemas.notification import Notification
+from services.common import topics
 from services.common.audit_chain import ChainHead, next_event
+from services.notify.backoff import RetryPolicy, after_failure
 
-MAX_HANDLED = 500
+MAX_DONE = 500
 
 
-class DeliveryRecord(BaseModel):
-    """Notification ids this agent has handled for one referral (sent, or handed to retry/dead-letter)
-    and the agent's audit chain head. A redelivered message finds its ids here and sends nothing."""
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    value: str
+
+
+class Done(BaseModel):
+    """An attempt that has been made, and the messages it produced."""
 
     model_config = ConfigDict(frozen=True)
 
-    handled: list[str] = Field(default_factory=list)
+    step: str
+    messages: list[Message]
+
+
+class DeliveryRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     head: ChainHead = ChainHead()
+    intents: dict[str, datetime] = Field(default_factory=dict)
+    done: list[Done] = Field(default_factory=list)
 
-    def has(self, key: str) -> bool:
-        return key in self.handled
+    def done_step(self, step: str) -> Done | None:
+        return next((d for d in self.done if d.step == step), None)
 
-    def with_handled(self, key: str, head: ChainHead) -> DeliveryRecord:
-        return DeliveryRecord(handled=[*self.handled, key][-MAX_HANDLED:], head=head)
+    def with_intents(self, steps: list[str], now: datetime) -> DeliveryRecord:
+        return self.model_copy(update={"intents": {**{s: now for s in steps}, **self.intents}})
+
+    def with_done(self, step: str, messages: list[Message], head: ChainHead) -> DeliveryRecord:
+        intents = {s: t for s, t in self.intents.items() if s != step}
+        done = [*self.done, Done(step=step, messages=messages)][-MAX_DONE:]
+        return DeliveryRecord(head=head, intents=intents, done=done)
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    messages: list[Message]
+    head: ChainHead
+    outcomes: list[str]
+    """Metric outcomes: sent; or failed plus retried or dead_lettered."""
+    dead: bool = False
 
 
 def delivery_event(head: ChainHead | None, chain_key: str, notification: Notification, action: AuditAction,
@@ -42,3 +85,20 @@ def delivery_event(head: ChainHead | None, chain_key: str, notification: Notific
     return next_event(head, emitter="notify", chain_key=chain_key, referral_id=notification.referral_id,
                       action=action, actor_kind=ActorKind.service, actor="notify", occurred_at=occurred_at,
                       details=details)
+
+
+def attempt_result(notification: Notification, attempt: int, failure: tuple[str, str, bool] | None,
+                   occurred_at: datetime, head: ChainHead, chain_key: str, policy: RetryPolicy,
+                   rng: random.Random) -> AttemptResult:
+    """The messages of one attempt. `failure` is (transport message, failure code, permanent) or None."""
+    if failure is None:
+        event, head = delivery_event(head, chain_key, notification, AuditAction.notified, occurred_at, attempt)
+        return AttemptResult([Message(topic=topics.AUDIT, value=encode(event).decode())], head, ["sent"])
+    message, code, permanent = failure
+    dead, next_attempt = after_failure(notification, attempt, message, occurred_at, policy, rng, permanent=permanent)
+    action = AuditAction.dead_lettered if dead else AuditAction.notification_failed
+    event, head = delivery_event(head, chain_key, notification, action, occurred_at, attempt, code)
+    messages = [Message(topic=topics.NOTIFY_DEAD if dead else topics.NOTIFY_RETRY,
+                        value=encode(next_attempt).decode()),
+                Message(topic=topics.AUDIT, value=encode(event).decode())]
+    return AttemptResult(messages, head, ["failed", "dead_lettered" if dead else "retried"], dead)

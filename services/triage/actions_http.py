@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from schemas.action import ActionKind, OfficerAction
-from schemas.codec import encode
+from schemas.codec import decode, encode
 from schemas.vocabulary import Service
 from services.triage.officers import parse_service
-from services.triage.queue import ActionOutcome
+from services.triage.queue import ActionOutcome, Case
 
 if TYPE_CHECKING:
     from services.common.access import Officer
     from services.triage.app import Triage
+
+
+REPLY_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ def check_target(triage: Triage, officer: Officer, service: str, referral_id: st
         return Refusal(404, "unknown_action", "There is no such queue or action.")
     if wanted not in officer.scope:
         return Refusal(403, "out_of_scope", "This queue is not in your scope.")
-    if not triage.cases.get(referral_id.encode()):
+    if not triage.view.cases.get(referral_id.encode()):
         return Refusal(404, "unknown_referral", "No referral with this id is queued here.")
     return wanted
 
@@ -50,14 +54,42 @@ def command_for(officer: Officer, service: Service, referral_id: str, action: st
         to=to)
 
 
+def recorded_outcome(triage: Triage, command: OfficerAction) -> ActionOutcome | None:
+    """The outcome the case agent recorded for this action, read from the case table (any replica)."""
+    raw = triage.view.cases.get(command.referral_id.encode())
+    case = decode(raw, Case) if raw else None
+    record = case.actions.get(command.action_id) if case else None
+    if case is None or record is None:
+        return None
+    return ActionOutcome(action_id=command.action_id, status=record.status, http_status=record.http_status,
+                         error=record.error, detail=record.detail, case=case,
+                         item=case.items.get(command.service), follow_up=record.follow_up)
+
+
 async def submit(triage: Triage, command: OfficerAction) -> ActionOutcome | Refusal:
-    """Publish the action keyed by referral and wait for the case agent's outcome (or time out: 504)."""
+    """Publish the action keyed by referral and wait for its outcome (or time out: 504).
+
+    The replica that owns the referral's partition applies it; when that is this replica the case agent
+    hands the outcome over directly, otherwise it shows up in the read model. Either way the answer waits
+    (briefly) until this replica's read model shows it, so the officer's next page reads their own write.
+    """
+    loop = asyncio.get_running_loop()
     reply = triage.replies.expect(command.action_id)
+    deadline = loop.time() + triage.settings.action_reply_timeout_s
+    outcome: ActionOutcome | None = None
     try:
         await triage.actions.send(key=command.referral_id.encode(), value=encode(command))
-        return await asyncio.wait_for(reply, triage.settings.action_reply_timeout_s)
-    except TimeoutError:
-        return Refusal(504, "action_pending",
-                       "The action was recorded but not yet applied; refresh to see its result.")
+        while True:
+            if outcome is None:
+                with contextlib.suppress(TimeoutError):
+                    outcome = await asyncio.wait_for(asyncio.shield(reply), REPLY_POLL_S)
+            else:
+                await asyncio.sleep(REPLY_POLL_S / 5)
+            recorded = recorded_outcome(triage, command)
+            if recorded is not None:
+                return outcome or recorded
+            if loop.time() >= deadline:
+                return outcome or Refusal(504, "action_pending",
+                                          "The action was recorded but not yet applied; refresh to see its result.")
     finally:
         triage.replies.forget(command.action_id)

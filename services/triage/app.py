@@ -15,6 +15,7 @@ from services.common.access import AccessFile, Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.observability import install_observability
 from services.triage.metrics import TriageMetrics
+from services.triage.read_model import ReadModel
 from services.triage.replies import PendingReplies
 from services.triage.ruleset import Ruleset, load_ruleset
 from services.triage.settings import TriageSettings
@@ -32,6 +33,7 @@ class Triage:
     access: AccessFile
     tokens: Registry
     replies: PendingReplies
+    view: ReadModel
     accepted: faust.TopicT
     decisions: faust.TopicT
     actions: faust.TopicT
@@ -41,7 +43,6 @@ class Triage:
     by_subject: faust.TopicT
     sla_checks: faust.TopicT
     cases: TableT[bytes, bytes]
-    referrals: TableT[bytes, bytes]
     subject_history: TableT[bytes, bytes]
     trails: TableT[bytes, bytes]
 
@@ -67,15 +68,20 @@ def build(settings: TriageSettings) -> Triage:
 
     triage = Triage(
         settings=settings, app=app, registry=registry, metrics=TriageMetrics.create(registry),
-        ruleset=ruleset, access=access, tokens=Registry(access), replies=PendingReplies(),
+        ruleset=ruleset, access=access, tokens=Registry(access), replies=PendingReplies(), view=ReadModel(),
         accepted=topic(topics.ACCEPTED), decisions=topic(topics.DECISIONS), actions=topic(topics.ACTIONS),
         escalations=topic(topics.ESCALATIONS), audit=topic(topics.AUDIT), dead=topic(topics.DEAD_MESSAGES),
         by_subject=topic(topics.TRIAGE_BY_SUBJECT, internal=True),
         sla_checks=topic(topics.TRIAGE_SLA_CHECKS, internal=True),
-        cases=table("cases"), referrals=table("referrals"), subject_history=table("subject-history"),
+        cases=table("cases"), subject_history=table("subject-history"),
         trails=table("audit-trail"),
     )
-    install_observability(app, registry, "triage")
+    install_observability(app, registry, "triage", extra_ready=triage.view.caught_up.is_set)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def follow_changelogs() -> None:
+        await triage.view.follow(settings.bootstrap_servers)
+
     agents.register(triage)
     web.register(triage)
     console.register(triage)

@@ -169,7 +169,7 @@ class Console:
         return wanted
 
     def case(self, referral_id: str) -> Case | None:
-        raw = self.triage.cases.get(referral_id.encode())
+        raw = self.triage.view.cases.get(referral_id.encode())
         return decode(raw, Case) if raw else None
 
 

@@ -63,9 +63,9 @@ def item_context(console: Console, visit: Visit, service: Service, referral_id: 
     item = case.items.get(service) if case else None
     if case is None or item is None:
         return None
-    raw_record = console.triage.referrals.get(referral_id.encode())
+    raw_record = console.triage.view.referrals.get(referral_id.encode())
     record = decode(raw_record, ReferralRecord) if raw_record else None
-    raw_trail = console.triage.trails.get(referral_id.encode())
+    raw_trail = console.triage.view.trails.get(referral_id.encode())
     events = decode(raw_trail, Trail).events if raw_trail else []
     shown = record is not None and may_see(visit.officer, case)
     details = referral_details(record.referral) if record and shown else None

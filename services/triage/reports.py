@@ -30,14 +30,14 @@ FORMATS = ("json", "csv", "html")
 def report_inputs(triage: Triage, start: datetime, end: datetime) -> list[ReportInput]:
     """Every referral accepted in [start, end) this worker holds, with its case and audit trail."""
     inputs = []
-    for raw in triage.referrals.values():
+    for raw in triage.view.referrals.values():
         if not raw:
             continue
         record = decode(raw, ReferralRecord)
         if not start <= record.referral.accepted_at < end:
             continue
         key = record.referral.referral_id.encode()
-        raw_case, raw_trail = triage.cases.get(key), triage.trails.get(key)
+        raw_case, raw_trail = triage.view.cases.get(key), triage.view.trails.get(key)
         inputs.append(ReportInput.of(record, decode(raw_case, Case) if raw_case else None,
                                      decode(raw_trail, Trail) if raw_trail else None))
     return inputs

@@ -34,7 +34,7 @@ def item_json(item: QueueItem) -> dict[str, Any]:
 
 
 def all_cases(triage: Triage) -> list[Case]:
-    return [decode(raw, Case) for raw in triage.cases.values() if raw]
+    return [decode(raw, Case) for raw in triage.view.cases.values() if raw]
 
 
 def register(triage: Triage) -> None:
@@ -77,14 +77,14 @@ def register(triage: Triage) -> None:
         if officer is None:
             return unauthorised(self)
         key = referral_id.encode()
-        raw_case, raw_record = triage.cases.get(key), triage.referrals.get(key)
+        raw_case, raw_record = triage.view.cases.get(key), triage.view.referrals.get(key)
         if not raw_case or not raw_record:
             return error_response(self, 404, "unknown_referral", "No referral with this id is queued here.")
         case = decode(raw_case, Case)
         if not may_see(officer, case):
             return error_response(self, 403, "out_of_scope", "This referral is not in your scope.")
         record = decode(raw_record, ReferralRecord)
-        raw_trail = triage.trails.get(key)
+        raw_trail = triage.view.trails.get(key)
         trail = decode(raw_trail, Trail) if raw_trail else Trail()
         return self.json({
             "referral": record.referral.model_dump(mode="json"),

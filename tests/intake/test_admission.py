@@ -29,7 +29,7 @@ def envelope(submission_id: str, **overrides: object) -> SubmissionEnvelope:
 
 
 def test_first_submission_is_accepted_then_a_new_one_is_a_duplicate_and_a_redelivery_is_nothing() -> None:
-    """accepted, duplicate, redelivered — with audit events only for the first two."""
+    """accepted, duplicate, then the duplicate redelivered: the same events again, nothing changed."""
     first = admit(None, to_referral(envelope("s1"), POLICE, b"k"))
     assert first.outcome == Outcome.accepted
     assert [e.action for e in first.audit] == ["submitted", "accepted"]
@@ -37,7 +37,8 @@ def test_first_submission_is_accepted_then_a_new_one_is_a_duplicate_and_a_redeli
     assert again.outcome == Outcome.duplicate and [e.seq for e in again.audit] == [3, 4]
     assert again.audit[0].prev_hash == first.audit[-1].hash
     redelivered = admit(again.record, to_referral(envelope("s2"), POLICE, b"k"))
-    assert redelivered.outcome == Outcome.redelivered and redelivered.audit == []
+    assert redelivered.redelivered and redelivered.outcome == Outcome.duplicate
+    assert redelivered.audit == again.audit and redelivered.record == again.record
 
 
 def test_source_must_be_the_submitting_partner() -> None:

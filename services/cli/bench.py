@@ -1,0 +1,164 @@
+"""`sosafe bench` (`make bench`): throughput, latency and memory of the whole system on the embedded broker.
+
+Settings (environment, prefix `SOSAFE_BENCH_`): `COUNT` referrals per throughput run (default 20,000),
+`HTTP_CONCURRENCY` clients (16), `LATENCY_RATE` per second (200) and
+`LATENCY_LOW_RATE` (50) for `LATENCY_SECONDS` (30) each, `PARTITIONS`
+per topic (4). Method and figures: docs/benchmarks.md; summary: docs/benchmarks.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.cli.bench_baselines import BaselineResult, peak_rss_mb, run_baseline
+from services.cli.bench_load import NotifiedTracker, Submission, post_http, produce_direct, submissions
+from services.cli.bench_report import machine, percentile, today, write_docs
+from services.cli.stack import Stack
+from services.common.settings import REPO_ROOT
+
+
+class BenchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOSAFE_BENCH_", extra="ignore", frozen=True)
+
+    count: int = Field(default=20_000, ge=100)
+    http_concurrency: int = Field(default=16, ge=1)
+    latency_rate: float = Field(default=200.0, gt=0)
+    latency_seconds: float = Field(default=30.0, gt=0)
+    latency_low_rate: float = Field(default=50.0, gt=0)
+    partitions: int = Field(default=4, ge=1)
+    workdir: Path = REPO_ROOT / "var" / "bench"
+    docs: Path = REPO_ROOT / "docs"
+
+
+async def _latency_run(bootstrap: str, tracker: NotifiedTracker, rate: float, seconds: float, tag: str
+                       ) -> dict[str, Any]:
+    """Direct-Kafka submissions paced at `rate` per second; percentiles of send → last notification sent."""
+    paced: list[Submission] = submissions(round(rate * seconds), f"bench-latency-{tag}")
+    print(f"Latency: {len(paced)} referrals at {rate:.0f}/s", flush=True)
+    started = time.perf_counter()
+    sent_at = await produce_direct(bootstrap, paced, rate=rate)
+    out: dict[str, Any] = {"sent": len(paced), "latency_achieved_per_s": len(paced) / (time.perf_counter() - started)}
+    ids = [s.referral_id for s in paced]
+    out["latency_complete"] = await tracker.wait_for(ids, max(300.0, len(ids) / 10), "latency")
+    latencies = [(tracker.done_at[i] - sent_at[i]) * 1000 for i in ids if i in tracker.done_at]
+    for name, fraction in (("p50_ms", 0.50), ("p95_ms", 0.95), ("p99_ms", 0.99)):
+        out[name] = round(percentile(latencies, fraction), 1)
+    out["latency_max_ms"] = round(max(latencies, default=0.0), 1)
+    print(f"  p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms, p99 {out['p99_ms']} ms", flush=True)
+    return out
+
+
+def _rate(tracker: NotifiedTracker, ids: list[str], started: float) -> float:
+    """Referrals fully notified per second, from the first send to the last notification."""
+    done = [tracker.done_at[i] for i in ids if i in tracker.done_at]
+    return len(done) / (max(done) - started) if done else 0.0
+
+
+async def _system_runs(stack: Stack, settings: BenchSettings) -> dict[str, Any]:
+    assert stack.broker is not None
+    bootstrap, count, tag = stack.broker.bootstrap, settings.count, uuid.uuid4().hex[:6]
+    tracker = NotifiedTracker(bootstrap)
+    await tracker.start()
+    timeout = max(300.0, count / 20)
+    out: dict[str, Any] = {}
+    try:
+        warm = submissions(200, f"bench-warm-{tag}")
+        await produce_direct(bootstrap, warm)
+        await tracker.wait_for([s.referral_id for s in warm], 120, "warm-up")
+
+        kafka = submissions(count, f"bench-kafka-{tag}")
+        ids = [s.referral_id for s in kafka]
+        print(f"Kafka path: producing {count} bare submissions onto referrals.submitted", flush=True)
+        started = time.time()
+        await produce_direct(bootstrap, kafka)
+        out["kafka_complete"] = await tracker.wait_for(ids, timeout, "kafka path")
+        out["kafka_path_per_s"] = _rate(tracker, ids, started)
+        out["kafka_notified"] = tracker.count_done(ids)
+        print(f"  {out['kafka_notified']}/{count} notified, {out['kafka_path_per_s']:.0f}/s", flush=True)
+
+        http = submissions(count, f"bench-http-{tag}")
+        ids = [s.referral_id for s in http]
+        print(f"HTTP: posting {count} referrals with {settings.http_concurrency} clients", flush=True)
+        started = time.time()
+        result = await post_http(stack.url("intake"), http, settings.http_concurrency)
+        out["http_per_s"] = result.accepted / result.seconds
+        out["http_statuses"] = {str(k): v for k, v in sorted(result.statuses.items())}
+        out["http_complete"] = await tracker.wait_for(ids, timeout, "http path")
+        out["http_notified_per_s"] = _rate(tracker, ids, started)
+        out["http_notified"] = tracker.count_done(ids)
+        print(f"  accepted {out['http_per_s']:.0f}/s {out['http_statuses']}; "
+              f"notified {out['http_notified']}/{count}, {out['http_notified_per_s']:.0f}/s", flush=True)
+
+        total = len(warm) + 2 * count
+        for rate, prefix in ((settings.latency_rate, ""), (settings.latency_low_rate, "low_")):
+            found = await _latency_run(bootstrap, tracker, rate, settings.latency_seconds, f"{tag}-{prefix}")
+            out.update({prefix + key: value for key, value in found.items() if key != "sent"})
+            total += found["sent"]
+        out["referrals_total"] = total
+    finally:
+        await tracker.stop()
+    return out
+
+
+def _baseline(kind: str, settings: BenchSettings, bodies: list[bytes], **env: str) -> BaselineResult:
+    label = kind + ("" if not env else " (unbatched)")
+    print(f"Baseline {label}: {len(bodies)} messages over three hops", flush=True)
+    result = run_baseline(kind, settings.workdir / f"baseline-{kind}{'-unbatched' if env else ''}", bodies,
+                          settings.partitions, dict(env))
+    print(f"  {result.per_s:.0f} msg/s", flush=True)
+    return result
+
+
+def run_bench() -> int:
+    settings = BenchSettings()
+    shutil.rmtree(settings.workdir, ignore_errors=True)
+    wall = time.perf_counter()
+    bodies = [s.body for s in submissions(settings.count, "bench-baseline")]
+    raw = _baseline("raw", settings, bodies)
+    faust = _baseline("faust", settings, bodies)
+    unbatched = _baseline("faust", settings, bodies, SOSAFE_EMBEDDED_BROKER="false")
+
+    stack = Stack(workdir=settings.workdir / "stack", partitions=settings.partitions)
+    print("Starting broker, mail sink, intake, triage and notify", flush=True)
+    stack.start()
+    try:
+        runs = asyncio.run(_system_runs(stack, settings))
+        rss = {service: round(peak_rss_mb(proc.process.pid), 1)
+               for service, proc in stack.processes.items() if proc.process is not None}
+    finally:
+        stack.stop()
+
+    results: dict[str, Any] = {
+        "date": today(), "machine": machine(),
+        "kafka_path_per_s": round(runs["kafka_path_per_s"], 1), "http_per_s": round(runs["http_per_s"], 1),
+        "faust_baseline_per_s": round(faust.per_s, 1), "raw_baseline_per_s": round(raw.per_s, 1),
+        "ratio_to_faust": round(runs["kafka_path_per_s"] / faust.per_s, 3),
+        "ratio_to_raw": round(runs["kafka_path_per_s"] / raw.per_s, 4),
+        "p50_ms": runs["p50_ms"], "p95_ms": runs["p95_ms"], "p99_ms": runs["p99_ms"], "rss_mb": rss,
+        "extra": {**runs, "count": settings.count, "partitions": settings.partitions,
+                  "latency_rate": settings.latency_rate, "latency_low_rate": settings.latency_low_rate,
+                  "latency_seconds": settings.latency_seconds,
+                  "faust_baseline_unbatched_per_s": round(unbatched.per_s, 1),
+                  "baseline_rss_mb": {"raw": raw.rss_mb, "faust": faust.rss_mb},
+                  "wall_s": time.perf_counter() - wall},
+    }
+    write_docs(results, settings.docs)
+    (settings.workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nKafka path {results['kafka_path_per_s']:.0f}/s; HTTP accepted {results['http_per_s']:.0f}/s; "
+          f"bare Faust {results['faust_baseline_per_s']:.0f}/s; raw aiokafka {results['raw_baseline_per_s']:.0f}/s")
+    print(f"Ratio kafka path / faust baseline: {results['ratio_to_faust']:.1%}; "
+          f"kafka path / raw baseline: {results['ratio_to_raw']:.2%}")
+    print(f"Latency at {settings.latency_rate:.0f}/s: p50 {results['p50_ms']} ms, p95 {results['p95_ms']} ms, "
+          f"p99 {results['p99_ms']} ms; peak RSS {rss} MB after {runs['referrals_total']} referrals")
+    print(f"Wrote {settings.docs / 'benchmarks.md'} and {settings.docs / 'benchmarks.json'}")
+    complete = all(runs[k] for k in ("kafka_complete", "http_complete", "latency_complete", "low_latency_complete"))
+    return 0 if complete else 1

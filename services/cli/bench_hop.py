@@ -1,0 +1,87 @@
+"""One baseline hop for `sosafe bench`: copy every record of one topic to the next, with no logic.
+
+`python -m services.cli.bench_hop raw|faust <in-topic> <out-topic> <group> <ready-file>` runs as its own
+process, like a service worker. `raw` is a plain aiokafka consume-and-produce loop (the broker's ceiling);
+`faust` is a bare Faust pass-through agent built with the services' own app settings (the framework's
+floor, so `producer_max_batch_size=1` applies on the embedded broker exactly as it does for the services).
+Both write `<ready-file>` once their partitions are assigned. Settings come from the `SOSAFE_` environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from services.common.settings import CommonSettings
+
+
+def mark_ready(path: Path) -> None:
+    path.write_text("ready")
+
+
+async def raw_hop(settings: CommonSettings, source: str, target: str, group: str, ready: Path) -> None:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=settings.bootstrap_servers, group_id=group,
+                                auto_offset_reset="earliest", enable_auto_commit=True,
+                                session_timeout_ms=int(settings.session_timeout_s * 1000),
+                                heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000))
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, linger_ms=0)
+    await producer.start()
+    await consumer.start()
+    try:
+        while not consumer.assignment():
+            await consumer.getmany(timeout_ms=100)  # joins the group; nothing is produced before `ready`
+        mark_ready(ready)
+        while True:
+            batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+            pending = [await producer.send(target, record.value, key=record.key)
+                       for records in batches.values() for record in records]
+            if pending:
+                await asyncio.gather(*pending)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def faust_hop(settings: CommonSettings, source: str, target: str, group: str, ready: Path) -> None:
+    import faust
+    from faust import Worker
+
+    from services.common.broker import free_port
+    from services.common.faust_app import make_app
+    from services.common.observability import partitions_assigned
+
+    app = make_app(group, settings, free_port())
+    inbound = app.topic(source, key_serializer="raw", value_serializer="raw",
+                        partitions=settings.topic_partitions)
+    outbound = app.topic(target, key_serializer="raw", value_serializer="raw",
+                         partitions=settings.topic_partitions)
+
+    @app.agent(inbound, name="pass-through")
+    async def pass_through(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await outbound.send(key=event.key, value=event.value)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def signal_ready() -> None:
+        while partitions_assigned(app) == 0 or app.rebalancing:  # noqa: ASYNC110 - polls Faust's state
+            await asyncio.sleep(0.1)
+        mark_ready(ready)
+
+    Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+
+
+def main(argv: list[str]) -> int:
+    kind, source, target, group, ready = argv
+    settings = CommonSettings()
+    if kind == "raw":
+        asyncio.run(raw_hop(settings, source, target, group, Path(ready)))
+    else:
+        faust_hop(settings, source, target, group, Path(ready))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -36,5 +36,6 @@ def write_all(directory: Path = JSON_DIR) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for path in write_all():
-        print(path)
+    import sys
+
+    sys.stdout.writelines(f"{path}\n" for path in write_all())

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import orjson
 import pytest
 
 from schemas.identity import referral_id_for
 from services.cli.stack import Stack
-from services.common.access import hash_token
+from tests.support.config import access_with_partner
 from tests.support.http import post_json
 from tests.support.kafka import produce, read_topic
 from tests.support.payloads import DISTINCTIVE, distinctive_submission, submission
@@ -19,19 +18,10 @@ from tests.support.payloads import DISTINCTIVE, distinctive_submission, submissi
 pytestmark = pytest.mark.integration
 
 
-def _access_file(path: Path) -> Path:
-    """The dev access file plus a partner with a tiny rate limit, for the 429 test."""
-    text = (Path(__file__).parents[2] / "deploy" / "config" / "dev.yaml").read_text()
-    extra = (f"  - id: slow-voluntary\n    agency: voluntary\n    system: slow-voluntary\n"
-             f"    token_sha256: \"{hash_token('slow-partner-token')}\"\n    rate_limit_per_minute: 2\n")
-    path.write_text(text.replace("officers:\n", extra + "officers:\n", 1))
-    return path
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("intake")
-    access = _access_file(workdir / "access.yaml")
+    access = access_with_partner(workdir / "access.yaml", "slow-voluntary", "slow-partner-token", 2)
     started = Stack(workdir=workdir, services=("intake",), partitions=2,
                     extra_env={"SOSAFE_CONFIG_FILE": str(access)})
     started.start()

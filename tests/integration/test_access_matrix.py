@@ -14,6 +14,7 @@ import yaml
 
 from services.cli.stack import Stack
 from services.common.access import hash_token
+from tests.support.config import access_with_partner
 from tests.support.flow import eventually, queue_item
 from tests.support.http import post_json
 from tests.support.payloads import submission
@@ -57,19 +58,10 @@ def expected_status(endpoint: str, caller: str) -> int:
     return ENDPOINTS[endpoint][2].get(caller, 401)
 
 
-def _access_file(path: Path) -> Path:
-    """The dev access file plus a partner allowed BURST_LIMIT submissions a minute."""
-    text = (CONFIG_DIR / "dev.yaml").read_text()
-    extra = (f"  - id: burst-voluntary\n    agency: voluntary\n    system: burst-voluntary\n"
-             f"    token_sha256: \"{hash_token(BURST_TOKEN)}\"\n    rate_limit_per_minute: {BURST_LIMIT}\n")
-    path.write_text(text.replace("officers:\n", extra + "officers:\n", 1))
-    return path
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("access")
-    access = _access_file(workdir / "access.yaml")
+    access = access_with_partner(workdir / "access.yaml", "burst-voluntary", BURST_TOKEN, BURST_LIMIT)
     started = Stack(workdir=workdir, services=("intake", "triage"), partitions=2,
                     extra_env={"SOSAFE_CONFIG_FILE": str(access)})
     started.start()

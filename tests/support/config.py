@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.common.access import hash_token
 from tests.support.receivers import WebhookReceiver
 
 ROOT = Path(__file__).parents[2]
@@ -19,4 +20,13 @@ def access_with_webhooks(path: Path, receiver: WebhookReceiver) -> Path:
         webhook = f", webhook: {{url: \"{receiver.url(service)}\", secret_env: {secret_env}}}}}"
         text = text.replace(line, line[:-1] + webhook)
     path.write_text(text)
+    return path
+
+
+def access_with_partner(path: Path, partner_id: str, token: str, rate_limit_per_minute: int) -> Path:
+    """The dev access file plus one voluntary-sector partner (system = id) with its own rate limit."""
+    text = (ROOT / "deploy" / "config" / "dev.yaml").read_text()
+    extra = (f"  - id: {partner_id}\n    agency: voluntary\n    system: {partner_id}\n"
+             f"    token_sha256: \"{hash_token(token)}\"\n    rate_limit_per_minute: {rate_limit_per_minute}\n")
+    path.write_text(text.replace("officers:\n", extra + "officers:\n", 1))
     return path

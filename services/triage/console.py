@@ -37,7 +37,7 @@ STATIC_DIR = HERE / "static"
 TEMPLATE_DIR = HERE / "templates"
 GOVUK_CSS = STATIC_DIR / "govuk" / "govuk-frontend.min.css"
 GOVUK_JS = STATIC_DIR / "govuk" / "govuk-frontend.min.js"
-REPORTS_URL = "/console/reports"
+REPORTS_URL = "/reports"
 CONSOLE_PATHS = ("/console/", "/static/")
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -81,12 +81,12 @@ async def test_killing_triage_and_notify_repeatedly_loses_and_duplicates_nothing
         for name in ("triage", "notify"):
             await asyncio.to_thread(stack.processes[name].wait_ready, 90)
 
-        accepted = await read_topic(stack.broker.bootstrap, "referrals.accepted", timeout=120,
+        accepted = await read_topic(stack.broker.bootstrap, "referrals.accepted", timeout=60,
                                     until=lambda rs: len({json.loads(r.value)["referral_id"] for r in rs}) >= COUNT)
         referral_ids = {json.loads(r.value)["referral_id"] for r in accepted}
         assert len(referral_ids) == COUNT
 
-        decisions = await read_topic(stack.broker.bootstrap, "triage.decisions", timeout=180,
+        decisions = await read_topic(stack.broker.bootstrap, "triage.decisions", timeout=90,
                                      until=lambda rs: set(decisions_by_referral(rs)) >= referral_ids)
         initial = decisions_by_referral(decisions)
         undecided = sorted(rid for rid in referral_ids if not initial[rid])
@@ -107,7 +107,7 @@ async def test_killing_triage_and_notify_repeatedly_loses_and_duplicates_nothing
         def mails_done() -> bool:
             return len({m.notification_id for m in read_outbox(stack.outbox)}) >= expected_mails
 
-        await eventually(lambda: asyncio.sleep(0, mails_done()), timeout=180, what="every notification")
+        await eventually(lambda: asyncio.sleep(0, mails_done()), timeout=75, what="every notification")
         await asyncio.sleep(2.0)  # anything duplicated late would arrive now
         mails = read_outbox(stack.outbox)
         ids_per_assignment: dict[tuple[str, str], set[str]] = defaultdict(set)

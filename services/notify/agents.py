@@ -18,7 +18,7 @@ from schemas.decision import DecisionKind, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationAttempt
 from services.common import topics
-from services.common.dead_letters import dead_letter
+from services.common.dead_letters import dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
 from services.notify.content import notifications_for_decision, notifications_for_escalation
@@ -120,11 +120,9 @@ def register(notify: Notify) -> None:
         """Waits out each attempt's backoff (blocking only the retry partition) and tries again."""
         await notify.senders.ensure_started()
         async for event in stream.events():
-            try:
-                retry = decode(event.value or b"", NotificationAttempt)
-            except ValidationError as exc:
-                await dead_letter(notify.dead_messages, metrics.poison, "notify", event, "invalid_message",
-                                  exc.error_count())
+            retry = await decode_or_dead_letter(event, NotificationAttempt, notify.dead_messages, metrics.poison,
+                                                "notify")
+            if retry is None:
                 continue
             n = retry.notification
             structlog.contextvars.bind_contextvars(referral_id=n.referral_id, topic=event.message.topic,

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import faust
 import structlog
 from aiokafka.errors import KafkaError
-from pydantic import ValidationError
 
 from schemas.action import OfficerAction
 from schemas.audit import AuditEvent
@@ -18,7 +17,7 @@ from schemas.codec import decode, encode
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from services.common import topics
-from services.common.dead_letters import dead_letter
+from services.common.dead_letters import dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.triage.case_steps import Step, on_action, on_decision, on_referral, on_sla_check
 from services.triage.queue import OfficerScope
@@ -108,10 +107,9 @@ def register(triage: Triage) -> None:
             message = event.message
             structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
                                                    offset=message.offset)
-            try:
-                value: Any = decode(event.value or b"", models[message.topic])
-            except ValidationError as exc:
-                await dead_letter(triage.dead, metrics.poison, "triage", event, "invalid_message", exc.error_count())
+            value: Any = await decode_or_dead_letter(event, models[message.topic], triage.dead, metrics.poison,
+                                                     "triage")
+            if value is None:
                 continue
             structlog.contextvars.bind_contextvars(referral_id=getattr(value, "referral_id", None))
             try:
@@ -126,10 +124,8 @@ def register(triage: Triage) -> None:
     async def decide_referrals(stream: faust.StreamT[bytes]) -> None:
         """Decides each referral with what is known of the same subject's earlier referrals."""
         async for event in stream.events():
-            try:
-                referral = decode(event.value or b"", Referral)
-            except ValidationError as exc:
-                await dead_letter(triage.dead, metrics.poison, "triage", event, "invalid_message", exc.error_count())
+            referral = await decode_or_dead_letter(event, Referral, triage.dead, metrics.poison, "triage")
+            if referral is None:
                 continue
             structlog.contextvars.bind_contextvars(referral_id=referral.referral_id)
             key = (referral.subject_key or referral.referral_id).encode()
@@ -146,10 +142,8 @@ def register(triage: Triage) -> None:
     async def keep_trail(stream: faust.StreamT[bytes]) -> None:
         """Keeps every service's audit events per referral, for `GET /v1/referrals/{id}`."""
         async for event in stream.events():
-            try:
-                audit_event = decode(event.value or b"", AuditEvent)
-            except ValidationError as exc:
-                await dead_letter(triage.dead, metrics.poison, "triage", event, "invalid_message", exc.error_count())
+            audit_event = await decode_or_dead_letter(event, AuditEvent, triage.dead, metrics.poison, "triage")
+            if audit_event is None:
                 continue
             if audit_event.referral_id is None:
                 continue  # a rejection's chain: it stays on the topic, there is no referral to attach it to

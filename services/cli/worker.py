@@ -12,8 +12,8 @@ SERVICES = ("intake", "triage", "notify")
 def run_worker(service: str) -> None:
     from faust import Worker
 
+    from services.common.consumer_group import wait_for_departed_members
     from services.common.logs import configure_logging
-    from services.common.offset_gaps import wait_for_departed_members
 
     settings_module = importlib.import_module(f"services.{service}.settings")
     settings_cls: Any = getattr(settings_module, f"{service.capitalize()}Settings")

@@ -8,13 +8,12 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from schemas.submission import MAX_BODY_BYTES
-from services.common.offset_gaps import refuse_offset_gaps
+from services.common.contiguous_consumer import install as install_contiguous_consumer
 from services.common.settings import CommonSettings
 
 
 def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any) -> faust.App:
     """A Faust app for one service; nothing connects until the worker starts."""
-    refuse_offset_gaps()
     embedded = settings.embedded_broker
     datadir = settings.data_dir / "faust" / app_id
     datadir.mkdir(parents=True, exist_ok=True)
@@ -47,7 +46,9 @@ def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any)
         # batch keeps Faust table recovery exact (DESIGN §6). Apache Kafka does not need it.
         options["producer_max_batch_size"] = 1
     options.update(extra)
-    return faust.App(app_id, **options)
+    app = faust.App(app_id, **options)
+    install_contiguous_consumer(app)
+    return app
 
 
 def new_registry() -> CollectorRegistry:

@@ -11,7 +11,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.web import Request, Response, View
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from services.common.offset_gaps import refuse_offset_gaps
+from services.common.contiguous_consumer import count_offset_jumps
 
 LAG_INTERVAL_S = 5.0
 
@@ -52,9 +52,10 @@ def install_observability(app: faust.App, registry: CollectorRegistry, service: 
                           extra_ready: Callable[[], bool] | None = None) -> None:
     """`/metrics` (Faust's own sensor plus the service's registry), `/healthz`, `/readyz`."""
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix=f"sosafe_{service}_faust")
-    gaps = Counter("sosafe_consumer_offset_gaps_total", "Offset gaps Faust would have skipped (refused)",
-                   ["service", "topic"], registry=registry)
-    refuse_offset_gaps(gaps, service)
+    jumps = Counter("sosafe_consumer_offset_jumps_total",
+                    "Fetches that began past a partition's expected offset: re-read, or skipped if the log lacks them",
+                    ["service", "topic", "outcome"], registry=registry)
+    count_offset_jumps(app, jumps, service)
     lag_gauge = Gauge("sosafe_consumer_lag_messages", "Messages behind the end of each consumed topic",
                       ["service", "topic"], registry=registry)
 

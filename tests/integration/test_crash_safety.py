@@ -62,11 +62,6 @@ def decisions_by_referral(records: list) -> dict[str, set[str]]:
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(strict=False, reason=(
-    "Not yet proven: after a SIGKILL and restart, Faust 0.15.3 on the embedded broker sometimes reads a "
-    "partition from past its committed offset (an 'offset gap'), so a range of messages is not processed by "
-    "that worker. Commits no longer skip such ranges (services/common/offset_gaps.py) but the range is only "
-    "processed after a later restart. See docs/decisions.md, 'Known limits'."))
 async def test_killing_triage_and_notify_repeatedly_loses_and_duplicates_nothing(tmp_path) -> None:
     """500 referrals while triage and notify are each SIGKILLed twice: every referral has one decision,
     exactly its queue items, one notification per assignment and channel, and a complete audit trail."""
@@ -133,5 +128,7 @@ async def test_killing_triage_and_notify_repeatedly_loses_and_duplicates_nothing
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         output, _ = await verify.communicate()
         assert verify.returncode == 0, f"audit chains broken after the crashes: {output.decode()[-2000:]}"
+        logs = "".join(path.read_text() for path in (tmp_path / "logs").glob("*.log"))
+        assert "offset_gap_skipped" not in logs, "a worker went on past messages it never processed"
     finally:
         await asyncio.to_thread(stack.stop)

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from schemas.submission import MAX_BODY_BYTES
 from services.common.contiguous_consumer import install as install_contiguous_consumer
 from services.common.settings import CommonSettings
+from services.common.split_producer import install as install_split_producer
 
 
 def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any) -> faust.App:
@@ -41,13 +42,13 @@ def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any)
         table_standby_replicas=0,
         stream_wait_empty=False,
     )
-    if embedded:
-        # Tansu reports a partition's end offset as the first offset of the last batch + 1; one record per
-        # batch keeps Faust table recovery exact (DESIGN §6). Apache Kafka does not need it.
-        options["producer_max_batch_size"] = 1
     options.update(extra)
     app = faust.App(app_id, **options)
     install_contiguous_consumer(app)
+    if embedded:
+        # Tansu reports a partition's end offset as the first offset of the last batch + 1; one record per
+        # changelog batch keeps Faust table recovery exact (DESIGN §6). Apache Kafka does not need it.
+        install_split_producer(app)
     return app
 
 

@@ -13,13 +13,18 @@ The crash test found both. This consumer keeps its own expected offset per parti
 and advanced by every delivery (`OffsetSequencer`). A message below it is a duplicate and is dropped; a
 message above it is dropped and the partition is sought back to the expected offset, so the range is
 fetched again. Only when fresh fetches keep starting past the expected offset (the log no longer holds
-it) is the jump believed, logged and counted. Changelog partitions keep Faust's own handling: they are
-compacted, so gaps there are real.
+it) is the jump believed, logged and counted. Two more rules close the windows around a rebalance: the
+loop does not fetch while `perform_seek` runs, and a message of a batch fetched before a seek began is
+dropped and its partition sought back to the expected offset (a stale message that happens to be the
+partition's last would otherwise never be followed by the jump that reveals it). Partitions with no
+commit are sought to their earliest offset explicitly, since aiokafka leaves their position alone.
+Changelog partitions keep Faust's own handling: they are compacted, so gaps there are real.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping
 from typing import Any, cast
 from weakref import WeakKeyDictionary
@@ -37,6 +42,9 @@ log = get_logger("sosafe.consumer")
 
 OUTCOMES = ("reread", "skipped")
 
+TRACE = os.environ.get("SOSAFE_CONSUMER_TRACE") == "1"
+"""Log every fetched stream message's offset and verdict (for diagnosing delivery; off in production)."""
+
 YIELD_EVERY = 100
 """Messages between returns to the event loop, as in Faust's own loop."""
 
@@ -47,25 +55,49 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.sequencer: OffsetSequencer[TP] = OffsetSequencer()
         self.batches = 0
+        self.seeks = 0
+        """Seeks begun so far: a batch fetched before the latest one began may hold positions it undid."""
+        self.seeking = asyncio.Event()
+        self.seeking.set()
+        """Clear while `perform_seek` runs: the fetch loop waits, so it never fetches from half-set positions."""
         super().__init__(*args, **kwargs)
 
     def _ordered(self, tp: TP) -> bool:
         return not self._is_changelog_tp(tp) and bool(self.app.topics.acks_enabled_for(tp.topic))
 
     async def seek(self, partition: TP, offset: int) -> None:
+        self.seeks += 1
         await super().seek(partition, offset)
         self.sequencer.sought(partition, offset)
+        if TRACE:
+            log.info("consumer_trace_seek", topic=partition.topic, partition=partition.partition, offset=offset)
 
     async def perform_seek(self) -> None:
         """Seek every partition to its committed offset and expect exactly that offset next."""
+        self.seeks += 1
+        self.seeking.clear()
+        try:
+            await self._seek_to_committed()
+        finally:
+            self.seeking.set()
+
+    async def _seek_to_committed(self) -> None:
         committed = await self.seek_to_committed()
         self._read_offset.update({tp: off if off is not None and off >= 0 else None for tp, off in committed.items()})
         self._committed_offset.update({tp: off if off else None for tp, off in committed.items() if off is not None})
-        unknown = [tp for tp, off in committed.items() if (off is None or off < 0) and self._ordered(tp)]
-        # With no commit yet the group starts at the earliest offset (consumer_auto_offset_reset).
+        # aiokafka leaves the position alone for a partition with no commit (or a commit of 0), so messages
+        # fetched before the rebalance would carry on from there. Such a partition starts at its earliest
+        # offset (consumer_auto_offset_reset="earliest"): seek it there explicitly.
+        unknown = [tp for tp, off in committed.items() if not off and self._ordered(tp)]
         earliest: Mapping[TP, int] = await self.earliest_offsets(*unknown) if unknown else {}
         for tp, off in committed.items():
-            self.sequencer.sought(tp, off if off is not None and off >= 0 else earliest.get(tp))
+            if tp in earliest:
+                await self.seek(tp, earliest[tp])
+            else:
+                self.sequencer.sought(tp, off if off is not None and off >= 0 else None)
+        if TRACE:
+            log.info("consumer_trace_sought", offsets={f"{tp.topic}:{tp.partition}": self.sequencer.expected(tp)
+                                                       for tp in committed if self._ordered(tp)})
         self._prepare_counts({tp.topic for tp in committed if self._ordered(tp)})
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
@@ -79,6 +111,9 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
             return True
         expected = self.sequencer.expected(tp)
         verdict = self.sequencer.check(tp, offset, batch)
+        if TRACE:
+            log.info("consumer_trace", topic=tp.topic, partition=tp.partition, offset=offset, expected=expected,
+                     verdict=verdict.value, batch=batch)
         if verdict is Verdict.RESEEK:
             log.warning("offset_jump_reread", topic=tp.topic, partition=tp.partition, expected=expected,
                         offset=offset)
@@ -90,6 +125,17 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
             self._count_jump(tp, "skipped")
             await self._add_gap(tp, cast(int, expected), offset - 1)
         return verdict in (Verdict.DELIVER, Verdict.SKIP_GAP)
+
+    async def _refetch(self, overtaken: set[TP]) -> None:
+        """Seek partitions whose messages were dropped as overtaken back to the next expected offset."""
+        if not overtaken:
+            return
+        await self.seeking.wait()
+        assigned = self.assignment()
+        for tp in overtaken:
+            expected = self.sequencer.expected(tp)
+            if tp in assigned and expected is not None:
+                await self.seek(tp, expected)
 
     def _prepare_counts(self, topics: set[str]) -> None:
         """Create the counter's series at zero, so the first jump shows in `increase()`."""
@@ -114,22 +160,29 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
                 self.diag.set_flag(CONSUMER_FETCHING)
+                await self.seeking.wait()
+                seeks = self.seeks
                 messages = self.getmany(timeout=1.0)
                 await self.sleep(0)
                 if not self.should_stop:
                     self.batches += 1
                     batch = self.batches
+                    overtaken: set[TP] = set()
                     async for tp, message in messages:
                         since_yield += 1
                         if since_yield > YIELD_EVERY:
                             await asyncio.sleep(0)
                             since_yield = 0
+                        if self.seeks != seeks and self._ordered(tp):
+                            overtaken.add(tp)  # fetched before a seek: its positions may have been undone
+                            continue
                         if not await self._admit(tp, message.offset, batch):
                             continue
                         if self._commit_every is not None and self._n_acked >= self._commit_every:
                             self._n_acked = 0
                             await self.commit()
                         await self.wait_first(self.callback(message), self.suspend_flow.wait())
+                    await self._refetch(overtaken)
                 self.diag.unset_flag(CONSUMER_FETCHING)
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:

@@ -34,7 +34,7 @@ TRIAGE_SLA_CHECKS: Final = f"{TRIAGE_APP}-sla-checks"
 
 TABLES: Final = {
     INTAKE_APP: ("referrals-seen",),
-    TRIAGE_APP: ("cases", "subject-history", "audit-trail"),
+    TRIAGE_APP: ("cases", "subject-history"),
     NOTIFY_APP: ("notifications-sent", "notifications-retried"),
 }
 """Faust tables per app; each has a changelog topic `<app>-<table>-changelog`."""

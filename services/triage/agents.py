@@ -12,7 +12,6 @@ import structlog
 from aiokafka.errors import KafkaError
 
 from schemas.action import OfficerAction
-from schemas.audit import AuditEvent
 from schemas.codec import decode, encode
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
@@ -25,7 +24,6 @@ from services.triage.records import SlaCheck, SubjectHistory
 from services.triage.referral_state import ReferralState
 from services.triage.rules import PriorSubjectReferral, decide
 from services.triage.sla import refresh_gauges
-from services.triage.trail import Trail
 
 if TYPE_CHECKING:
     from services.triage.app import Triage
@@ -137,22 +135,6 @@ def register(triage: Triage) -> None:
                 entry = PriorSubjectReferral(referral_id=referral.referral_id, accepted_at=referral.accepted_at,
                                              concerns=tuple(referral.submission.concerns))
                 triage.subject_history[key] = encode(history.with_referral(entry))
-
-    @app.agent(triage.audit, name="audit-trail")
-    async def keep_trail(stream: faust.StreamT[bytes]) -> None:
-        """Keeps every service's audit events per referral, for `GET /v1/referrals/{id}`."""
-        async for event in stream.events():
-            audit_event = await decode_or_dead_letter(event, AuditEvent, triage.dead, metrics.poison, "triage")
-            if audit_event is None:
-                continue
-            if audit_event.referral_id is None:
-                continue  # a rejection's chain: it stays on the topic, there is no referral to attach it to
-            key = audit_event.referral_id.encode()
-            raw = triage.trails.get(key)
-            trail = decode(raw, Trail) if raw else Trail()
-            updated = trail.with_event(audit_event)
-            if updated is not trail:
-                triage.trails[key] = encode(updated)
 
     @app.timer(triage.settings.sla_check_interval_s)  # type: ignore[untyped-decorator]
     async def watch_deadlines() -> None:

@@ -44,7 +44,6 @@ class Triage:
     sla_checks: faust.TopicT
     cases: TableT[bytes, bytes]
     subject_history: TableT[bytes, bytes]
-    trails: TableT[bytes, bytes]
 
     @property
     def deadlines(self) -> dict[Priority, timedelta]:
@@ -74,7 +73,6 @@ def build(settings: TriageSettings) -> Triage:
         by_subject=topic(topics.TRIAGE_BY_SUBJECT, internal=True),
         sla_checks=topic(topics.TRIAGE_SLA_CHECKS, internal=True),
         cases=table("cases"), subject_history=table("subject-history"),
-        trails=table("audit-trail"),
     )
     install_observability(app, registry, "triage", extra_ready=triage.view.caught_up.is_set)
 

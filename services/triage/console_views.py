@@ -30,7 +30,7 @@ from services.triage.console_pages import ACTION_DONE, item_view, referral_detai
 from services.triage.officers import may_see
 from services.triage.queue import open_and_overdue, queue_view
 from services.triage.records import ReferralRecord
-from services.triage.trail import REASON_CODES, Trail
+from services.triage.trail import REASON_CODES
 from services.triage.web import all_cases
 
 if TYPE_CHECKING:
@@ -65,8 +65,7 @@ def item_context(console: Console, visit: Visit, service: Service, referral_id: 
         return None
     raw_record = console.triage.view.referrals.get(referral_id.encode())
     record = decode(raw_record, ReferralRecord) if raw_record else None
-    raw_trail = console.triage.view.trails.get(referral_id.encode())
-    events = decode(raw_trail, Trail).events if raw_trail else []
+    events = console.triage.view.trail(referral_id.encode()).events
     shown = record is not None and may_see(visit.officer, case)
     details = referral_details(record.referral) if record and shown else None
     narrative = record.referral.submission.narrative if record and shown else None

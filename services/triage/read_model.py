@@ -1,10 +1,10 @@
 """What every triage replica reads from: all referrals' cases, records and trails, whoever owns them.
 
-The case agent writes its tables on the replica that owns the referral's partition; each table's
-changelog carries every write. This read model follows those changelogs from the beginning on every
-replica (a consumer with no group, assigned all partitions), so the officer API, the console and the
-report answer for every referral on any replica. (Faust's GlobalTable was tried first; it is known to
-miss updates across workers.)
+The case agent writes its table on the replica that owns the referral's partition; the table's changelog
+carries every write. This read model follows that changelog, and `audit.events` for every service's
+audit trail, from the beginning on every replica (a consumer with no group, assigned all partitions), so
+the officer API, the console and the report answer for every referral on any replica. (Faust's
+GlobalTable was tried first; it is known to miss updates across workers.)
 """
 
 from __future__ import annotations
@@ -14,34 +14,42 @@ import contextlib
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
 
+from schemas.audit import AuditEvent
 from schemas.codec import decode, encode
 from services.common.logs import get_logger
-from services.common.topics import TRIAGE_APP
+from services.common.topics import AUDIT, TRIAGE_APP
 from services.triage.referral_state import ReferralState
+from services.triage.trail import Trail
 
 log = get_logger("sosafe.triage.read_model")
 
 CASES = f"{TRIAGE_APP}-cases-changelog"
-TRAILS = f"{TRIAGE_APP}-audit-trail-changelog"
-FOLLOWED = (CASES, TRAILS)
+FOLLOWED = (CASES, AUDIT)
 
 
 @dataclass
 class ReadModel:
-    """Latest value per referral id of each followed table (raw bytes, as the tables store them)."""
+    """Latest case and record per referral id, and its audit events (raw bytes, as on the topics)."""
 
     cases: dict[bytes, bytes] = field(default_factory=dict)
     referrals: dict[bytes, bytes] = field(default_factory=dict)
-    trails: dict[bytes, bytes] = field(default_factory=dict)
+    audit: dict[bytes, dict[tuple[str, int], bytes]] = field(default_factory=dict)
     caught_up: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def trail(self, key: bytes) -> Trail:
+        """Every service's audit events for the referral `key`, each once, in the order they happened."""
+        return Trail.of(decode(raw, AuditEvent) for raw in self.audit.get(key, {}).values())
+
     def apply(self, topic: str, key: bytes | None, value: bytes | None) -> None:
-        """Take one changelog record: a referral's state (split into its case and record) or its trail."""
-        if key is None or value is None:
+        """Take one record: a referral's state (split into its case and record) or an audit event."""
+        if value is None:
             return
-        if topic == TRAILS:
-            self.trails[key] = value
+        if topic == AUDIT:
+            self._apply_event(value)
+            return
+        if key is None:
             return
         state = decode(value, ReferralState)
         if state.case is not None:
@@ -49,6 +57,15 @@ class ReadModel:
         record = state.record()
         if record is not None:
             self.referrals[key] = encode(record)
+
+    def _apply_event(self, value: bytes) -> None:
+        try:
+            event = decode(value, AuditEvent)
+        except ValidationError:  # not ours to dead-letter: the topic's writers are our own services
+            log.error("audit_event_unreadable_in_read_model")
+            return
+        if event.referral_id is not None:  # a rejection's chain has no referral to attach to
+            self.audit.setdefault(event.referral_id.encode(), {})[(event.chain, event.seq)] = value
 
     async def follow(self, bootstrap: str) -> None:
         """Read the changelogs from the start, then keep up with them until cancelled."""
@@ -83,4 +100,4 @@ class ReadModel:
                 return tps
             await consumer._client.force_metadata_update()
             await asyncio.sleep(0.1)
-        raise RuntimeError("the triage changelog topics do not exist; create the topics first")
+        raise RuntimeError("the audit topic or the triage changelog does not exist; create the topics first")

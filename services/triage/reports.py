@@ -19,7 +19,6 @@ from services.triage.kpis import ReportInput, compute_kpis, parse_bound
 from services.triage.officers import officer_for
 from services.triage.records import ReferralRecord
 from services.triage.report_render import render_csv, render_html
-from services.triage.trail import Trail
 
 if TYPE_CHECKING:
     from services.triage.app import Triage
@@ -49,9 +48,8 @@ def report_inputs(triage: Triage, start: datetime, end: datetime) -> list[Report
         if not start <= record.referral.accepted_at < end:
             continue
         key = record.referral.referral_id.encode()
-        raw_case, raw_trail = triage.view.cases.get(key), triage.view.trails.get(key)
-        inputs.append(ReportInput.of(record, decode(raw_case, Case) if raw_case else None,
-                                     decode(raw_trail, Trail) if raw_trail else None))
+        raw_case = triage.view.cases.get(key)
+        inputs.append(ReportInput.of(record, decode(raw_case, Case) if raw_case else None, triage.view.trail(key)))
     return inputs
 
 

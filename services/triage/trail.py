@@ -100,9 +100,10 @@ class Trail(BaseModel):
 
     events: list[AuditEvent] = Field(default_factory=list)
 
-    def with_event(self, event: AuditEvent) -> Trail:
-        if any(e.chain == event.chain and e.seq == event.seq for e in self.events):
-            return self
-        ordered = sorted([*self.events, event], key=lambda e: (
-            e.occurred_at, _EMITTER_ORDER[e.emitted_by], e.chain, e.seq))
-        return Trail(events=ordered[-MAX_TRAIL:])
+    @classmethod
+    def of(cls, events: Iterable[AuditEvent]) -> Trail:
+        """The trail of `events`, in any order and with repeats (redelivered events)."""
+        unique = {(e.chain, e.seq): e for e in events}
+        ordered = sorted(unique.values(),
+                         key=lambda e: (e.occurred_at, _EMITTER_ORDER[e.emitted_by], e.chain, e.seq))
+        return cls(events=ordered[-MAX_TRAIL:])

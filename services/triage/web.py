@@ -17,7 +17,6 @@ from services.triage.actions_http import Refusal, check_target, command_for, sub
 from services.triage.officers import may_see, officer_for, parse_service
 from services.triage.queue import Case, QueueItem, open_and_overdue, queue_view
 from services.triage.records import ReferralRecord
-from services.triage.trail import Trail
 
 if TYPE_CHECKING:
     from services.common.access import Officer
@@ -84,8 +83,7 @@ def register(triage: Triage) -> None:
         if not may_see(officer, case):
             return error_response(self, 403, "out_of_scope", "This referral is not in your scope.")
         record = decode(raw_record, ReferralRecord)
-        raw_trail = triage.view.trails.get(key)
-        trail = decode(raw_trail, Trail) if raw_trail else Trail()
+        trail = triage.view.trail(key)
         return self.json({
             "referral": record.referral.model_dump(mode="json"),
             "decisions": [d.model_dump(mode="json") for d in record.decisions],

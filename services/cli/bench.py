@@ -109,11 +109,9 @@ async def _system_runs(stack: Stack, settings: BenchSettings) -> dict[str, Any]:
     return out
 
 
-def _baseline(kind: str, settings: BenchSettings, bodies: list[bytes], **env: str) -> BaselineResult:
-    label = kind + ("" if not env else " (unbatched)")
-    print(f"Baseline {label}: {len(bodies)} messages over three hops", flush=True)
-    result = run_baseline(kind, settings.workdir / f"baseline-{kind}{'-unbatched' if env else ''}", bodies,
-                          settings.partitions, dict(env))
+def _baseline(kind: str, settings: BenchSettings, bodies: list[bytes]) -> BaselineResult:
+    print(f"Baseline {kind}: {len(bodies)} messages over three hops", flush=True)
+    result = run_baseline(kind, settings.workdir / f"baseline-{kind}", bodies, settings.partitions, {})
     print(f"  {result.per_s:.0f} msg/s", flush=True)
     return result
 
@@ -125,7 +123,6 @@ def run_bench() -> int:
     bodies = [s.body for s in submissions(settings.count, "bench-baseline")]
     raw = _baseline("raw", settings, bodies)
     faust = _baseline("faust", settings, bodies)
-    unbatched = _baseline("faust", settings, bodies, SOSAFE_EMBEDDED_BROKER="false")
 
     stack = Stack(workdir=settings.workdir / "stack", partitions=settings.partitions)
     print("Starting broker, mail sink, intake, triage and notify", flush=True)
@@ -147,7 +144,6 @@ def run_bench() -> int:
         "extra": {**runs, "count": settings.count, "partitions": settings.partitions,
                   "latency_rate": settings.latency_rate, "latency_low_rate": settings.latency_low_rate,
                   "latency_seconds": settings.latency_seconds,
-                  "faust_baseline_unbatched_per_s": round(unbatched.per_s, 1),
                   "baseline_rss_mb": {"raw": raw.rss_mb, "faust": faust.rss_mb},
                   "wall_s": time.perf_counter() - wall},
     }

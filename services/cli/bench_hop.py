@@ -2,8 +2,9 @@
 
 `python -m services.cli.bench_hop raw|faust <in-topic> <out-topic> <group> <ready-file>` runs as its own
 process, like a service worker. `raw` is a plain aiokafka consume-and-produce loop (the broker's ceiling);
-`faust` is a bare Faust pass-through agent built with the services' own app settings (the framework's
-floor, so `producer_max_batch_size=1` applies on the embedded broker exactly as it does for the services).
+`faust` is a bare Faust pass-through agent built with the services' own `make_app` (the framework's
+floor, with the same consumer and producer the services use; it has no tables, so nothing is written
+one record per batch).
 Both write `<ready-file>` once their partitions are assigned. Settings come from the `SOSAFE_` environment.
 """
 

@@ -56,8 +56,6 @@ def figures_markdown(r: dict[str, Any]) -> str:
         ("HTTP intake, 202 accepted (referrals/s)", f"{r['http_per_s']:.0f}", "≥ 1,000"),
         ("HTTP path, submitted → notified (referrals/s)", f"{x['http_notified_per_s']:.0f}", "—"),
         ("Bare Faust baseline, three hops (msg/s)", f"{r['faust_baseline_per_s']:.0f}", "—"),
-        ("Bare Faust baseline without `producer_max_batch_size=1` (msg/s)",
-         f"{x['faust_baseline_unbatched_per_s']:.0f}", "—"),
         ("Raw aiokafka baseline, three hops (msg/s)", f"{r['raw_baseline_per_s']:.0f}", "—"),
         (f"Latency at {x['latency_rate']:.0f}/s for {x['latency_seconds']:.0f} s: p50 / p95 / p99 (ms)",
          f"{r['p50_ms']:.0f} / {r['p95_ms']:.0f} / {r['p99_ms']:.0f}", "p99 < 250"),

@@ -49,6 +49,15 @@ YIELD_EVERY = 100
 """Messages between returns to the event loop, as in Faust's own loop."""
 
 
+class ConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
+    """Faust's consumer thread with the fetch wait of `SOSAFE_FETCH_MAX_WAIT_MS` (Faust fixes 1,500 ms)."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = _FETCH_MAX_WAIT_MS.get(self.app, consumer._fetch_max_wait_ms)
+        return consumer
+
+
 class ContiguousConsumer(aiokafka_driver.Consumer):
     """Faust's aiokafka consumer with an in-order fetch loop; installed by `services.common.faust_app`."""
 
@@ -61,6 +70,9 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
         self.seeking.set()
         """Clear while `perform_seek` runs: the fetch loop waits, so it never fetches from half-set positions."""
         super().__init__(*args, **kwargs)
+
+    def _new_consumer_thread(self) -> ConsumerThread:
+        return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     def _ordered(self, tp: TP) -> bool:
         return not self._is_changelog_tp(tp) and bool(self.app.topics.acks_enabled_for(tp.topic))
@@ -209,6 +221,10 @@ def count_offset_jumps(app: Any, counter: Counter, service: str) -> None:
     _JUMP_COUNTERS[app] = (counter, service)
 
 
-def install(app: Any) -> None:
+_FETCH_MAX_WAIT_MS: WeakKeyDictionary[Any, int] = WeakKeyDictionary()
+
+
+def install(app: Any, fetch_max_wait_ms: int) -> None:
     """Make `app` create a `ContiguousConsumer` (call before the app's consumer is first used)."""
     app.transport.Consumer = ContiguousConsumer
+    _FETCH_MAX_WAIT_MS[app] = fetch_max_wait_ms

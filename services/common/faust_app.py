@@ -44,7 +44,7 @@ def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any)
     )
     options.update(extra)
     app = faust.App(app_id, **options)
-    install_contiguous_consumer(app)
+    install_contiguous_consumer(app, settings.fetch_max_wait_ms)
     if embedded:
         # Tansu reports a partition's end offset as the first offset of the last batch + 1; one record per
         # changelog batch keeps Faust table recovery exact (DESIGN §6). Apache Kafka does not need it.

@@ -41,6 +41,10 @@ def submissions(count: int, run: str, seed: int = 2021) -> list[Submission]:
     return found
 
 
+STALL_S = 120.0
+"""A phase with no newly notified referral for this long is over."""
+
+
 @dataclass
 class NotifiedTracker:
     """Reads `triage.decisions` and `audit.events` from the start and records when each referral was
@@ -97,15 +101,23 @@ class NotifiedTracker:
     def count_done(self, ids: list[str]) -> int:
         return sum(1 for referral_id in ids if referral_id in self.done_at)
 
-    async def wait_for(self, ids: list[str], timeout: float, label: str) -> bool:
-        """True once every id is notified; prints progress every 10 s; False on timeout."""
+    async def wait_for(self, ids: list[str], timeout: float, label: str, stall_s: float = STALL_S) -> bool:
+        """True once every id is notified; prints progress every 10 s; False on timeout, or when no referral
+        was notified for `stall_s` (the run is then recorded as incomplete rather than waited out)."""
         deadline = time.monotonic() + timeout
         next_report = time.monotonic() + 10
+        last_done, last_progress = -1, time.monotonic()
         while time.monotonic() < deadline:
             done = self.count_done(ids)
             if done == len(ids):
                 return True
-            if time.monotonic() >= next_report:
+            now = time.monotonic()
+            if done != last_done:
+                last_done, last_progress = done, now
+            elif now - last_progress > stall_s:
+                print(f"  {label}: no progress for {stall_s:.0f} s at {done}/{len(ids)}; giving up", flush=True)
+                return False
+            if now >= next_report:
                 print(f"  {label}: {done}/{len(ids)} notified", flush=True)
                 next_report += 10
             await asyncio.sleep(0.2)

@@ -63,6 +63,10 @@ def figures_markdown(r: dict[str, Any]) -> str:
         (f"Latency at {x['latency_low_rate']:.0f}/s: p50 / p95 / p99 (ms)",
          f"{x['low_p50_ms']:.0f} / {x['low_p95_ms']:.0f} / {x['low_p99_ms']:.0f}", "—"),
         (f"Peak RSS per service after {x['referrals_total']:,} referrals", rss, "< 200 MB each, after 100,000"),
+        ("Runs in which every referral was notified", ", ".join(
+            f"{name} {'yes' if x.get(key) else 'NO'}" for name, key in (
+                ("Kafka", "kafka_complete"), ("HTTP", "http_complete"), ("latency", "latency_complete"),
+                ("low-rate latency", "low_latency_complete"))), "all"),
     ]
     table = "\n".join(f"| {name} | {value} | {target} |" for name, value, target in rows)
     return (

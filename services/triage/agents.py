@@ -23,7 +23,7 @@ from services.triage.queue import OfficerScope
 from services.triage.records import SlaCheck, SubjectHistory
 from services.triage.referral_state import ReferralState
 from services.triage.rules import PriorSubjectReferral, decide
-from services.triage.sla import refresh_gauges
+from services.triage.sla import DeadlineIndex, refresh_gauges
 
 if TYPE_CHECKING:
     from services.triage.app import Triage
@@ -136,12 +136,13 @@ def register(triage: Triage) -> None:
                                              concerns=tuple(referral.submission.concerns))
                 triage.subject_history[key] = encode(history.with_referral(entry))
 
+    deadlines = DeadlineIndex(lambda raw: decode(raw, ReferralState).case)
+
     @app.timer(triage.settings.sla_check_interval_s)  # type: ignore[untyped-decorator]
     async def watch_deadlines() -> None:
         """Asks the case agent to escalate each open item past its deadline; refreshes the queue gauges."""
         now = datetime.now(UTC)
-        states = (decode(raw, ReferralState) for raw in triage.cases.values() if raw)
-        due = refresh_gauges(metrics, (state.case for state in states if state.case is not None), now)
+        due = refresh_gauges(metrics, deadlines.open_cases(triage.cases), now)
         for referral_id in due:
             await triage.sla_checks.send(key=referral_id.encode(),
                                          value=encode(SlaCheck(referral_id=referral_id, checked_at=now)))

@@ -63,7 +63,6 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.sequencer: OffsetSequencer[TP] = OffsetSequencer()
-        self.batches = 0
         self.seeks = 0
         """Seeks begun so far: a batch fetched before the latest one began may hold positions it undid."""
         self.seeking = asyncio.Event()
@@ -95,7 +94,6 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
 
     async def _seek_to_committed(self) -> None:
         committed = await self.seek_to_committed()
-        self._read_offset.update({tp: off if off is not None and off >= 0 else None for tp, off in committed.items()})
         self._committed_offset.update({tp: off if off else None for tp, off in committed.items() if off is not None})
         # aiokafka leaves the position alone for a partition with no commit (or a commit of 0), so messages
         # fetched before the rebalance would carry on from there. Such a partition starts at its earliest
@@ -117,20 +115,20 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
             self.sequencer.forget(tp)
         await super().on_partitions_revoked(revoked)
 
-    async def _admit(self, tp: TP, offset: int, batch: int) -> bool:
+    async def _admit(self, tp: TP, offset: int) -> bool:
         """True if the message at `offset` is the partition's next; otherwise act on why not."""
         if not self._ordered(tp):
             return True
         expected = self.sequencer.expected(tp)
-        verdict = self.sequencer.check(tp, offset, batch)
+        verdict = self.sequencer.check(tp, offset)
         if TRACE:
             log.info("consumer_trace", topic=tp.topic, partition=tp.partition, offset=offset, expected=expected,
-                     verdict=verdict.value, batch=batch)
+                     verdict=verdict.value)
         if verdict is Verdict.RESEEK:
             log.warning("offset_jump_reread", topic=tp.topic, partition=tp.partition, expected=expected,
                         offset=offset)
             self._count_jump(tp, "reread")
-            await self.seek(tp, cast(int, expected))
+            await self.seek(tp, cast(int, expected))  # also marks the rest of this batch overtaken
         elif verdict is Verdict.SKIP_GAP:
             log.error("offset_gap_skipped", topic=tp.topic, partition=tp.partition, expected=expected,
                       offset=offset)
@@ -177,8 +175,6 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
                 messages = self.getmany(timeout=1.0)
                 await self.sleep(0)
                 if not self.should_stop:
-                    self.batches += 1
-                    batch = self.batches
                     overtaken: set[TP] = set()
                     async for tp, message in messages:
                         since_yield += 1
@@ -188,7 +184,7 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
                         if self.seeks != seeks and self._ordered(tp):
                             overtaken.add(tp)  # fetched before a seek: its positions may have been undone
                             continue
-                        if not await self._admit(tp, message.offset, batch):
+                        if not await self._admit(tp, message.offset):
                             continue
                         if self._commit_every is not None and self._n_acked >= self._commit_every:
                             self._n_acked = 0

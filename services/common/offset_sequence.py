@@ -23,8 +23,6 @@ class Verdict(Enum):
     """The next message in order: process it."""
     DUPLICATE = "duplicate"
     """Already delivered since the last seek: drop it."""
-    STALE = "stale"
-    """Past the expected offset, in a batch that a re-read has already been asked for: drop it."""
     RESEEK = "reseek"
     """Past the expected offset: drop it and seek the partition back to the expected offset."""
     SKIP_GAP = "skip_gap"
@@ -34,7 +32,6 @@ class Verdict(Enum):
 @dataclass(frozen=True)
 class Reread:
     expected: int
-    batch: int
     attempts: int
 
 
@@ -60,24 +57,23 @@ class OffsetSequencer(Generic[Partition]):
         self._expected.pop(tp, None)
         self._rereads.pop(tp, None)
 
-    def check(self, tp: Partition, offset: int, batch: int) -> Verdict:
-        """What to do with the message at `offset` of `tp`, fetched in batch number `batch`."""
+    def check(self, tp: Partition, offset: int) -> Verdict:
+        """What to do with the message at `offset` of `tp`.
+
+        After a RESEEK the caller must drop the rest of the batch it came in (the consumer drops every
+        batch a seek overtook), so the next check of `tp` is of a fresh fetch: that counts as a re-read.
+        """
         expected = self._expected.get(tp)
         if expected is None or offset == expected:
             return self._deliver(tp, offset)
         if offset < expected:
             return Verdict.DUPLICATE
         reread = self._rereads.get(tp)
-        if reread is not None and reread.expected == expected:
-            if reread.batch == batch:
-                return Verdict.STALE
-            attempts = reread.attempts + 1
-        else:
-            attempts = 1
+        attempts = reread.attempts + 1 if reread is not None and reread.expected == expected else 1
         if attempts > self.max_reseeks:
             self._deliver(tp, offset)
             return Verdict.SKIP_GAP
-        self._rereads[tp] = Reread(expected, batch, attempts)
+        self._rereads[tp] = Reread(expected, attempts)
         return Verdict.RESEEK
 
     def _deliver(self, tp: Partition, offset: int) -> Verdict:

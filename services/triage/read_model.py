@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
+import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
@@ -40,7 +41,7 @@ class ReadModel:
 
     def trail(self, key: bytes) -> Trail:
         """Every service's audit events for the referral `key`, each once, in the order they happened."""
-        return Trail.of(decode(raw, AuditEvent) for raw in self.audit.get(key, {}).values())
+        return Trail.of(event for event in map(_audit_event, self.audit.get(key, {}).values()) if event)
 
     def apply(self, topic: str, key: bytes | None, value: bytes | None) -> None:
         """Take one record: a referral's state (split into its case and record) or an audit event."""
@@ -59,13 +60,16 @@ class ReadModel:
             self.referrals[key] = encode(record)
 
     def _apply_event(self, value: bytes) -> None:
+        """File the event under its referral by a cheap look at three fields; it is validated when read."""
         try:
-            event = decode(value, AuditEvent)
-        except ValidationError:  # not ours to dead-letter: the topic's writers are our own services
+            fields = orjson.loads(value)
+            referral_id, chain, seq = fields.get("referral_id"), fields["chain"], fields["seq"]
+        except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
             log.error("audit_event_unreadable_in_read_model")
             return
-        if event.referral_id is not None:  # a rejection's chain has no referral to attach to
-            self.audit.setdefault(event.referral_id.encode(), {})[(event.chain, event.seq)] = value
+        if isinstance(referral_id, str) and isinstance(chain, str) and isinstance(seq, int):
+            self.audit.setdefault(referral_id.encode(), {})[(chain, seq)] = value
+        # else a rejection's chain (no referral to attach to) or not an audit event at all
 
     async def follow(self, bootstrap: str) -> None:
         """Read the changelogs from the start, then keep up with them until cancelled."""
@@ -101,3 +105,11 @@ class ReadModel:
             await consumer._client.force_metadata_update()
             await asyncio.sleep(0.1)
         raise RuntimeError("the audit topic or the triage changelog does not exist; create the topics first")
+
+
+def _audit_event(raw: bytes) -> AuditEvent | None:
+    try:
+        return decode(raw, AuditEvent)
+    except ValidationError:  # not ours to dead-letter: the topic's writers are our own services
+        log.error("audit_event_unreadable_in_read_model")
+        return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import orjson
+
 from schemas.codec import encode
 from schemas.escalation import Escalation
 from schemas.vocabulary import Priority, Service
@@ -41,3 +43,12 @@ def test_unreadable_or_referral_less_events_are_left_out_and_unknown_referrals_h
     model.apply(AUDIT, b"x", b'{"kind": "something else"}')
     assert model.audit == {}
     assert model.trail(b"no-such-referral").events == []
+
+
+def test_an_event_filed_by_its_keys_but_invalid_is_left_out_of_the_trail_not_served_broken() -> None:
+    events = _events()
+    model = ReadModel()
+    model.apply(AUDIT, REFERRAL_ID.encode(), encode(events[0]))
+    model.apply(AUDIT, REFERRAL_ID.encode(),
+                orjson.dumps({"referral_id": REFERRAL_ID, "chain": "triage:x", "seq": 7, "action": "nonsense"}))
+    assert [e.hash for e in model.trail(REFERRAL_ID.encode()).events] == [events[0].hash]

@@ -70,37 +70,34 @@ async def _warm_up(bootstrap: str, tracker: NotifiedTracker, tag: str) -> int:
     return len(warm)
 
 
+async def _notified(tracker: NotifiedTracker, ids: list[str], started: float, label: str, rate_key: str
+                    ) -> dict[str, Any]:
+    """Waits for `ids` to be notified: whether all were, how many, and at what rate (under `rate_key`)."""
+    prefix = label.split()[0]
+    complete = await tracker.wait_for(ids, max(300.0, len(ids) / 20), label)
+    out = {f"{prefix}_complete": complete, rate_key: _rate(tracker, ids, started),
+           f"{prefix}_notified": tracker.count_done(ids)}
+    print(f"  {label}: {out[f'{prefix}_notified']}/{len(ids)} notified, {out[rate_key]:.0f}/s", flush=True)
+    return out
+
+
 async def _kafka_run(bootstrap: str, tracker: NotifiedTracker, settings: BenchSettings, tag: str) -> dict[str, Any]:
-    count = settings.count
-    out: dict[str, Any] = {}
-    kafka = submissions(count, f"bench-kafka-{tag}")
-    ids = [s.referral_id for s in kafka]
-    print(f"Kafka path: producing {count} bare submissions onto referrals.submitted", flush=True)
+    kafka = submissions(settings.count, f"bench-kafka-{tag}")
+    print(f"Kafka path: producing {settings.count} bare submissions onto referrals.submitted", flush=True)
     started = time.time()
     await produce_direct(bootstrap, kafka)
-    out["kafka_complete"] = await tracker.wait_for(ids, max(300.0, count / 20), "kafka path")
-    out["kafka_path_per_s"] = _rate(tracker, ids, started)
-    out["kafka_notified"] = tracker.count_done(ids)
-    print(f"  {out['kafka_notified']}/{count} notified, {out['kafka_path_per_s']:.0f}/s", flush=True)
-    return out
+    return await _notified(tracker, [s.referral_id for s in kafka], started, "kafka path", "kafka_path_per_s")
 
 
 async def _http_run(stack: Stack, tracker: NotifiedTracker, settings: BenchSettings, tag: str) -> dict[str, Any]:
-    count = settings.count
-    out: dict[str, Any] = {}
-    http = submissions(count, f"bench-http-{tag}")
-    ids = [s.referral_id for s in http]
-    print(f"HTTP: posting {count} referrals with {settings.http_concurrency} clients", flush=True)
+    http = submissions(settings.count, f"bench-http-{tag}")
+    print(f"HTTP: posting {settings.count} referrals with {settings.http_concurrency} clients", flush=True)
     started = time.time()
     result = await post_http(stack.url("intake"), http, settings.http_concurrency)
-    out["http_per_s"] = result.accepted / result.seconds
-    out["http_statuses"] = {str(k): v for k, v in sorted(result.statuses.items())}
-    out["http_complete"] = await tracker.wait_for(ids, max(300.0, count / 20), "http path")
-    out["http_notified_per_s"] = _rate(tracker, ids, started)
-    out["http_notified"] = tracker.count_done(ids)
-    print(f"  accepted {out['http_per_s']:.0f}/s {out['http_statuses']}; "
-          f"notified {out['http_notified']}/{count}, {out['http_notified_per_s']:.0f}/s", flush=True)
-    return out
+    statuses = {str(k): v for k, v in sorted(result.statuses.items())}
+    print(f"  accepted {result.accepted / result.seconds:.0f}/s {statuses}", flush=True)
+    out = {"http_per_s": result.accepted / result.seconds, "http_statuses": statuses}
+    return out | await _notified(tracker, [s.referral_id for s in http], started, "http path", "http_notified_per_s")
 
 
 async def _latency_runs(bootstrap: str, tracker: NotifiedTracker, settings: BenchSettings, tag: str

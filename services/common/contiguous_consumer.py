@@ -63,6 +63,7 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.sequencer: OffsetSequencer[TP] = OffsetSequencer()
+        self._ordered_topics: dict[str, bool] = {}
         self.seeks = 0
         """Seeks begun so far: a batch fetched before the latest one began may hold positions it undid."""
         self.seeking = asyncio.Event()
@@ -74,7 +75,12 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     def _ordered(self, tp: TP) -> bool:
-        return not self._is_changelog_tp(tp) and bool(self.app.topics.acks_enabled_for(tp.topic))
+        """Held to unbroken offset order: every acknowledged stream topic, not table changelogs."""
+        ordered = self._ordered_topics.get(tp.topic)
+        if ordered is None:  # topics are fixed once the app runs; Faust builds its changelog set per call
+            ordered = not self._is_changelog_tp(tp) and bool(self.app.topics.acks_enabled_for(tp.topic))
+            self._ordered_topics[tp.topic] = ordered
+        return ordered
 
     async def seek(self, partition: TP, offset: int) -> None:
         self.seeks += 1

@@ -28,12 +28,15 @@ class SplitProducer(aiokafka_driver.Producer):
     """Installed by `services.common.faust_app` for the embedded broker only."""
 
     _changelog_producer: aiokafka.AIOKafkaProducer | None = None
+    _changelogs: frozenset[str] = frozenset()
 
     def _is_changelog(self, topic: str) -> bool:
-        return topic in self.app.tables.changelog_topics
+        return topic in self._changelogs
 
     async def on_start(self) -> None:
         await super().on_start()
+        # Tables are declared when the app is built, before it starts (Faust builds this set on each call).
+        self._changelogs = frozenset(self.app.tables.changelog_topics)
         settings: Mapping[str, Any] = {**self._settings_default(), **self._settings_auth(),
                                        **self._settings_extra(), "max_batch_size": SINGLE_RECORD_BATCH}
         self._changelog_producer = aiokafka.AIOKafkaProducer(**settings)

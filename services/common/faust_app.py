@@ -8,9 +8,12 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from schemas.submission import MAX_BODY_BYTES
+from services.common.confirmed_producer import ConfirmingProducer
+from services.common.confirmed_producer import install as install_producer
 from services.common.contiguous_consumer import install as install_contiguous_consumer
+from services.common.send_faults import SendFaults, parse_faults
 from services.common.settings import CommonSettings
-from services.common.split_producer import install as install_split_producer
+from services.common.split_producer import SplitProducer
 
 
 def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any) -> faust.App:
@@ -45,10 +48,11 @@ def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any)
     options.update(extra)
     app = faust.App(app_id, **options)
     install_contiguous_consumer(app, settings.fetch_max_wait_ms)
-    if embedded:
-        # Tansu reports a partition's end offset as the first offset of the last batch + 1; one record per
-        # changelog batch keeps Faust table recovery exact (DESIGN §6). Apache Kafka does not need it.
-        install_split_producer(app)
+    # Tansu reports a partition's end offset as the first offset of the last batch + 1; one record per
+    # changelog batch keeps Faust table recovery exact (SplitProducer). Apache Kafka does not need it.
+    faults = parse_faults(settings.fault_fail_sends)
+    install_producer(app, SplitProducer if embedded else ConfirmingProducer,
+                     SendFaults(faults, settings.data_dir / "faults", app_id) if faults else None)
     return app
 
 

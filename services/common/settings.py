@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.send_faults import parse_faults
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_CONFIG = REPO_ROOT / "deploy" / "config" / "dev.yaml"
@@ -33,6 +35,17 @@ class CommonSettings(BaseSettings):
     data_dir: Path = REPO_ROOT / "var"
     web_bind: str = "127.0.0.1"
     console_base_url: str = "http://127.0.0.1:8002"
+    fault_fail_sends: str = Field(
+        default="",
+        description="Fault tests only, embedded broker only: `topic:n,...` fails the nth send to each topic once.",
+    )
+
+    @model_validator(mode="after")
+    def _faults_only_in_development(self) -> CommonSettings:
+        if self.fault_fail_sends and not self.embedded_broker:
+            raise ValueError("SOSAFE_FAULT_FAIL_SENDS is for fault tests on the embedded broker only")
+        parse_faults(self.fault_fail_sends)  # a malformed spec stops start-up, naming the entry
+        return self
 
     @property
     def broker_urls(self) -> list[str]:

@@ -17,15 +17,16 @@ from typing import Any, cast
 import aiokafka
 from aiokafka.structs import RecordMetadata
 from faust.exceptions import ProducerSendError
-from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types.core import HeadersArg
+
+from services.common.confirmed_producer import ConfirmingProducer
 
 SINGLE_RECORD_BATCH = 1
 """Bytes: smaller than any record, so each batch holds exactly one."""
 
 
-class SplitProducer(aiokafka_driver.Producer):
-    """Installed by `services.common.faust_app` for the embedded broker only."""
+class SplitProducer(ConfirmingProducer):
+    """Installed by `services.common.faust_app` for the embedded broker only; sends are confirmed as in its base."""
 
     _changelog_producer: aiokafka.AIOKafkaProducer | None = None
     _changelogs: frozenset[str] = frozenset()
@@ -49,12 +50,12 @@ class SplitProducer(aiokafka_driver.Producer):
         if producer is not None:
             await producer.stop()
 
-    async def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,
-                   timestamp: float | None, headers: HeadersArg | None, *,
-                   transactional_id: str | None = None) -> Awaitable[RecordMetadata]:
+    async def _send_unconfirmed(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,
+                                timestamp: float | None, headers: HeadersArg | None, *,
+                                transactional_id: str | None = None) -> Awaitable[RecordMetadata]:
         if transactional_id or self._changelog_producer is None or not self._is_changelog(topic):
-            return await super().send(topic, key, value, partition, timestamp, headers,
-                                      transactional_id=transactional_id)
+            return await super()._send_unconfirmed(topic, key, value, partition, timestamp, headers,
+                                                   transactional_id=transactional_id)
         self._send_on_produce_message(key=key, value=value, partition=partition, timestamp=timestamp,
                                       headers=headers)
         if isinstance(headers, Mapping):
@@ -65,14 +66,3 @@ class SplitProducer(aiokafka_driver.Producer):
                 topic, value, key=key, partition=partition, timestamp_ms=timestamp_ms, headers=headers))
         except aiokafka.errors.KafkaError as exc:
             raise ProducerSendError(f"Error while sending: {exc!r}") from exc
-
-    async def flush(self) -> None:
-        """Both producers: Faust flushes before it commits offsets, so nothing is committed unsent."""
-        await super().flush()
-        if self._changelog_producer is not None:
-            await self._changelog_producer.flush()
-
-
-def install(app: Any) -> None:
-    """Make `app` create a `SplitProducer` (call before the app's producer is first used)."""
-    app.transport.Producer = SplitProducer

@@ -10,7 +10,9 @@ import structlog
 from pydantic import ValidationError
 
 from schemas.codec import decode, encode
+from schemas.referral import Referral
 from schemas.vocabulary import Channel
+from services.common.confirmed_step import confirmed_step
 from services.common.logs import get_logger
 from services.intake.admission import SeenRecord, admit, rejection, to_referral
 from services.intake.envelopes import open_message
@@ -44,65 +46,71 @@ def register(intake: Intake) -> None:
         log.warning("submission_rejected", reason=exc.reason, error_count=len(exc.errors),
                     error_locations=[e.loc for e in exc.errors[:10]])
 
+    async def validate_one(event: faust.EventT[bytes]) -> None:
+        message = event.message
+        structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
+                                               offset=message.offset)
+        raw = event.value or b""
+        received = _message_time(event)
+        fallback_id = f"{message.topic}:{message.partition}:{message.offset}"
+        try:
+            opened = open_message(raw, access=intake.access, topic=message.topic,
+                                  partition=message.partition, offset=message.offset, timestamp=received)
+        except SubmissionInvalid as exc:
+            metrics.received.labels("unknown", Channel.kafka.value).inc()
+            await reject(raw, exc, submission_id=fallback_id, partner_id=None, channel=Channel.kafka,
+                         received_at=received)
+            return
+        envelope = opened.envelope
+        metrics.received.labels(opened.partner.agency.value, envelope.channel.value).inc()
+        try:
+            referral = to_referral(envelope, opened.partner, secret)
+        except SubmissionInvalid as exc:
+            await reject(raw, exc, submission_id=envelope.submission_id, partner_id=opened.partner.id,
+                         channel=envelope.channel, received_at=envelope.received_at)
+            return
+        await intake.validated.send(key=referral.referral_id.encode(), value=encode(referral))
+
     @intake.app.agent(intake.submitted, name="validate-submissions")
     async def validate_submissions(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            message = event.message
-            structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
-                                                   offset=message.offset)
-            raw = event.value or b""
-            received = _message_time(event)
-            fallback_id = f"{message.topic}:{message.partition}:{message.offset}"
-            try:
-                opened = open_message(raw, access=intake.access, topic=message.topic,
-                                      partition=message.partition, offset=message.offset, timestamp=received)
-            except SubmissionInvalid as exc:
-                metrics.received.labels("unknown", Channel.kafka.value).inc()
-                await reject(raw, exc, submission_id=fallback_id, partner_id=None, channel=Channel.kafka,
-                             received_at=received)
-                continue
-            envelope = opened.envelope
-            metrics.received.labels(opened.partner.agency.value, envelope.channel.value).inc()
-            try:
-                referral = to_referral(envelope, opened.partner, secret)
-            except SubmissionInvalid as exc:
-                await reject(raw, exc, submission_id=envelope.submission_id, partner_id=opened.partner.id,
-                             channel=envelope.channel, received_at=envelope.received_at)
-                continue
-            await intake.validated.send(key=referral.referral_id.encode(), value=encode(referral))
+            with confirmed_step(event):
+                await validate_one(event)
+
+    async def admit_one(event: faust.EventT[bytes]) -> None:
+        try:
+            referral = decode(event.value, Referral)
+        except ValidationError:  # only intake writes this topic: a bug or a forged message
+            metrics.poison.labels("intake", event.message.topic).inc()
+            await reject(event.value or b"", SubmissionInvalid("internal_invalid", []),
+                         submission_id=f"internal:{event.message.partition}:{event.message.offset}",
+                         partner_id=None, channel=Channel.kafka, received_at=_message_time(event))
+            return
+        structlog.contextvars.bind_contextvars(referral_id=referral.referral_id,
+                                               partition=event.message.partition,
+                                               offset=event.message.offset)
+        key = referral.referral_id.encode()
+        stored = intake.seen.get(key)
+        record = decode(stored, SeenRecord) if stored else None
+        admission = admit(record, referral)
+        agency = referral.submission.source.agency.value
+        if not admission.redelivered:
+            intake.seen[key] = encode(admission.record)
+        if admission.outcome == "accepted":
+            await intake.accepted.send(key=key, value=encode(referral))
+        for audit_event in admission.audit:
+            await intake.audit.send(key=key, value=encode(audit_event))
+        if admission.redelivered:
+            log.info("submission_redelivered", outcome=admission.outcome.value)
+            return
+        (metrics.accepted if admission.outcome == "accepted" else metrics.duplicate).labels(agency).inc()
+        metrics.admission_latency.observe(
+            max(0.0, (datetime.now(UTC) - referral.received_at).total_seconds()))
+        log.info("referral_admitted", outcome=admission.outcome.value, agency=agency,
+                 channel=referral.channel.value)
 
     @intake.app.agent(intake.validated, name="admit-referrals")
     async def admit_referrals(stream: faust.StreamT[bytes]) -> None:
-        from schemas.referral import Referral
-
         async for event in stream.events():
-            try:
-                referral = decode(event.value, Referral)
-            except ValidationError:  # only intake writes this topic: a bug or a forged message
-                metrics.poison.labels("intake", event.message.topic).inc()
-                await reject(event.value or b"", SubmissionInvalid("internal_invalid", []),
-                             submission_id=f"internal:{event.message.partition}:{event.message.offset}",
-                             partner_id=None, channel=Channel.kafka, received_at=_message_time(event))
-                continue
-            structlog.contextvars.bind_contextvars(referral_id=referral.referral_id,
-                                                   partition=event.message.partition,
-                                                   offset=event.message.offset)
-            key = referral.referral_id.encode()
-            stored = intake.seen.get(key)
-            record = decode(stored, SeenRecord) if stored else None
-            admission = admit(record, referral)
-            agency = referral.submission.source.agency.value
-            if not admission.redelivered:
-                intake.seen[key] = encode(admission.record)
-            if admission.outcome == "accepted":
-                await intake.accepted.send(key=key, value=encode(referral))
-            for audit_event in admission.audit:
-                await intake.audit.send(key=key, value=encode(audit_event))
-            if admission.redelivered:
-                log.info("submission_redelivered", outcome=admission.outcome.value)
-                continue
-            (metrics.accepted if admission.outcome == "accepted" else metrics.duplicate).labels(agency).inc()
-            metrics.admission_latency.observe(
-                max(0.0, (datetime.now(UTC) - referral.received_at).total_seconds()))
-            log.info("referral_admitted", outcome=admission.outcome.value, agency=agency,
-                     channel=referral.channel.value)
+            with confirmed_step(event):
+                await admit_one(event)

@@ -18,6 +18,7 @@ from schemas.decision import DecisionKind, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationAttempt
 from services.common import topics
+from services.common.confirmed_step import confirmed_step
 from services.common.dead_letters import dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
@@ -100,35 +101,37 @@ def register(notify: Notify) -> None:
         """One notification per assignment (or escalation) per channel, never twice for the same id."""
         await notify.senders.ensure_started()
         async for event in stream.events():
-            message = event.message
-            structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
-                                                   offset=message.offset)
-            try:
-                found = notifications_for(message.topic, event.value or b"", datetime.now(UTC))
-            except ValidationError as exc:
-                await dead_letter(notify.dead_messages, metrics.poison, "notify", event, "invalid_message",
-                                  exc.error_count())
-                continue
-            if not found:
-                continue
-            key = found[0].referral_id.encode()
-            structlog.contextvars.bind_contextvars(referral_id=found[0].referral_id)
-            await deliver_all(notify.sent, key, found[0].referral_id, [(n.notification_id, n, 1) for n in found])
+            with confirmed_step(event):
+                message = event.message
+                structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
+                                                       offset=message.offset)
+                try:
+                    found = notifications_for(message.topic, event.value or b"", datetime.now(UTC))
+                except ValidationError as exc:
+                    await dead_letter(notify.dead_messages, metrics.poison, "notify", event, "invalid_message",
+                                      exc.error_count())
+                    continue
+                if not found:
+                    continue
+                key = found[0].referral_id.encode()
+                structlog.contextvars.bind_contextvars(referral_id=found[0].referral_id)
+                await deliver_all(notify.sent, key, found[0].referral_id, [(n.notification_id, n, 1) for n in found])
 
     @app.agent(notify.retry, name="notify-retry")
     async def retry_failed(stream: faust.StreamT[bytes]) -> None:
         """Waits out each attempt's backoff (blocking only the retry partition) and tries again."""
         await notify.senders.ensure_started()
         async for event in stream.events():
-            retry = await decode_or_dead_letter(event, NotificationAttempt, notify.dead_messages, metrics.poison,
-                                                "notify")
-            if retry is None:
-                continue
-            n = retry.notification
-            structlog.contextvars.bind_contextvars(referral_id=n.referral_id, topic=event.message.topic,
-                                                   partition=event.message.partition, offset=event.message.offset)
-            wait = (retry.not_before - datetime.now(UTC)).total_seconds()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await deliver_all(notify.retried, n.referral_id.encode(), f"{n.referral_id}:retry",
-                              [(f"{n.notification_id}#{retry.attempt + 1}", n, retry.attempt + 1)])
+            with confirmed_step(event):
+                retry = await decode_or_dead_letter(event, NotificationAttempt, notify.dead_messages, metrics.poison,
+                                                    "notify")
+                if retry is None:
+                    continue
+                n = retry.notification
+                structlog.contextvars.bind_contextvars(referral_id=n.referral_id, topic=event.message.topic,
+                                                       partition=event.message.partition, offset=event.message.offset)
+                wait = (retry.not_before - datetime.now(UTC)).total_seconds()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await deliver_all(notify.retried, n.referral_id.encode(), f"{n.referral_id}:retry",
+                                  [(f"{n.notification_id}#{retry.attempt + 1}", n, retry.attempt + 1)])

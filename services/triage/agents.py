@@ -16,6 +16,7 @@ from schemas.codec import decode, encode
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from services.common import topics
+from services.common.confirmed_step import confirmed_step
 from services.common.dead_letters import dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.triage.case_steps import Step, on_action, on_decision, on_referral, on_sla_check
@@ -102,39 +103,41 @@ def register(triage: Triage) -> None:
     async def cases(stream: faust.StreamT[bytes]) -> None:
         """The single writer of each referral's case: referrals, decisions, actions and SLA checks."""
         async for event in stream.events():
-            message = event.message
-            structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
-                                                   offset=message.offset)
-            value: Any = await decode_or_dead_letter(event, models[message.topic], triage.dead, metrics.poison,
-                                                     "triage")
-            if value is None:
-                continue
-            structlog.contextvars.bind_contextvars(referral_id=getattr(value, "referral_id", None))
-            try:
-                await apply(message.topic, value)
-            except (KafkaError, asyncio.CancelledError):
-                raise  # the broker is the problem, not the message: crash, restart, redeliver
-            except Exception as exc:  # a message the core cannot handle must not stop the partition
-                log.exception("message_failed", error_type=type(exc).__name__)
-                await dead_letter(triage.dead, metrics.poison, "triage", event, "processing_failed")
+            with confirmed_step(event):
+                message = event.message
+                structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
+                                                       offset=message.offset)
+                value: Any = await decode_or_dead_letter(event, models[message.topic], triage.dead, metrics.poison,
+                                                         "triage")
+                if value is None:
+                    continue
+                structlog.contextvars.bind_contextvars(referral_id=getattr(value, "referral_id", None))
+                try:
+                    await apply(message.topic, value)
+                except (KafkaError, asyncio.CancelledError):
+                    raise  # the broker is the problem, not the message: the worker ends and the message comes again
+                except Exception as exc:  # a message the core cannot handle must not stop the partition
+                    log.exception("message_failed", error_type=type(exc).__name__)
+                    await dead_letter(triage.dead, metrics.poison, "triage", event, "processing_failed")
 
     @app.agent(triage.by_subject, name="decide")
     async def decide_referrals(stream: faust.StreamT[bytes]) -> None:
         """Decides each referral with what is known of the same subject's earlier referrals."""
         async for event in stream.events():
-            referral = await decode_or_dead_letter(event, Referral, triage.dead, metrics.poison, "triage")
-            if referral is None:
-                continue
-            structlog.contextvars.bind_contextvars(referral_id=referral.referral_id)
-            key = (referral.subject_key or referral.referral_id).encode()
-            raw = triage.subject_history.get(key)
-            history = decode(raw, SubjectHistory) if raw else SubjectHistory()
-            decision = decide(referral, triage.ruleset, referral.accepted_at, history.referrals)
-            await triage.decisions.send(key=referral.referral_id.encode(), value=encode(decision))
-            if referral.subject_key is not None:
-                entry = PriorSubjectReferral(referral_id=referral.referral_id, accepted_at=referral.accepted_at,
-                                             concerns=tuple(referral.submission.concerns))
-                triage.subject_history[key] = encode(history.with_referral(entry))
+            with confirmed_step(event):
+                referral = await decode_or_dead_letter(event, Referral, triage.dead, metrics.poison, "triage")
+                if referral is None:
+                    continue
+                structlog.contextvars.bind_contextvars(referral_id=referral.referral_id)
+                key = (referral.subject_key or referral.referral_id).encode()
+                raw = triage.subject_history.get(key)
+                history = decode(raw, SubjectHistory) if raw else SubjectHistory()
+                decision = decide(referral, triage.ruleset, referral.accepted_at, history.referrals)
+                await triage.decisions.send(key=referral.referral_id.encode(), value=encode(decision))
+                if referral.subject_key is not None:
+                    entry = PriorSubjectReferral(referral_id=referral.referral_id, accepted_at=referral.accepted_at,
+                                                 concerns=tuple(referral.submission.concerns))
+                    triage.subject_history[key] = encode(history.with_referral(entry))
 
     deadlines = DeadlineIndex(lambda raw: decode(raw, ReferralState).case)
 

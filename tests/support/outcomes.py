@@ -1,0 +1,121 @@
+"""The end state every fault test must reach: each referral routed exactly as decided, nothing lost, nothing
+duplicated where the contract promises idempotency, and every redelivery counted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.cli.stack import Stack
+from tests.support.flow import eventually
+from tests.support.http import get_json
+from tests.support.kafka import read_topic
+from tests.support.outbox import read_outbox
+
+
+@dataclass
+class Outcomes:
+    """What the system did, counted by id and by delivery."""
+
+    referral_ids: set[str]
+    assignments: dict[str, set[str]]
+    accepted_deliveries: Counter[str] = field(default_factory=Counter)
+    decision_deliveries: Counter[str] = field(default_factory=Counter)
+    mail_deliveries: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def redelivered(self) -> dict[str, int]:
+        """Records delivered more than once with the same id (at-least-once; receivers de-duplicate by id)."""
+        return {
+            "referrals.accepted": sum(n - 1 for n in self.accepted_deliveries.values()),
+            "triage.decisions": sum(n - 1 for n in self.decision_deliveries.values()),
+            "e-mail": sum(n - 1 for n in self.mail_deliveries.values()),
+        }
+
+
+def _initial_decisions(records: list) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        decision = json.loads(record.value)
+        if decision["kind"] == "initial":
+            found[decision["referral_id"]].add(decision["decision_id"])
+    return found
+
+
+async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeout: float = 120.0) -> Outcomes:
+    """Wait for `expected` referrals to be accepted, decided, queued, notified and audited; assert that each
+    has one decision, exactly its queue items, one notification id per assignment, a complete audit trail,
+    and that the audit chains verify. Returns the counts, redeliveries included."""
+    assert stack.broker is not None
+    bootstrap = stack.broker.bootstrap
+
+    def distinct_ids(records: list) -> set[str]:
+        return {json.loads(r.value)["referral_id"] for r in records}
+
+    accepted = await read_topic(bootstrap, "referrals.accepted", timeout=timeout,
+                                until=lambda rs: len(distinct_ids(rs)) >= expected, settle=1.0)
+    referral_ids = distinct_ids(accepted)
+    assert len(referral_ids) == expected, f"{expected - len(referral_ids)} referrals were never accepted"
+
+    decisions = await read_topic(bootstrap, "triage.decisions", timeout=timeout,
+                                 until=lambda rs: set(_initial_decisions(rs)) >= referral_ids, settle=1.0)
+    initial = _initial_decisions(decisions)
+    undecided = sorted(referral_ids - set(initial))
+    assert not undecided, f"{len(undecided)} referrals never decided, e.g. {undecided[:3]}"
+    assert all(len(initial[rid]) == 1 for rid in referral_ids), "a referral got two different decisions"
+    outcomes = Outcomes(referral_ids=referral_ids, assignments={})
+    for record in accepted:
+        outcomes.accepted_deliveries[json.loads(record.value)["referral_id"]] += 1
+    for record in decisions:
+        decision = json.loads(record.value)
+        if decision["kind"] == "initial":
+            outcomes.decision_deliveries[decision["decision_id"]] += 1
+            outcomes.assignments[decision["referral_id"]] = {a["service"] for a in decision["assignments"]}
+
+    expected_mails = {(rid, service) for rid, services in outcomes.assignments.items() for service in services}
+
+    async def all_mailed() -> bool:
+        return {(m.referral_id, m.service) for m in read_outbox(stack.outbox)} >= expected_mails
+
+    await eventually(all_mailed, timeout=timeout, what="a notification for every assignment")
+    await asyncio.sleep(2.0)  # anything sent twice late would arrive now
+    ids_per_assignment: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for mail in read_outbox(stack.outbox):
+        ids_per_assignment[(mail.referral_id, mail.service)].add(mail.notification_id)
+        outcomes.mail_deliveries[mail.notification_id] += 1
+    assert set(ids_per_assignment) == expected_mails, "a notification went to a service with no assignment"
+    twice = {key: ids for key, ids in ids_per_assignment.items() if len(ids) != 1}
+    assert not twice, f"assignments notified under two different ids: {list(twice.items())[:3]}"
+
+    triage = stack.url("triage")
+    for rid in sorted(referral_ids):
+        services = outcomes.assignments[rid]
+
+        async def trail_complete(rid: str = rid, services: set[str] = services) -> dict | None:
+            status, body = await get_json(f"{triage}/v1/referrals/{rid}", "dev-manager")
+            if status != 200:
+                return None
+            notified = {e["details"]["service"] for e in body["audit"] if e["action"] == "notified"}
+            return body if notified >= services else None
+
+        body = await eventually(trail_complete, timeout=30, what=f"the audit trail of {rid}")
+        assert len([d for d in body["decisions"] if d["kind"] == "initial"]) == 1
+        assert sorted(item["service"] for item in body["items"]) == sorted(services), f"queue items of {rid}"
+        actions = Counter(event["action"] for event in body["audit"])
+        assert actions["submitted"] >= 1 and actions["accepted"] == 1, f"intake's trail of {rid}: {actions}"
+        assert actions["triaged"] == 1 and actions["queued"] == len(services), f"triage's trail of {rid}: {actions}"
+        notified = Counter(e["details"]["service"] for e in body["audit"] if e["action"] == "notified")
+        assert notified == Counter(services), f"notify's trail of {rid}: {notified}"
+
+    verify = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli.main", "audit", "verify", "--broker", bootstrap,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await verify.communicate()
+    assert verify.returncode == 0, f"audit chains broken: {output.decode()[-2000:]}"
+    logs = "".join(path.read_text() for path in (workdir / "logs").glob("*.log"))
+    assert "offset_gap_skipped" not in logs, "a worker went on past messages it never processed"
+    return outcomes

@@ -86,9 +86,12 @@ class ConfirmingProducer(aiokafka_driver.Producer):
 
     async def flush(self) -> None:
         """Wait until every send so far is acknowledged (a failure ends the worker before this returns)."""
-        await super().flush()
-        while self._unconfirmed:
-            await asyncio.wait(list(self._unconfirmed))
+        await super().flush()  # also hands Faust's buffered changelog writes to `send`
+        # Only sends made so far: a commit covers offsets acknowledged before it began, and waiting for
+        # sends that later steps keep making would starve commits under steady load.
+        pending = list(self._unconfirmed)
+        if pending:
+            await asyncio.wait(pending)
 
 
 def install(app: Any, producer: type[ConfirmingProducer], faults: SendFaults | None) -> None:

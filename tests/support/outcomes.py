@@ -15,6 +15,7 @@ from tests.support.flow import eventually
 from tests.support.http import get_json
 from tests.support.kafka import read_topic
 from tests.support.outbox import read_outbox
+from tests.support.receivers import WebhookReceiver
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Outcomes:
     accepted_deliveries: Counter[str] = field(default_factory=Counter)
     decision_deliveries: Counter[str] = field(default_factory=Counter)
     mail_deliveries: Counter[str] = field(default_factory=Counter)
+    webhook_deliveries: Counter[str] = field(default_factory=Counter)
 
     @property
     def redelivered(self) -> dict[str, int]:
@@ -34,6 +36,7 @@ class Outcomes:
             "referrals.accepted": sum(n - 1 for n in self.accepted_deliveries.values()),
             "triage.decisions": sum(n - 1 for n in self.decision_deliveries.values()),
             "e-mail": sum(n - 1 for n in self.mail_deliveries.values()),
+            "webhook": sum(n - 1 for n in self.webhook_deliveries.values()),
         }
 
 
@@ -46,10 +49,12 @@ def _initial_decisions(records: list) -> dict[str, set[str]]:
     return found
 
 
-async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeout: float = 120.0) -> Outcomes:
+async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeout: float = 120.0,
+                              webhooks: WebhookReceiver | None = None) -> Outcomes:
     """Wait for `expected` referrals to be accepted, decided, queued, notified and audited; assert that each
-    has one decision, exactly its queue items, one notification id per assignment, a complete audit trail,
-    and that the audit chains verify. Returns the counts, redeliveries included."""
+    has one decision, exactly its queue items, one notification id per assignment and channel (e-mail, and
+    webhook where `webhooks` receives them for every service), a complete audit trail, and that the audit
+    chains verify. Returns the counts, redeliveries included."""
     assert stack.broker is not None
     bootstrap = stack.broker.bootstrap
 
@@ -90,6 +95,8 @@ async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeou
     assert set(ids_per_assignment) == expected_mails, "a notification went to a service with no assignment"
     twice = {key: ids for key, ids in ids_per_assignment.items() if len(ids) != 1}
     assert not twice, f"assignments notified under two different ids: {list(twice.items())[:3]}"
+    if webhooks is not None:
+        await _check_webhooks(webhooks, expected_mails, outcomes, timeout)
 
     triage = stack.url("triage")
     for rid in sorted(referral_ids):
@@ -108,8 +115,10 @@ async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeou
         actions = Counter(event["action"] for event in body["audit"])
         assert actions["submitted"] >= 1 and actions["accepted"] == 1, f"intake's trail of {rid}: {actions}"
         assert actions["triaged"] == 1 and actions["queued"] == len(services), f"triage's trail of {rid}: {actions}"
-        notified = Counter(e["details"]["service"] for e in body["audit"] if e["action"] == "notified")
-        assert notified == Counter(services), f"notify's trail of {rid}: {notified}"
+        notified = Counter((e["details"]["service"], e["details"]["channel"])
+                           for e in body["audit"] if e["action"] == "notified")
+        assert {service for service, _ in notified} == services, f"notify's trail of {rid}: {notified}"
+        assert set(notified.values()) == {1}, f"notify's trail of {rid} repeats a notification: {notified}"
 
     verify = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.cli.main", "audit", "verify", "--broker", bootstrap,
@@ -119,3 +128,23 @@ async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeou
     logs = "".join(path.read_text() for path in (workdir / "logs").glob("*.log"))
     assert "offset_gap_skipped" not in logs, "a worker went on past messages it never processed"
     return outcomes
+
+
+async def _check_webhooks(webhooks: WebhookReceiver, expected: set[tuple[str, str]], outcomes: Outcomes,
+                          timeout: float) -> None:
+    def received() -> dict[tuple[str, str], set[str]]:
+        found: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for request in webhooks.received:
+            body = json.loads(request.body)
+            if body["kind"] == "assignment":
+                found[(body["referral_id"], body["service"])].add(request.headers["Idempotency-Key"])
+        return found
+
+    await eventually(lambda: asyncio.sleep(0, set(received()) >= expected), timeout=timeout,
+                     what="a webhook for every assignment")
+    ids = received()
+    assert set(ids) == expected, "a webhook went to a service with no assignment"
+    twice = {key: keys for key, keys in ids.items() if len(keys) != 1}
+    assert not twice, f"assignments posted under two different idempotency keys: {list(twice.items())[:3]}"
+    for request in webhooks.received:
+        outcomes.webhook_deliveries[request.headers["Idempotency-Key"]] += 1

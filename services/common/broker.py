@@ -16,6 +16,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from services.common.child_process import spawn
 from services.common.topics import all_topics
 
 
@@ -48,7 +49,10 @@ def broker_binary() -> str:
 
 @dataclass
 class EmbeddedBroker:
-    """A Tansu process on a loopback port. Memory storage: nothing survives `stop()`."""
+    """A Tansu process on a loopback port. Memory storage: nothing survives `stop()`.
+
+    The broker dies with the process that started it (see `child_process`).
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -69,12 +73,12 @@ class EmbeddedBroker:
             self.port = free_port(self.host)
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed binary, fixed arguments
+            self.process = spawn(
                 [binary, "broker",
                  "--listener-url", f"tcp://{self.host}:{self.port}",
                  "--advertised-listener-url", f"tcp://{self.host}:{self.port}",
                  "--storage-engine", "memory://tansu/"],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                stdout=out, stderr=subprocess.STDOUT,
             )
         except OSError as exc:
             raise BrokerUnavailable(f"The embedded broker could not be started: {exc.strerror}.") from exc

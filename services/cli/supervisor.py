@@ -80,27 +80,27 @@ class Supervisor:
             if watch.restart_at is None:
                 code = process.exit_code()
                 if code is not None:
-                    self._exited(name, watch, now, describe_exit(code))
+                    self._exited(name, watch, now, f"exited with {describe_exit(code)}")
             elif now >= watch.restart_at:
                 self._restart(name, watch, now)
 
-    def _exited(self, name: str, watch: _Watch, now: float, how: str) -> None:
+    def _exited(self, name: str, watch: _Watch, now: float, what_happened: str) -> None:
         if now - watch.started_at >= self.policy.stable_after_s:
             watch.consecutive_exits = 0
         watch.consecutive_exits += 1
         delay = self.policy.delay(watch.consecutive_exits)
         watch.restart_at = now + delay
-        self._report(f"{name} exited with {how}; restarting it in {delay:g} s")
+        self._report(f"{name} {what_happened}; restarting it in {delay:g} s")
 
     def _restart(self, name: str, watch: _Watch, now: float) -> None:
         watch.restart_at = None
-        watch.started_at = now
-        self.restarts[name] += 1
         try:
             watch.process.restart()
         except OSError as exc:
-            self._exited(name, watch, now, f"a failed restart ({exc.strerror})")
+            self._exited(name, watch, now, f"could not be started again ({exc.strerror})")
             return
+        watch.started_at = now
+        self.restarts[name] += 1
         self._report(f"{name} restarted ({self.restarts[name]} restart(s) so far)")
 
     def start(self, interval_s: float = 0.2) -> None:

@@ -56,11 +56,13 @@ def banner(stack: Stack) -> str:
     if stack.mail_sink is not None:
         lines.append(f"  mail    smtp://127.0.0.1:{stack.smtp_port} -> {stack.outbox}/*.eml")
     lines += [
-        "", "Development tokens (public; never use outside development):",
+        "",
+        "Development tokens (public; never use outside development):",
         "  partners: " + ", ".join(f"dev-partner-{a.value}" for a in Agency) + "  (system dev-<agency>)",
         "  officers: " + ", ".join(f"dev-officer-{s.value}" for s in Service),
         "  manager:  dev-manager",
-        "", f"Console: {stack.processes['triage'].base_url}/" if "triage" in stack.processes else "",
+        "",
+        f"Console: {stack.processes['triage'].base_url}/" if "triage" in stack.processes else "",
     ]
     if "intake" in stack.processes:
         lines += [
@@ -94,8 +96,10 @@ def ports_in_use(ports: dict[str, int]) -> list[str]:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
-                taken.append(f"port {port} for {name} is in use (another `sosafe dev`?); "
-                             f"set SOSAFE_{name.upper()}_PORT to a free port.")
+                taken.append(
+                    f"port {port} for {name} is in use (another `sosafe dev`?); "
+                    f"set SOSAFE_{name.upper()}_PORT to a free port."
+                )
     return taken
 
 
@@ -112,8 +116,15 @@ def run_dev(partitions: int, workdir: Path | None = None) -> int:
             complain(line)
         return 2
     smtp_port = ports.pop("smtp", 0)
-    stack = Stack(workdir=workdir or DEFAULT_WORKDIR, services=services, partitions=partitions, ports=ports,
-                  smtp_port=smtp_port, supervise=True, report=complain)
+    stack = Stack(
+        workdir=workdir or DEFAULT_WORKDIR,
+        services=services,
+        partitions=partitions,
+        ports=ports,
+        smtp_port=smtp_port,
+        supervise=True,
+        report=complain,
+    )
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -126,8 +137,11 @@ def run_dev(partitions: int, workdir: Path | None = None) -> int:
         stack.start()
         say(banner(stack))
         while not stopping.wait(1.0):
-            if stack.broker is not None and stack.broker.process is not None \
-                    and stack.broker.process.poll() is not None:
+            if (
+                stack.broker is not None
+                and stack.broker.process is not None
+                and stack.broker.process.poll() is not None
+            ):
                 complain("the embedded broker stopped, and everything it held with it; stopping.")
                 return 1
         return 0

@@ -37,7 +37,9 @@ class ServiceProcess:
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = spawn(
             [sys.executable, "-m", "services.cli.main", "worker", self.service],
-            env={**os.environ, **self.env}, stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
 
     def restart(self) -> None:
@@ -59,8 +61,12 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             if not self.alive():
                 raise RuntimeError(f"{self.service} worker exited during start-up (see {self.log_path})")
-            with contextlib.suppress(OSError), urllib.request.urlopen(  # noqa: S310 - our own loopback URL
-                    self.base_url + path, timeout=1) as response:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(  # noqa: S310 - our own loopback URL
+                    self.base_url + path, timeout=1
+                ) as response,
+            ):
                 if response.status == 200:
                     return
             time.sleep(0.2)

@@ -90,15 +90,15 @@ class Stack:
             self.stop()
             raise
 
-    def start_service(self, service: str, wait: bool = True, name: str | None = None,
-                      port: int | None = None) -> ServiceProcess:
+    def start_service(
+        self, service: str, wait: bool = True, name: str | None = None, port: int | None = None
+    ) -> ServiceProcess:
         """Start (or restart) one worker; `name`/`port` allow a second replica of the same service."""
         key = name or service
         env = self.env()
         if port is not None:
             env[f"SOSAFE_{service.upper()}_PORT"] = str(port)
-        proc = ServiceProcess(service, env, port or self.ports[service],
-                              log_path=self.workdir / "logs" / f"{key}.log")
+        proc = ServiceProcess(service, env, port or self.ports[service], log_path=self.workdir / "logs" / f"{key}.log")
         proc.start()
         self.processes[key] = proc
         if wait:

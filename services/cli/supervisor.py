@@ -58,9 +58,13 @@ class _Watch:
 class Supervisor:
     """Watches a mapping of named workers (read afresh on every check, so replaced workers are seen)."""
 
-    def __init__(self, processes: Mapping[str, Supervised], policy: RestartPolicy | None = None,
-                 report: Callable[[str], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        processes: Mapping[str, Supervised],
+        policy: RestartPolicy | None = None,
+        report: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.processes = processes
         self.policy = policy or RestartPolicy()
         self.restarts: Counter[str] = Counter()

@@ -23,8 +23,7 @@ def run_worker(service: str) -> None:
 
     settings = service_settings(service)
     configure_logging(settings.log_level, service)
-    asyncio.run(wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}",
-                                          settings.session_timeout_s))
+    asyncio.run(wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}", settings.session_timeout_s))
     built = importlib.import_module(f"services.{service}.app").build(settings)
     worker = Worker(built.app, loglevel=settings.log_level, override_logging=False, quiet=True)
     worker.execute_from_commandline()

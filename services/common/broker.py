@@ -74,11 +74,18 @@ class EmbeddedBroker:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.process = spawn(
-                [binary, "broker",
-                 "--listener-url", f"tcp://{self.host}:{self.port}",
-                 "--advertised-listener-url", f"tcp://{self.host}:{self.port}",
-                 "--storage-engine", "memory://tansu/"],
-                stdout=out, stderr=subprocess.STDOUT,
+                [
+                    binary,
+                    "broker",
+                    "--listener-url",
+                    f"tcp://{self.host}:{self.port}",
+                    "--advertised-listener-url",
+                    f"tcp://{self.host}:{self.port}",
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         except OSError as exc:
             raise BrokerUnavailable(f"The embedded broker could not be started: {exc.strerror}.") from exc
@@ -91,9 +98,7 @@ class EmbeddedBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise BrokerUnavailable(
-                    f"The embedded broker exited at start with code {self.process.returncode}."
-                )
+                raise BrokerUnavailable(f"The embedded broker exited at start with code {self.process.returncode}.")
             with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), 0.5):
                 return
             time.sleep(0.05)
@@ -112,8 +117,9 @@ class EmbeddedBroker:
             proc.wait(timeout)
 
 
-async def create_topics(bootstrap: str, partitions: int, topics: Iterable[str] | None = None,
-                        timeout: float = 30.0) -> list[str]:
+async def create_topics(
+    bootstrap: str, partitions: int, topics: Iterable[str] | None = None, timeout: float = 30.0
+) -> list[str]:
     """Create every topic with one partition count (DESIGN §6: auto-created topics clash).
 
     Returns the topics that were newly created; existing ones are left as they are.

@@ -30,8 +30,9 @@ class Clock:
         return self.now
 
 
-def supervised(workers: dict[str, FakeWorker], policy: RestartPolicy | None = None
-               ) -> tuple[Supervisor, Clock, list[str]]:
+def supervised(
+    workers: dict[str, FakeWorker], policy: RestartPolicy | None = None
+) -> tuple[Supervisor, Clock, list[str]]:
     clock, said = Clock(), []
     supervisor = Supervisor(workers, policy or RestartPolicy(), said.append, clock)
     supervisor.check()

@@ -38,8 +38,10 @@ def test_a_supervised_stack_restarts_a_killed_worker_on_its_port_and_counts_it(t
         assert stack.processes["intake"] is intake and intake.port == port
         intake.wait_ready(60)
         assert intake.process is not None and intake.process.pid != first_pid
-        assert said == ["intake exited with signal SIGKILL; restarting it in 1 s",
-                        "intake restarted (1 restart(s) so far)"]
+        assert said == [
+            "intake exited with signal SIGKILL; restarting it in 1 s",
+            "intake restarted (1 restart(s) so far)",
+        ]
         assert (tmp_path / "logs" / "intake.log").read_bytes().count(b"[^Worker]: Starting...") == 2
 
         intake.kill()

@@ -75,9 +75,12 @@ def start_dev(workdir: Path) -> DevRun:
     workdir.mkdir(parents=True, exist_ok=True)
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli.main", "dev", "--partitions", "1", "--workdir",
-             str(workdir / "dev")],
-            cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
+            [sys.executable, "-m", "services.cli.main", "dev", "--partitions", "1", "--workdir", str(workdir / "dev")],
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
         )
     return DevRun(process, marker, ports, stderr_path)
 

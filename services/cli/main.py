@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def parser() -> argparse.ArgumentParser:
@@ -13,12 +14,16 @@ def parser() -> argparse.ArgumentParser:
 
     dev = sub.add_parser("dev", help="run the whole system on the embedded broker")
     dev.add_argument("--partitions", type=int, default=4, help="partitions per topic (default 4)")
+    dev.add_argument(
+        "--workdir", type=Path, default=None, help="where logs, data and the mail outbox go (default var/dev)"
+    )
 
     worker = sub.add_parser("worker", help="run one service's worker")
     worker.add_argument("service", choices=("intake", "triage", "notify"))
 
     rules = sub.add_parser("rules", help="check or explain a routing ruleset").add_subparsers(
-        dest="rules_command", required=True)
+        dest="rules_command", required=True
+    )
     check = rules.add_parser("check", help="validate a ruleset file")
     check.add_argument("file")
     explain = rules.add_parser("explain", help="show which rules fire for a referral and why")
@@ -51,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "dev":
         from services.cli.dev import run_dev
 
-        return run_dev(args.partitions)
+        return run_dev(args.partitions, args.workdir)
     if args.command == "worker":
         from services.cli.worker import run_worker
 

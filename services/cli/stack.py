@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.cli.mail_sink import MailSink
 from services.cli.processes import ServiceProcess
+from services.cli.supervisor import RestartPolicy, Supervisor
 from services.common.broker import EmbeddedBroker, create_topics, free_port
-
-DEFAULT_PORTS = {"intake": 8001, "triage": 8002, "notify": 8003}
 
 
 @dataclass
 class Stack:
-    """Starts in dependency order and stops everything it started, whatever happened in between."""
+    """Starts in dependency order and stops everything it started, whatever happened in between.
+
+    With `supervise=True`, a worker that exits after start-up is started again (see `Supervisor`);
+    `restarts` counts them per service. Workers stopped or killed through their `ServiceProcess` are not.
+    """
 
     workdir: Path
     services: tuple[str, ...] = ("intake", "triage", "notify")
@@ -27,6 +32,15 @@ class Stack:
     broker: EmbeddedBroker | None = None
     mail_sink: MailSink | None = None
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    supervise: bool = False
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
+    report: Callable[[str], None] | None = None
+    """Where the supervisor says what it restarts (one line each); nowhere by default."""
+    supervisor: Supervisor | None = None
+
+    @property
+    def restarts(self) -> Counter[str]:
+        return self.supervisor.restarts if self.supervisor is not None else Counter()
 
     @property
     def outbox(self) -> Path:
@@ -69,19 +83,22 @@ class Stack:
             if wait:
                 for service in self.services:
                     self.processes[service].wait_ready()
+            if self.supervise:
+                self.supervisor = Supervisor(self.processes, self.restart_policy, self.report)
+                self.supervisor.start()
         except BaseException:
             self.stop()
             raise
 
-    def start_service(self, service: str, wait: bool = True, name: str | None = None,
-                      port: int | None = None) -> ServiceProcess:
+    def start_service(
+        self, service: str, wait: bool = True, name: str | None = None, port: int | None = None
+    ) -> ServiceProcess:
         """Start (or restart) one worker; `name`/`port` allow a second replica of the same service."""
         key = name or service
         env = self.env()
         if port is not None:
             env[f"SOSAFE_{service.upper()}_PORT"] = str(port)
-        proc = ServiceProcess(service, env, port or self.ports[service],
-                              log_path=self.workdir / "logs" / f"{key}.log")
+        proc = ServiceProcess(service, env, port or self.ports[service], log_path=self.workdir / "logs" / f"{key}.log")
         proc.start()
         self.processes[key] = proc
         if wait:
@@ -92,6 +109,8 @@ class Stack:
         return self.processes[service].base_url
 
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
         for proc in list(self.processes.values()):
             proc.stop()
         if self.mail_sink is not None:

@@ -9,18 +9,21 @@ from typing import Any
 SERVICES = ("intake", "triage", "notify")
 
 
+def service_settings(service: str) -> Any:
+    """The service's own `Settings`, read from the environment (`SOSAFE_*`)."""
+    settings_module = importlib.import_module(f"services.{service}.settings")
+    return getattr(settings_module, f"{service.capitalize()}Settings")()
+
+
 def run_worker(service: str) -> None:
     from faust import Worker
 
     from services.common.consumer_group import wait_for_departed_members
     from services.common.logs import configure_logging
 
-    settings_module = importlib.import_module(f"services.{service}.settings")
-    settings_cls: Any = getattr(settings_module, f"{service.capitalize()}Settings")
-    settings = settings_cls()
+    settings = service_settings(service)
     configure_logging(settings.log_level, service)
-    asyncio.run(wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}",
-                                          settings.session_timeout_s))
+    asyncio.run(wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}", settings.session_timeout_s))
     built = importlib.import_module(f"services.{service}.app").build(settings)
     worker = Worker(built.app, loglevel=settings.log_level, override_logging=False, quiet=True)
     worker.execute_from_commandline()

@@ -16,6 +16,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from services.common.child_process import spawn
 from services.common.topics import all_topics
 
 
@@ -48,7 +49,10 @@ def broker_binary() -> str:
 
 @dataclass
 class EmbeddedBroker:
-    """A Tansu process on a loopback port. Memory storage: nothing survives `stop()`."""
+    """A Tansu process on a loopback port. Memory storage: nothing survives `stop()`.
+
+    The broker dies with the process that started it (see `child_process`).
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -69,12 +73,19 @@ class EmbeddedBroker:
             self.port = free_port(self.host)
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed binary, fixed arguments
-                [binary, "broker",
-                 "--listener-url", f"tcp://{self.host}:{self.port}",
-                 "--advertised-listener-url", f"tcp://{self.host}:{self.port}",
-                 "--storage-engine", "memory://tansu/"],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            self.process = spawn(
+                [
+                    binary,
+                    "broker",
+                    "--listener-url",
+                    f"tcp://{self.host}:{self.port}",
+                    "--advertised-listener-url",
+                    f"tcp://{self.host}:{self.port}",
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         except OSError as exc:
             raise BrokerUnavailable(f"The embedded broker could not be started: {exc.strerror}.") from exc
@@ -87,9 +98,7 @@ class EmbeddedBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise BrokerUnavailable(
-                    f"The embedded broker exited at start with code {self.process.returncode}."
-                )
+                raise BrokerUnavailable(f"The embedded broker exited at start with code {self.process.returncode}.")
             with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), 0.5):
                 return
             time.sleep(0.05)
@@ -108,8 +117,9 @@ class EmbeddedBroker:
             proc.wait(timeout)
 
 
-async def create_topics(bootstrap: str, partitions: int, topics: Iterable[str] | None = None,
-                        timeout: float = 30.0) -> list[str]:
+async def create_topics(
+    bootstrap: str, partitions: int, topics: Iterable[str] | None = None, timeout: float = 30.0
+) -> list[str]:
     """Create every topic with one partition count (DESIGN §6: auto-created topics clash).
 
     Returns the topics that were newly created; existing ones are left as they are.

@@ -44,17 +44,26 @@ def build(settings: IntakeSettings) -> Intake:
     access = load_access(settings.config_file)
 
     def raw_topic(name: str, internal: bool = False) -> faust.TopicT:
-        return app.topic(name, key_serializer="raw", value_serializer="raw", internal=internal,
-                         partitions=settings.topic_partitions)
+        return app.topic(
+            name, key_serializer="raw", value_serializer="raw", internal=internal, partitions=settings.topic_partitions
+        )
 
     intake = Intake(
-        settings=settings, app=app, registry=registry, metrics=IntakeMetrics.create(registry),
-        access=access, tokens=Registry(access), rate_limiter=RateLimiter(),
-        submitted=raw_topic(topics.SUBMITTED), validated=raw_topic(topics.INTAKE_VALIDATED, internal=True),
-        accepted=raw_topic(topics.ACCEPTED), rejected=raw_topic(topics.REJECTED),
+        settings=settings,
+        app=app,
+        registry=registry,
+        metrics=IntakeMetrics.create(registry),
+        access=access,
+        tokens=Registry(access),
+        rate_limiter=RateLimiter(),
+        submitted=raw_topic(topics.SUBMITTED),
+        validated=raw_topic(topics.INTAKE_VALIDATED, internal=True),
+        accepted=raw_topic(topics.ACCEPTED),
+        rejected=raw_topic(topics.REJECTED),
         audit=raw_topic(topics.AUDIT),
-        seen=app.Table("referrals-seen", default=None, partitions=settings.topic_partitions, key_type=bytes,
-                       value_type=bytes),
+        seen=app.Table(
+            "referrals-seen", default=None, partitions=settings.topic_partitions, key_type=bytes, value_type=bytes
+        ),
     )
     install_observability(app, registry, "intake")
     agents.register(intake)

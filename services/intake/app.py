@@ -13,6 +13,7 @@ from services.common.access import AccessFile, Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.observability import install_observability
 from services.intake.metrics import IntakeMetrics
+from services.intake.publisher import SubmissionPublisher
 from services.intake.rate_limit import RateLimiter
 from services.intake.settings import IntakeSettings
 
@@ -28,6 +29,7 @@ class Intake:
     access: AccessFile
     tokens: Registry
     rate_limiter: RateLimiter
+    publisher: SubmissionPublisher
     submitted: faust.TopicT
     validated: faust.TopicT
     accepted: faust.TopicT
@@ -56,6 +58,7 @@ def build(settings: IntakeSettings) -> Intake:
         access=access,
         tokens=Registry(access),
         rate_limiter=RateLimiter(),
+        publisher=SubmissionPublisher(settings),
         submitted=raw_topic(topics.SUBMITTED),
         validated=raw_topic(topics.INTAKE_VALIDATED, internal=True),
         accepted=raw_topic(topics.ACCEPTED),
@@ -65,6 +68,8 @@ def build(settings: IntakeSettings) -> Intake:
             "referrals-seen", default=None, partitions=settings.topic_partitions, key_type=bytes, value_type=bytes
         ),
     )
+    # Started before the app's own producer, consumer and web server, and stopped after them.
+    app.add_dependency(intake.publisher)
     install_observability(app, registry, "intake")
     agents.register(intake)
     web.register(intake)

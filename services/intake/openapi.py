@@ -84,6 +84,18 @@ def openapi_document() -> dict[str, Any]:
                         "415": _error("Body is not JSON"),
                         "422": _error("Invalid referral; errors name each field and rule"),
                         "429": _error("Over the partner's rate limit"),
+                        "503": {
+                            **_error(
+                                "The broker did not record the referral in time. Send it again after "
+                                "Retry-After seconds: a referral that arrives twice is triaged once"
+                            ),
+                            "headers": {
+                                "Retry-After": {
+                                    "description": "Seconds to wait before sending again",
+                                    "schema": {"type": "integer", "minimum": 1},
+                                }
+                            },
+                        },
                     },
                 }
             },

@@ -16,11 +16,13 @@ from schemas.identity import referral_id_for
 from schemas.rejection import FieldError
 from schemas.submission import MAX_BODY_BYTES, ReferralSubmission
 from schemas.vocabulary import Channel
+from services.common import topics
 from services.common.access import bearer_token
 from services.common.logs import get_logger
 from services.common.web_errors import error_response
 from services.intake.admission import SeenRecord
 from services.intake.openapi import openapi_document
+from services.intake.publisher import SubmissionNotPublished
 from services.intake.validation import SubmissionInvalid, parse_json, validate_submission
 
 if TYPE_CHECKING:
@@ -30,6 +32,13 @@ log = get_logger("sosafe.intake.web")
 
 BODY_READ_TIMEOUT_S = 10.0
 """aiohttp has no body read timeout: without one a client that stops mid-body holds its handler forever."""
+
+BROKER_RETRY_AFTER_S = 5
+"""The `Retry-After` of a 503: long enough for a broker restart to be noticed, short for a partner."""
+BROKER_UNAVAILABLE_DETAIL = (
+    "The referral could not be recorded in time; send it again later. Retrying is "
+    "safe: a referral that arrives twice is recognised and triaged once."
+)
 
 
 def register(intake: Intake) -> None:
@@ -46,6 +55,16 @@ def register(intake: Intake) -> None:
         metrics.http_responses.labels(str(status)).inc()
         log.info("submission_refused", status=status, error=code)
         return error_response(view, status, code, detail, errors or [], headers)
+
+    def broker_unavailable(view: View, exc: SubmissionNotPublished) -> Response:
+        log.warning("submission_not_published", cause=str(exc))
+        return answer(
+            view,
+            503,
+            "broker_unavailable",
+            BROKER_UNAVAILABLE_DETAIL,
+            headers={"Retry-After": str(BROKER_RETRY_AFTER_S)},
+        )
 
     @app.page("/v1/referrals")
     class Referrals(View):
@@ -85,7 +104,10 @@ def register(intake: Intake) -> None:
                 submission = validate_submission(payload, received_at)
             except SubmissionInvalid as exc:
                 if exc.reason != "invalid_json":  # valid JSON goes to the dead-letter topic through the agent
-                    await self._publish(payload, partner.id, received_at, None)
+                    try:
+                        await self._publish(payload, partner.id, received_at, None)
+                    except SubmissionNotPublished as not_published:
+                        return broker_unavailable(self, not_published)
                 return answer(self, 422, exc.reason, "The referral does not meet the submission schema.", exc.errors)
             if submission.source.agency != partner.agency or submission.source.system != partner.system:
                 return answer(
@@ -94,7 +116,10 @@ def register(intake: Intake) -> None:
             referral_id = referral_id_for(submission.source.system, submission.source.reference)
             known = intake.seen.get(referral_id.encode())
             status = "duplicate" if known and decode(known, SeenRecord) else "accepted"
-            await self._publish(payload, partner.id, received_at, referral_id)
+            try:
+                await self._publish(payload, partner.id, received_at, referral_id)
+            except SubmissionNotPublished as exc:
+                return broker_unavailable(self, exc)
             metrics.http_responses.labels("202").inc()
             log.info(
                 "submission_received",
@@ -108,7 +133,8 @@ def register(intake: Intake) -> None:
         async def _publish(
             self, payload: object, partner_id: str, received_at: datetime, referral_id: str | None
         ) -> None:
-            """Put the submission on `referrals.submitted` and wait for the broker's acknowledgement."""
+            """Put the submission on `referrals.submitted` and wait for the broker's acknowledgement, at
+            most `publish_timeout_s` (SubmissionNotPublished). Marks nothing seen: the agent does that."""
             envelope = SubmissionEnvelope(
                 submission_id=str(uuid.uuid4()),
                 partner_id=partner_id,
@@ -117,8 +143,7 @@ def register(intake: Intake) -> None:
                 payload=payload if isinstance(payload, dict) else {"body": payload},
             )
             key = referral_id.encode() if referral_id else None
-            pending = await intake.submitted.send(key=key, value=encode(envelope))
-            await pending
+            await intake.publisher.publish(topics.SUBMITTED, key, encode(envelope))
 
     @app.page("/v1/schema")
     async def schema(self: View, request: Request) -> Response:

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from services.cli.stack import Stack
-from tests.support.http import get_json
+from tests.support.http import get_json, post_json
 from tests.support.kafka import read_topic
 from tests.support.metrics import sample_value
 from tests.support.payloads import submission
@@ -141,12 +141,20 @@ async def test_partners_get_503_within_the_timeout_while_the_broker_is_paused_an
             await asyncio.sleep(WARM_UP_S)
             os.kill(broker_pid, signal.SIGSTOP)
             paused, pause_started = True, time.monotonic()
-            await asyncio.sleep(PAUSE_S)
+            await asyncio.sleep(1.0)
+            invalid = submission("police", "PAUSE-INVALID", risk__dash_score="high")
+            status, body = await post_json(url, invalid, "dev-partner-police")
+            assert (status, body["error"]) == (503, "broker_unavailable"), (
+                "an invalid referral was refused as invalid before its dead letter was recorded"
+            )
+            await asyncio.sleep(PAUSE_S - (time.monotonic() - pause_started))
             os.kill(broker_pid, signal.SIGCONT)
             paused, pause_ended = False, time.monotonic()
             await posting
             deadline = time.monotonic() + RETRY_DEADLINE_S
             await asyncio.gather(*(p.retry_refused(session, deadline) for p in partners))
+            status, body = await post_json(url, invalid, "dev-partner-police")
+            assert (status, body["error"]) == (422, "invalid_submission"), (status, body)
 
         answers = [a for p in partners for a in p.answers]
         slowest = max(answers, key=lambda a: a.elapsed)
@@ -169,7 +177,8 @@ async def test_partners_get_503_within_the_timeout_while_the_broker_is_paused_an
         )
 
         _, metrics = await get_json(stack.url("intake") + "/metrics")
-        assert sample_value(metrics, "sosafe_intake_http_responses_total", status="503") == len(refused)
+        counted = sample_value(metrics, "sosafe_intake_http_responses_total", status="503")
+        assert counted == len(refused) + 1, "every 503, the invalid referral's too, is counted once"
 
         referral_ids = {a.referral_id for a in answers if a.status == 202 and a.referral_id}
         assert len(referral_ids) == len({(a.reference) for a in answers}), "a referral got two different ids"

@@ -11,9 +11,11 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiokafka.structs import ConsumerRecord
 
 from services.cli.stack import Stack
 from tests.support.http import get_json, post_json
@@ -51,13 +53,13 @@ class Partner:
     agency: str
     url: str
     answers: list[Answer] = field(default_factory=list)
-    to_retry: dict[str, dict] = field(default_factory=dict)
+    to_retry: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def token(self) -> str:
         return f"dev-partner-{self.agency}"
 
-    async def post(self, session: aiohttp.ClientSession, reference: str, body: dict) -> Answer:
+    async def post(self, session: aiohttp.ClientSession, reference: str, body: dict[str, Any]) -> Answer:
         started = time.monotonic()
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         try:
@@ -195,7 +197,7 @@ async def assert_accepted_and_queued_once(stack: Stack, referral_ids: set[str], 
     assert stack.broker is not None
     bootstrap = stack.broker.bootstrap
 
-    def accepted_ids(records: list) -> Counter[str]:
+    def accepted_ids(records: list[ConsumerRecord]) -> Counter[str]:
         return Counter(json.loads(r.value)["referral_id"] for r in records)
 
     accepted = accepted_ids(
@@ -213,7 +215,7 @@ async def assert_accepted_and_queued_once(stack: Stack, referral_ids: set[str], 
     )
     assert all(accepted[rid] == 1 for rid in referral_ids), "a referral was accepted twice"
 
-    def assignments(records: list) -> dict[str, list[set[str]]]:
+    def assignments(records: list[ConsumerRecord]) -> dict[str, list[set[str]]]:
         found: dict[str, list[set[str]]] = defaultdict(list)
         for record in records:
             decision = json.loads(record.value)

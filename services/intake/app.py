@@ -13,6 +13,7 @@ from services.common.access import AccessFile, Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.observability import install_observability
 from services.intake.metrics import IntakeMetrics
+from services.intake.publisher import SubmissionPublisher
 from services.intake.rate_limit import RateLimiter
 from services.intake.settings import IntakeSettings
 
@@ -28,6 +29,7 @@ class Intake:
     access: AccessFile
     tokens: Registry
     rate_limiter: RateLimiter
+    publisher: SubmissionPublisher
     submitted: faust.TopicT
     validated: faust.TopicT
     accepted: faust.TopicT
@@ -44,18 +46,30 @@ def build(settings: IntakeSettings) -> Intake:
     access = load_access(settings.config_file)
 
     def raw_topic(name: str, internal: bool = False) -> faust.TopicT:
-        return app.topic(name, key_serializer="raw", value_serializer="raw", internal=internal,
-                         partitions=settings.topic_partitions)
+        return app.topic(
+            name, key_serializer="raw", value_serializer="raw", internal=internal, partitions=settings.topic_partitions
+        )
 
     intake = Intake(
-        settings=settings, app=app, registry=registry, metrics=IntakeMetrics.create(registry),
-        access=access, tokens=Registry(access), rate_limiter=RateLimiter(),
-        submitted=raw_topic(topics.SUBMITTED), validated=raw_topic(topics.INTAKE_VALIDATED, internal=True),
-        accepted=raw_topic(topics.ACCEPTED), rejected=raw_topic(topics.REJECTED),
+        settings=settings,
+        app=app,
+        registry=registry,
+        metrics=IntakeMetrics.create(registry),
+        access=access,
+        tokens=Registry(access),
+        rate_limiter=RateLimiter(),
+        publisher=SubmissionPublisher(settings),
+        submitted=raw_topic(topics.SUBMITTED),
+        validated=raw_topic(topics.INTAKE_VALIDATED, internal=True),
+        accepted=raw_topic(topics.ACCEPTED),
+        rejected=raw_topic(topics.REJECTED),
         audit=raw_topic(topics.AUDIT),
-        seen=app.Table("referrals-seen", default=None, partitions=settings.topic_partitions, key_type=bytes,
-                       value_type=bytes),
+        seen=app.Table(
+            "referrals-seen", default=None, partitions=settings.topic_partitions, key_type=bytes, value_type=bytes
+        ),
     )
+    # Started before the app's own producer, consumer and web server, and stopped after them.
+    app.add_dependency(intake.publisher)
     install_observability(app, registry, "intake")
     agents.register(intake)
     web.register(intake)

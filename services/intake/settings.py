@@ -9,3 +9,6 @@ from services.common.settings import CommonSettings
 
 class IntakeSettings(CommonSettings):
     intake_port: int = Field(default=8001, ge=1, le=65535)
+    publish_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    """How long `POST /v1/referrals` waits for the broker to acknowledge a submission before it answers
+    503 with `Retry-After`."""

@@ -16,11 +16,13 @@ from schemas.identity import referral_id_for
 from schemas.rejection import FieldError
 from schemas.submission import MAX_BODY_BYTES, ReferralSubmission
 from schemas.vocabulary import Channel
+from services.common import topics
 from services.common.access import bearer_token
 from services.common.logs import get_logger
 from services.common.web_errors import error_response
 from services.intake.admission import SeenRecord
 from services.intake.openapi import openapi_document
+from services.intake.publisher import SubmissionNotPublished
 from services.intake.validation import SubmissionInvalid, parse_json, validate_submission
 
 if TYPE_CHECKING:
@@ -31,27 +33,56 @@ log = get_logger("sosafe.intake.web")
 BODY_READ_TIMEOUT_S = 10.0
 """aiohttp has no body read timeout: without one a client that stops mid-body holds its handler forever."""
 
+BROKER_RETRY_AFTER_S = 5
+"""The `Retry-After` of a 503: long enough for a broker restart to be noticed, short for a partner."""
+BROKER_UNAVAILABLE_DETAIL = (
+    "The referral could not be recorded in time; send it again later. Retrying is "
+    "safe: a referral that arrives twice is recognised and triaged once."
+)
+
 
 def register(intake: Intake) -> None:
     app, metrics = intake.app, intake.metrics
 
-    def answer(view: View, status: int, code: str, detail: str, errors: list[FieldError] | None = None,
-               headers: dict[str, str] | None = None) -> Response:
+    def answer(
+        view: View,
+        status: int,
+        code: str,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         metrics.http_responses.labels(str(status)).inc()
         log.info("submission_refused", status=status, error=code)
         return error_response(view, status, code, detail, errors or [], headers)
+
+    def broker_unavailable(view: View, exc: SubmissionNotPublished) -> Response:
+        log.warning("submission_not_published", cause=str(exc))
+        return answer(
+            view,
+            503,
+            "broker_unavailable",
+            BROKER_UNAVAILABLE_DETAIL,
+            headers={"Retry-After": str(BROKER_RETRY_AFTER_S)},
+        )
 
     @app.page("/v1/referrals")
     class Referrals(View):
         async def post(self, request: Request) -> Response:
             partner = intake.tokens.partner(bearer_token(request.headers.get("Authorization")) or "")
             if partner is None:
-                return answer(self, 401, "unauthorised", "A valid partner bearer token is required.",
-                              headers={"WWW-Authenticate": "Bearer"})
+                return answer(
+                    self,
+                    401,
+                    "unauthorised",
+                    "A valid partner bearer token is required.",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             if not intake.rate_limiter.allow(partner.id, partner.rate_limit_per_minute, time.monotonic()):
                 retry = str(intake.rate_limiter.retry_after(partner.rate_limit_per_minute))
-                return answer(self, 429, "rate_limited", "Too many submissions; retry later.",
-                              headers={"Retry-After": retry})
+                return answer(
+                    self, 429, "rate_limited", "Too many submissions; retry later.", headers={"Retry-After": retry}
+                )
             declared = request.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                 return answer(self, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
@@ -60,8 +91,9 @@ def register(intake: Intake) -> None:
             try:
                 body = await asyncio.wait_for(request.read(), BODY_READ_TIMEOUT_S)
             except TimeoutError:
-                return answer(self, 408, "body_timeout",
-                              f"The body did not arrive within {BODY_READ_TIMEOUT_S:.0f} seconds.")
+                return answer(
+                    self, 408, "body_timeout", f"The body did not arrive within {BODY_READ_TIMEOUT_S:.0f} seconds."
+                )
             except Exception:  # aiohttp raises HTTPRequestEntityTooLarge past client_max_size
                 return answer(self, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
             if len(body) > MAX_BODY_BYTES:
@@ -72,30 +104,46 @@ def register(intake: Intake) -> None:
                 submission = validate_submission(payload, received_at)
             except SubmissionInvalid as exc:
                 if exc.reason != "invalid_json":  # valid JSON goes to the dead-letter topic through the agent
-                    await self._publish(payload, partner.id, received_at, None)
-                return answer(self, 422, exc.reason, "The referral does not meet the submission schema.",
-                              exc.errors)
+                    try:
+                        await self._publish(payload, partner.id, received_at, None)
+                    except SubmissionNotPublished as not_published:
+                        return broker_unavailable(self, not_published)
+                return answer(self, 422, exc.reason, "The referral does not meet the submission schema.", exc.errors)
             if submission.source.agency != partner.agency or submission.source.system != partner.system:
-                return answer(self, 403, "wrong_partner",
-                              "source.agency and source.system must be the token's partner.")
+                return answer(
+                    self, 403, "wrong_partner", "source.agency and source.system must be the token's partner."
+                )
             referral_id = referral_id_for(submission.source.system, submission.source.reference)
             known = intake.seen.get(referral_id.encode())
             status = "duplicate" if known and decode(known, SeenRecord) else "accepted"
-            await self._publish(payload, partner.id, received_at, referral_id)
+            try:
+                await self._publish(payload, partner.id, received_at, referral_id)
+            except SubmissionNotPublished as exc:
+                return broker_unavailable(self, exc)
             metrics.http_responses.labels("202").inc()
-            log.info("submission_received", channel="http", agency=partner.agency.value, status=status,
-                     referral_id=referral_id)
+            log.info(
+                "submission_received",
+                channel="http",
+                agency=partner.agency.value,
+                status=status,
+                referral_id=referral_id,
+            )
             return self.json({"referral_id": referral_id, "status": status}, status=202)
 
-        async def _publish(self, payload: object, partner_id: str, received_at: datetime,
-                           referral_id: str | None) -> None:
-            """Put the submission on `referrals.submitted` and wait for the broker's acknowledgement."""
+        async def _publish(
+            self, payload: object, partner_id: str, received_at: datetime, referral_id: str | None
+        ) -> None:
+            """Put the submission on `referrals.submitted` and wait for the broker's acknowledgement, at
+            most `publish_timeout_s` (SubmissionNotPublished). Marks nothing seen: the agent does that."""
             envelope = SubmissionEnvelope(
-                submission_id=str(uuid.uuid4()), partner_id=partner_id, channel=Channel.http,
-                received_at=received_at, payload=payload if isinstance(payload, dict) else {"body": payload})
+                submission_id=str(uuid.uuid4()),
+                partner_id=partner_id,
+                channel=Channel.http,
+                received_at=received_at,
+                payload=payload if isinstance(payload, dict) else {"body": payload},
+            )
             key = referral_id.encode() if referral_id else None
-            pending = await intake.submitted.send(key=key, value=encode(envelope))
-            await pending
+            await intake.publisher.publish(topics.SUBMITTED, key, encode(envelope))
 
     @app.page("/v1/schema")
     async def schema(self: View, request: Request) -> Response:

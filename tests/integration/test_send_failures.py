@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
 from datetime import UTC, datetime
 
 import orjson
@@ -13,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.cli.stack import Stack
+from services.cli.supervisor import RestartPolicy
 from services.cli.synthetic import synthetic_submissions
 from services.common.worker_exit import EXIT_STEP_UNCONFIRMED
 from tests.support.outcomes import routed_exactly_once
@@ -29,17 +29,6 @@ FAULTS = {
     "notify": ["sosafe-notify-notifications-sent-changelog:5", "audit.events:7"],
 }
 """One failed send in every step each agent takes: the topic and which send to it fails (once)."""
-
-
-async def restart_exited(stack: Stack, exits: dict[str, list[int]], stop: asyncio.Event) -> None:
-    """Restart each worker that exits, as `sosafe dev` or a container runtime would; record its exit code."""
-    while not stop.is_set():
-        for name, proc in list(stack.processes.items()):
-            if proc.process is not None and proc.process.poll() is not None:
-                exits[name].append(proc.process.returncode)
-                proc.stop()
-                await asyncio.to_thread(stack.start_service, name, False)
-        await asyncio.sleep(0.2)
 
 
 async def produce_all(bootstrap: str, bodies: list[dict]) -> None:
@@ -62,11 +51,10 @@ async def test_a_failed_send_in_any_step_loses_and_duplicates_nothing(tmp_path) 
     worker exits with its unconfirmed-step code once per fault, and every referral is still accepted once,
     decided once, queued exactly as decided, notified once per assignment and audited in full."""
     spec = ",".join(fault for faults in FAULTS.values() for fault in faults)
-    stack = Stack(workdir=tmp_path, partitions=2, extra_env={"SOSAFE_FAULT_FAIL_SENDS": spec})
+    reports: list[str] = []
+    stack = Stack(workdir=tmp_path, partitions=2, extra_env={"SOSAFE_FAULT_FAIL_SENDS": spec}, supervise=True,
+                  restart_policy=RestartPolicy(first_delay_s=0.5, max_delay_s=2.0), report=reports.append)
     await asyncio.to_thread(stack.start)
-    exits: dict[str, list[int]] = defaultdict(list)
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(restart_exited(stack, exits, stop))
     try:
         assert stack.broker is not None
         bodies = list(synthetic_submissions(COUNT, 3, datetime.now(UTC), f"faults-{uuid.uuid4().hex[:6]}"))
@@ -74,9 +62,9 @@ async def test_a_failed_send_in_any_step_loses_and_duplicates_nothing(tmp_path) 
         outcomes = await routed_exactly_once(stack, COUNT, tmp_path, timeout=240)
         assert len(outcomes.referral_ids) == COUNT
         for service, faults in FAULTS.items():
-            assert exits[service] == [EXIT_STEP_UNCONFIRMED] * len(faults), (
-                f"{service} should have exited once per injected fault: {exits[service]}")
+            exits = [line for line in reports if line.startswith(f"{service} exited")]
+            assert all(f"exited with code {EXIT_STEP_UNCONFIRMED};" in line for line in exits), exits
+            assert len(exits) == len(faults) == stack.restarts[service], (
+                f"{service} should have exited and restarted once per injected fault: {reports}")
     finally:
-        stop.set()
-        await watcher
         await asyncio.to_thread(stack.stop)

@@ -64,6 +64,7 @@ def configure_logging(level: str = "INFO", service: str | None = None) -> None:
         logging.getLogger(library).setLevel(floor)
     if service:
         structlog.contextvars.bind_contextvars(service=service)
+    get_logger("sosafe.logs").debug("logging_configured", level=level.upper(), libraries_at_least="WARNING")
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -14,7 +14,14 @@ from services.common.logs import get_logger
 from services.common.web_errors import error_response
 from services.intake.validation import field_errors
 from services.triage.actions_http import Refusal, check_target, command_for, submit
-from services.triage.officers import may_see, officer_for, parse_service
+from services.triage.officers import (
+    decisions_in_scope,
+    events_in_scope,
+    items_in_scope,
+    may_see,
+    officer_for,
+    parse_service,
+)
 from services.triage.openapi import ITEM_FIELDS, openapi_document
 from services.triage.queue import Case, QueueItem, open_and_overdue, queue_view
 from services.triage.records import ReferralRecord
@@ -94,9 +101,9 @@ def register(triage: Triage) -> None:
         return self.json(
             {
                 "referral": record.referral.model_dump(mode="json"),
-                "decisions": [d.model_dump(mode="json") for d in record.decisions],
-                "items": [item_json(i) for i in case.items.values()],
-                "audit": [e.model_dump(mode="json") for e in trail.events],
+                "decisions": [d.model_dump(mode="json") for d in decisions_in_scope(officer, record.decisions)],
+                "items": [item_json(i) for i in items_in_scope(officer, case.items.values())],
+                "audit": [e.model_dump(mode="json") for e in events_in_scope(officer, trail.events)],
             }
         )
 

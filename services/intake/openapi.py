@@ -6,25 +6,9 @@ from functools import cache
 from typing import Any
 
 from schemas.submission import MAX_BODY_BYTES, ReferralSubmission
+from services.common.web_errors import ERROR_SCHEMA
 
 REF = "#/components/schemas/{model}"
-
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error", "detail", "errors"],
-    "properties": {
-        "error": {"type": "string"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["loc", "code", "message"],
-                "properties": {"loc": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
-}
 
 
 def _error(description: str) -> dict[str, Any]:

@@ -29,6 +29,8 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
         message = str(err["msg"])
         if err["type"] in {"literal_error", "enum", "string_pattern_mismatch", "value_error"}:
             message = message.split(", got", 1)[0]
+        if err["type"] == "value_error":  # "value is not a valid email address: ... characters: '<'."
+            message = message.split(": ", 1)[0]
         out.append(FieldError(loc=loc[:300], code=str(err["type"])[:64], message=message[:300]))
     return out
 
@@ -37,17 +39,18 @@ def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise SubmissionInvalid("invalid_json", [
-            FieldError(loc="(body)", code="json_invalid", message="The body is not valid JSON.")
-        ]) from exc
+        raise SubmissionInvalid(
+            "invalid_json", [FieldError(loc="(body)", code="json_invalid", message="The body is not valid JSON.")]
+        ) from exc
 
 
 def validate_submission(payload: Any, now: datetime) -> ReferralSubmission:
     """A `ReferralSubmission` from parsed JSON, or SubmissionInvalid naming every broken rule."""
     if not isinstance(payload, dict):
-        raise SubmissionInvalid("invalid_submission", [
-            FieldError(loc="(body)", code="model_type", message="The body must be a JSON object.")
-        ])
+        raise SubmissionInvalid(
+            "invalid_submission",
+            [FieldError(loc="(body)", code="model_type", message="The body must be a JSON object.")],
+        )
     try:
         submission = ReferralSubmission.model_validate(payload)
     except ValidationError as exc:
@@ -55,7 +58,7 @@ def validate_submission(payload: Any, now: datetime) -> ReferralSubmission:
     try:
         submission.check_not_from_future(now)
     except ValueError as exc:
-        raise SubmissionInvalid("invalid_submission", [
-            FieldError(loc="submitted_at", code="future_datetime", message=str(exc))
-        ]) from exc
+        raise SubmissionInvalid(
+            "invalid_submission", [FieldError(loc="submitted_at", code="future_datetime", message=str(exc))]
+        ) from exc
     return submission

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from schemas.audit import AuditEvent
+from schemas.decision import TriageDecision
 from schemas.vocabulary import Service
 from services.common.access import Officer, Registry, bearer_token
-from services.triage.queue import Case, OfficerScope
+from services.triage.queue import Case, OfficerScope, QueueItem
 
 
 def officer_for(tokens: Registry, authorization: str | None) -> Officer | None:
@@ -19,6 +23,40 @@ def scope_of(officer: Officer) -> OfficerScope:
 def may_see(officer: Officer, case: Case) -> bool:
     """An officer sees a referral when one of its queue items is in their scope; a manager sees all."""
     return officer.manager or any(service in officer.scope for service in case.items)
+
+
+def covers(officer: Officer, service: Service | str) -> bool:
+    """Whether `service` is in the officer's scope (every service is in a manager's)."""
+    return service in officer.scope
+
+
+def items_in_scope(officer: Officer, items: Iterable[QueueItem]) -> list[QueueItem]:
+    """The queue items of the officer's services: another service's item is not theirs to see."""
+    return [item for item in items if covers(officer, item.service)]
+
+
+def decisions_in_scope(officer: Officer, decisions: Iterable[TriageDecision]) -> list[TriageDecision]:
+    """Each decision with only the assignments to the officer's services; one with none of them is left out."""
+    shown = []
+    for decision in decisions:
+        mine = [a for a in decision.assignments if covers(officer, a.service)]
+        if mine:
+            shown.append(
+                decision
+                if len(mine) == len(decision.assignments)
+                else decision.model_copy(update={"assignments": mine})
+            )
+    return shown
+
+
+def events_in_scope(officer: Officer, events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """The audit events about the referral as a whole or about one of the officer's services, unaltered
+    (an event is hashed: it is shown whole or not at all)."""
+    return [
+        event
+        for event in events
+        if not isinstance(service := event.details.get("service"), str) or covers(officer, service)
+    ]
 
 
 def parse_service(value: str) -> Service | None:

@@ -14,7 +14,15 @@ from services.common.logs import get_logger
 from services.common.web_errors import error_response
 from services.intake.validation import field_errors
 from services.triage.actions_http import Refusal, check_target, command_for, submit
-from services.triage.officers import may_see, officer_for, parse_service
+from services.triage.officers import (
+    decisions_in_scope,
+    events_in_scope,
+    items_in_scope,
+    may_see,
+    officer_for,
+    parse_service,
+)
+from services.triage.openapi import ITEM_FIELDS, openapi_document
 from services.triage.queue import Case, QueueItem, open_and_overdue, queue_view
 from services.triage.records import ReferralRecord
 
@@ -23,9 +31,6 @@ if TYPE_CHECKING:
     from services.triage.app import Triage
 
 log = get_logger("sosafe.triage.web")
-
-ITEM_FIELDS = ("referral_id", "service", "priority", "state", "due_at", "flags", "rule_ids", "reasons",
-               "claimed_by", "ruleset_version", "replaces", "final_reason")
 
 
 def item_json(item: QueueItem) -> dict[str, Any]:
@@ -40,11 +45,20 @@ def register(triage: Triage) -> None:
     app = triage.app
 
     def unauthorised(view: View) -> Response:
-        return error_response(view, 401, "unauthorised", "A valid officer bearer token is required.",
-                              headers={"WWW-Authenticate": "Bearer"})
+        return error_response(
+            view,
+            401,
+            "unauthorised",
+            "A valid officer bearer token is required.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     def authenticate(request: Request) -> Officer | None:
         return officer_for(triage.tokens, request.headers.get("Authorization"))
+
+    @app.page("/v1/openapi.json")
+    async def openapi(self: View, request: Request) -> Response:
+        return self.json(openapi_document())
 
     @app.page("/v1/queues")
     async def queues(self: View, request: Request) -> Response:
@@ -84,12 +98,14 @@ def register(triage: Triage) -> None:
             return error_response(self, 403, "out_of_scope", "This referral is not in your scope.")
         record = decode(raw_record, ReferralRecord)
         trail = triage.view.trail(key)
-        return self.json({
-            "referral": record.referral.model_dump(mode="json"),
-            "decisions": [d.model_dump(mode="json") for d in record.decisions],
-            "items": [item_json(i) for i in case.items.values()],
-            "audit": [e.model_dump(mode="json") for e in trail.events],
-        })
+        return self.json(
+            {
+                "referral": record.referral.model_dump(mode="json"),
+                "decisions": [d.model_dump(mode="json") for d in decisions_in_scope(officer, record.decisions)],
+                "items": [item_json(i) for i in items_in_scope(officer, case.items.values())],
+                "audit": [e.model_dump(mode="json") for e in events_in_scope(officer, trail.events)],
+            }
+        )
 
     @app.page("/v1/queues/{service}/items/{referral_id}/{action}")
     class ItemAction(View):
@@ -99,8 +115,7 @@ def register(triage: Triage) -> None:
                 return unauthorised(self)
             return await act(self, officer, service, referral_id, action, await request.read())
 
-    async def act(view: View, officer: Officer, service: str, referral_id: str, action: str,
-                  body: bytes) -> Response:
+    async def act(view: View, officer: Officer, service: str, referral_id: str, action: str, body: bytes) -> Response:
         target = check_target(triage, officer, service, referral_id, action)
         if isinstance(target, Refusal):
             return error_response(view, target.status, target.code, target.detail)

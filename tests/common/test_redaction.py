@@ -14,8 +14,12 @@ from tests.support.payloads import DISTINCTIVE
 
 def test_personal_keys_are_redacted_at_any_depth() -> None:
     """Names, dates of birth, contact details, postcodes and narratives are replaced."""
-    event = {"event": "x", "given_name": "Zephyrine", "extra": {"subject": {"postcode": "SG1 9ZZ"}},
-             "items": [{"narrative": "secret"}]}
+    event = {
+        "event": "x",
+        "given_name": "Zephyrine",
+        "extra": {"subject": {"postcode": "SG1 9ZZ"}},
+        "items": [{"narrative": "secret"}],
+    }
     out = redact_personal_data(None, "info", dict(event))
     assert out["given_name"] == REDACTED and out["extra"]["subject"] == REDACTED
     assert out["items"][0]["narrative"] == REDACTED
@@ -30,7 +34,7 @@ def test_personal_patterns_in_free_text_are_scrubbed() -> None:
 def test_configured_logging_redacts_stdlib_and_structlog_lines(capsys) -> None:
     """Both structlog and plain stdlib loggers (Faust, aiokafka) go through the redaction."""
     configure_logging("INFO", "test")
-    structlog.get_logger("t").info("submission", given_name=DISTINCTIVE["given_name"])
+    structlog.get_logger("sosafe.test").info("submission", given_name=DISTINCTIVE["given_name"])
     logging.getLogger("faust.test").warning("contact %s", DISTINCTIVE["email"])
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
     text = json.dumps(lines)

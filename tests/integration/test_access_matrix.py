@@ -1,8 +1,10 @@
-"""Least privilege (DESIGN §5, §7): who may call which endpoint, partner identity, hashed tokens, rate limits."""
+"""Least privilege: who may call which endpoint and see what, partner identity, hashed tokens,
+rate limits."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ import yaml
 
 from services.cli.stack import Stack
 from services.common.access import hash_token
+from services.triage.openapi import ITEM_FIELDS
 from tests.support.config import access_with_partner
 from tests.support.flow import eventually, queue_item
 from tests.support.http import post_json
@@ -36,20 +39,53 @@ TOKENS: dict[str, str | None] = {
 }
 """Every kind of caller. A partner token is not an officer token, so triage answers it 401 like a bad one."""
 
-OFFICER_SCOPES = {"officer-sada", "officer-sos", "officer-manual_review", "manager"}
+ALL_SERVICES = {"sada", "no_more", "sos", "mnwg", "modern_slavery", "hate_crime", "manual_review"}
+SCOPES = {
+    "officer-sada": {"sada"},
+    "officer-sos": {"sos"},
+    "officer-manual_review": {"manual_review"},
+    "manager": ALL_SERVICES,
+}
+"""The services each officer caller may see."""
+
+MARKER = "Ottoline"
+"""The subjects' given name here: a refusal that holds it told an officer outside scope about the subject."""
+
 SADA_ONLY = {"officer-sada": 200, "officer-sos": 403, "officer-manual_review": 403, "manager": 200}
 SOS_ONLY = {"officer-sada": 403, "officer-sos": 200, "officer-manual_review": 403, "manager": 200}
+MANUAL_REVIEW_ONLY = {"officer-sada": 403, "officer-sos": 403, "officer-manual_review": 200, "manager": 200}
+ACTIONS = ("claim", "accept", "decline", "reassign", "close")
+ACTION_BODIES = {"claim": {}, "accept": {}, "decline": {"reason": "not_eligible"}, "close": {"reason": "duplicate"}}
+FINAL_STATE = {
+    "claim": "claimed",
+    "accept": "accepted",
+    "decline": "declined",
+    "reassign": "reassigned",
+    "close": "closed",
+}
+ACTION_QUEUES = {"sada": SADA_ONLY, "manual_review": MANUAL_REVIEW_ONLY}
 
 ENDPOINTS: dict[str, tuple[str, str, dict[str, int]]] = {
-    "list-queues": ("GET", "/v1/queues", dict.fromkeys(OFFICER_SCOPES, 200)),
+    "list-queues": ("GET", "/v1/queues", dict.fromkeys(SCOPES, 200)),
     "sada-queue": ("GET", "/v1/queues/sada", SADA_ONLY),
     "sos-queue": ("GET", "/v1/queues/sos", SOS_ONLY),
+    "manual_review-queue": ("GET", "/v1/queues/manual_review", MANUAL_REVIEW_ONLY),
     "sada-referral": ("GET", "/v1/referrals/{sada}", SADA_ONLY),
     "sos-referral": ("GET", "/v1/referrals/{sos}", SOS_ONLY),
-    "claim-sada": ("POST", "/v1/queues/sada/items/{sada}/claim", SADA_ONLY),
+    "sada-and-hate_crime-referral": ("GET", "/v1/referrals/{both}", SADA_ONLY),
+    # declined by SADA, so SADA's officer still sees it (and only its SADA item)
+    "manual_review-referral": ("GET", "/v1/referrals/{manual_review}", {**MANUAL_REVIEW_ONLY, "officer-sada": 200}),
     "claim-sos": ("POST", "/v1/queues/sos/items/{sos}/claim", SOS_ONLY),
-    "kpis": ("GET", "/v1/reports/kpis?from=2026-01-01&to=2027-01-01",
-             {"officer-sada": 403, "officer-sos": 403, "officer-manual_review": 403, "manager": 200}),
+    **{
+        f"{action}-{queue}": ("POST", f"/v1/queues/{queue}/items/{{{queue}}}/{action}", allowed)
+        for queue, allowed in ACTION_QUEUES.items()
+        for action in ACTIONS
+    },
+    "kpis": (
+        "GET",
+        "/v1/reports/kpis?from=2026-01-01&to=2027-01-01",
+        {"officer-sada": 403, "officer-sos": 403, "officer-manual_review": 403, "manager": 200},
+    ),
 }
 """Each triage endpoint with the status every officer scope gets; any caller not listed gets 401."""
 
@@ -62,8 +98,9 @@ def expected_status(endpoint: str, caller: str) -> int:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("access")
     access = access_with_partner(workdir / "access.yaml", "burst-voluntary", BURST_TOKEN, BURST_LIMIT)
-    started = Stack(workdir=workdir, services=("intake", "triage"), partitions=2,
-                    extra_env={"SOSAFE_CONFIG_FILE": str(access)})
+    started = Stack(
+        workdir=workdir, services=("intake", "triage"), partitions=2, extra_env={"SOSAFE_CONFIG_FILE": str(access)}
+    )
     started.start()
     yield started
     started.stop()
@@ -71,13 +108,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def sada_submission(reference: str) -> dict[str, Any]:
     """A high-risk domestic abuse victim of 25: SADA only."""
-    return submission(reference=reference)
+    return submission(reference=reference, subject__given_name=MARKER)
 
 
 def sos_submission(reference: str) -> dict[str, Any]:
     """A 22-year-old at risk from knife crime: SOS only."""
-    return submission(reference=reference, role="at_risk", concerns=["knife_crime"],
-                      subject__date_of_birth="2004-05-01")
+    return submission(
+        reference=reference,
+        role="at_risk",
+        concerns=["knife_crime"],
+        subject__date_of_birth="2004-05-01",
+        subject__given_name=MARKER,
+    )
+
+
+def sada_and_hate_crime_submission(reference: str) -> dict[str, Any]:
+    """A high-risk domestic abuse victim who also suffered a hate crime: SADA and hate crime."""
+    return submission(reference=reference, concerns=["domestic_abuse", "hate_crime"], subject__given_name=MARKER)
 
 
 async def submit_and_wait(stack: Stack, service: str, body: dict[str, Any]) -> str:
@@ -85,80 +132,183 @@ async def submit_and_wait(stack: Stack, service: str, body: dict[str, Any]) -> s
     status, answer = await post_json(stack.url("intake") + "/v1/referrals", body, "dev-partner-police")
     assert status == 202, answer
     referral_id: str = answer["referral_id"]
-    await eventually(lambda: queue_item(stack.url("triage"), service, referral_id, "dev-manager", "open"),
-                     what=f"the {service} queue item")
+    await eventually(
+        lambda: queue_item(stack.url("triage"), service, referral_id, "dev-manager", "open"),
+        what=f"the {service} queue item",
+    )
     return referral_id
+
+
+async def manual_review_referral(stack: Stack, reference: str) -> str:
+    """A SADA-only referral declined by SADA, so it waits in the manual-review queue."""
+    referral_id = await submit_and_wait(stack, "sada", sada_submission(reference))
+    url = f"{stack.url('triage')}/v1/queues/sada/items/{referral_id}/decline"
+    status, answer = await post_json(url, {"reason": "wrong_service"}, "dev-officer-sada")
+    assert status == 200 and answer["follow_up_services"] == ["manual_review"], answer
+    await eventually(
+        lambda: queue_item(stack.url("triage"), "manual_review", referral_id, "dev-manager", "open"),
+        what="the manual-review queue item",
+    )
+    return referral_id
+
+
+async def fresh_referral(stack: Stack, queue: str, reference: str) -> str:
+    """A new referral with a new item in `queue`, for an action that will change it."""
+    if queue == "manual_review":
+        return await manual_review_referral(stack, reference)
+    make = sada_submission if queue == "sada" else sos_submission
+    return await submit_and_wait(stack, queue, make(reference))
 
 
 @pytest.fixture(scope="module")
 def queued(stack: Stack) -> dict[str, str]:
-    """One referral waiting in SADA's queue and one in SOS's."""
-    async def both() -> dict[str, str]:
-        sada, sos = await asyncio.gather(submit_and_wait(stack, "sada", sada_submission("ACL-SADA-1")),
-                                         submit_and_wait(stack, "sos", sos_submission("ACL-SOS-1")))
-        return {"sada": sada, "sos": sos}
-    return asyncio.run(both())
+    """One referral waiting in SADA's queue, one in SOS's, one in both SADA's and hate crime's, one in
+    manual review's."""
+
+    async def all_four() -> dict[str, str]:
+        sada, sos, both, manual_review = await asyncio.gather(
+            submit_and_wait(stack, "sada", sada_submission("ACL-SADA-1")),
+            submit_and_wait(stack, "sos", sos_submission("ACL-SOS-1")),
+            submit_and_wait(stack, "hate_crime", sada_and_hate_crime_submission("ACL-BOTH-1")),
+            manual_review_referral(stack, "ACL-MR-1"),
+        )
+        return {"sada": sada, "sos": sos, "both": both, "manual_review": manual_review}
+
+    return asyncio.run(all_four())
 
 
-async def call(method: str, url: str, token: str | None) -> tuple[int, dict[str, str], Any]:
+async def call(
+    method: str,
+    url: str,
+    token: str | None,
+    body: dict[str, Any] | None = None,
+) -> tuple[int, dict[str, str], Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    kwargs: dict[str, Any] = {"json": {}} if method == "POST" else {}
+    kwargs: dict[str, Any] = {"json": body or {}} if method == "POST" else {}
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(timeout=timeout) as session, session.request(
-            method, url, headers=headers, **kwargs) as response:
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        session.request(method, url, headers=headers, **kwargs) as response,
+    ):
         return response.status, dict(response.headers), await response.json(content_type=None)
+
+
+def action_body(path: str) -> dict[str, Any]:
+    """What an action needs: a reason to decline or close, a target other than the queue to reassign."""
+    _, _, _, queue, _, _, action = path.split("/")
+    if action == "reassign":
+        return {"to": "sos" if queue == "sada" else "sada"}
+    return ACTION_BODIES[action]
+
+
+def assert_refusal_reveals_nothing(body: Any, codes: set[str]) -> None:
+    """A refusal is the error shape with a fixed sentence: no subject, no item, no other service's data."""
+    assert set(body) == {"error", "detail", "errors"} and body["error"] in codes and body["errors"] == []
+    assert MARKER not in json.dumps(body)
+
+
+def assert_granted_answer(method: str, path: str, caller: str, body: Any) -> None:
+    """What a granted call shows: only the caller's services, and for an action the item's new state."""
+    scope = SCOPES[caller]
+    if method == "POST":
+        _, _, _, queue, _, _, action = path.split("/")
+        assert body["service"] == queue and body["state"] == FINAL_STATE[action]
+        assert body["claimed_by"] == TOKENS[caller]
+        assert set(body) <= {*ITEM_FIELDS, "follow_up_decision_id", "follow_up_services"}
+        if action == "reassign":
+            assert body["follow_up_services"] == [action_body(path)["to"]]
+        if action == "decline" and queue == "sada":
+            assert body["follow_up_services"] == ["manual_review"]
+    elif path.startswith("/v1/referrals/"):
+        assert body["referral"]["submission"]["subject"]["given_name"] == MARKER
+        assert body["items"] and {item["service"] for item in body["items"]} <= scope
+        assigned = {a["service"] for decision in body["decisions"] for a in decision["assignments"]}
+        assert body["decisions"] and assigned <= scope
+        audited = {event["details"].get("service") for event in body["audit"]} - {None}
+        assert body["audit"] and audited <= scope
+    elif path.startswith("/v1/queues/"):
+        assert all(item["service"] == path.split("/")[3] for item in body)
+    elif path == "/v1/queues":
+        assert {row["service"] for row in body} <= scope
 
 
 @pytest.mark.parametrize("caller", list(TOKENS))
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS))
-async def test_each_triage_endpoint_answers_each_caller_with_the_documented_status(
-        stack: Stack, queued: dict[str, str], endpoint: str, caller: str) -> None:
-    """Officers see their own services, managers all, the KPI report is managers' only; others get 401."""
+async def test_each_triage_endpoint_answers_each_caller_with_the_documented_status_and_body(
+    stack: Stack, queued: dict[str, str], endpoint: str, caller: str
+) -> None:
+    """Officers see their own services, managers all, the KPI report is managers' only; others get 401.
+    Every answer shows only the caller's services; a refusal shows nothing of the referral."""
     method, path, _ = ENDPOINTS[endpoint]
     expected = expected_status(endpoint, caller)
     ids = dict(queued)
-    if method == "POST" and expected == 200:  # a granted claim changes state: give it its own referral
-        service = "sada" if "{sada}" in path else "sos"
-        body = (sada_submission if service == "sada" else sos_submission)(f"ACL-CLAIM-{endpoint}-{caller}")
-        ids[service] = await submit_and_wait(stack, service, body)
-    status, headers, body = await call(method, stack.url("triage") + path.format(**ids), TOKENS[caller])
-    assert status == expected, body
+    if method == "POST" and expected == 200:  # a granted action changes state: give it its own referral
+        queue = path.split("/")[3]
+        ids[queue] = await fresh_referral(stack, queue, f"ACL-{endpoint}-{caller}")
+    body = action_body(path) if method == "POST" else None
+    status, headers, answer = await call(method, stack.url("triage") + path.format(**ids), TOKENS[caller], body)
+    assert status == expected, answer
     if status == 401:
-        assert headers.get("WWW-Authenticate") == "Bearer" and body["error"] == "unauthorised"
+        assert headers.get("WWW-Authenticate") == "Bearer"
+        assert_refusal_reveals_nothing(answer, {"unauthorised"})
     elif status == 403:
-        assert body["error"] in {"out_of_scope", "managers_only"} and body["errors"] == []
-    elif method == "POST":
-        assert body["state"] == "claimed" and body["claimed_by"] == TOKENS[caller]
+        assert_refusal_reveals_nothing(answer, {"out_of_scope", "managers_only"})
+    else:
+        assert_granted_answer(method, path.split("?")[0], caller, answer)
 
 
-async def test_refused_claims_leave_the_item_new_and_unclaimed(stack: Stack, queued: dict[str, str]) -> None:
-    """Claims refused with 401 or 403 change nothing: the item is still new with no claimant."""
+async def test_an_officer_sees_a_shared_referral_only_through_their_own_service(
+    stack: Stack, queued: dict[str, str]
+) -> None:
+    """A referral for SADA and hate crime: SADA's officer is shown SADA's item, assignment and events only;
+    the manager is shown both services'."""
+    url = f"{stack.url('triage')}/v1/referrals/{queued['both']}"
+    _, _, officer_view = await call("GET", url, "dev-officer-sada")
+    _, _, manager_view = await call("GET", url, "dev-manager")
+    assert [item["service"] for item in officer_view["items"]] == ["sada"]
+    assert {item["service"] for item in manager_view["items"]} == {"sada", "hate_crime"}
+    assert "hate_crime" not in {a["service"] for d in officer_view["decisions"] for a in d["assignments"]}
+    queued_for = {e["details"].get("service") for e in officer_view["audit"] if e["action"] == "queued"}
+    assert queued_for == {"sada"}
+    assert len(officer_view["audit"]) < len(manager_view["audit"])
+
+
+@pytest.mark.parametrize("queue", list(ACTION_QUEUES))
+async def test_refused_actions_leave_the_item_new_and_unclaimed(
+    stack: Stack, queued: dict[str, str], queue: str
+) -> None:
+    """Every action refused with 401 or 403, on SADA's or manual review's queue, changes nothing."""
     triage = stack.url("triage")
-    for caller in ("officer-sos", "officer-manual_review", "no-token", "bad-token", "partner"):
-        url = f"{triage}/v1/queues/sada/items/{queued['sada']}/claim"
-        assert (await call("POST", url, TOKENS[caller]))[0] in {401, 403}
-    item = await queue_item(triage, "sada", queued["sada"], "dev-officer-sada")
+    refused = [caller for caller in TOKENS if ACTION_QUEUES[queue].get(caller, 401) != 200]
+    for caller in refused:
+        for action in ACTIONS:
+            path = f"/v1/queues/{queue}/items/{queued[queue]}/{action}"
+            assert (await call("POST", triage + path, TOKENS[caller], action_body(path)))[0] in {401, 403}
+    item = await queue_item(triage, queue, queued[queue], "dev-manager")
     assert item is not None and item["state"] == "new" and item["claimed_by"] is None
 
 
-async def test_an_officer_sees_only_their_own_services_in_the_queue_list(
-        stack: Stack, queued: dict[str, str]) -> None:
+async def test_an_officer_sees_only_their_own_services_in_the_queue_list(stack: Stack, queued: dict[str, str]) -> None:
     """GET /v1/queues lists exactly the caller's scope: one service for an officer, every one for a manager."""
     triage = stack.url("triage")
     _, _, sos_queues = await call("GET", f"{triage}/v1/queues", "dev-officer-sos")
     assert [q["service"] for q in sos_queues] == ["sos"] and sos_queues[0]["open"] >= 1
+    _, _, review_queues = await call("GET", f"{triage}/v1/queues", "dev-officer-manual_review")
+    assert [q["service"] for q in review_queues] == ["manual_review"] and review_queues[0]["open"] >= 1
     _, _, all_queues = await call("GET", f"{triage}/v1/queues", "dev-manager")
     assert {"sada", "sos", "manual_review"} <= {q["service"] for q in all_queues}
 
 
-@pytest.mark.parametrize(("token", "agency", "system"), [
-    ("dev-partner-hospital", "police", "dev-police"),
-    ("dev-partner-police", "police", "dev-hospital"),
-    ("dev-partner-police", "hospital", "dev-police"),
-    ("dev-partner-voluntary", "police", "dev-police"),
-])
-async def test_a_partner_cannot_submit_as_another_partner(stack: Stack, token: str, agency: str,
-                                                          system: str) -> None:
+@pytest.mark.parametrize(
+    ("token", "agency", "system"),
+    [
+        ("dev-partner-hospital", "police", "dev-police"),
+        ("dev-partner-police", "police", "dev-hospital"),
+        ("dev-partner-police", "hospital", "dev-police"),
+        ("dev-partner-voluntary", "police", "dev-police"),
+    ],
+)
+async def test_a_partner_cannot_submit_as_another_partner(stack: Stack, token: str, agency: str, system: str) -> None:
     """Intake answers 403 when source.agency or source.system is not the token's partner."""
     body = submission(agency=agency, reference=f"ACL-IMPOSTOR-{agency}-{system}", source__system=system)
     status, answer = await post_json(stack.url("intake") + "/v1/referrals", body, token)
@@ -185,11 +335,26 @@ def _token_fields(node: Any) -> Iterator[tuple[str, Any]]:
             yield from _token_fields(value)
 
 
-DEV_TOKENS = ([f"dev-partner-{a}" for a in ("police", "hospital", "gp", "prison", "probation", "school",
-                                            "college", "council", "housing", "voluntary", "self")]
-              + [f"dev-officer-{s}" for s in ("sada", "no_more", "sos", "mnwg", "modern_slavery",
-                                              "hate_crime", "manual_review")]
-              + ["dev-manager"])
+DEV_TOKENS = (
+    [
+        f"dev-partner-{a}"
+        for a in (
+            "police",
+            "hospital",
+            "gp",
+            "prison",
+            "probation",
+            "school",
+            "college",
+            "council",
+            "housing",
+            "voluntary",
+            "self",
+        )
+    ]
+    + [f"dev-officer-{s}" for s in ("sada", "no_more", "sos", "mnwg", "modern_slavery", "hate_crime", "manual_review")]
+    + ["dev-manager"]
+)
 
 
 @pytest.mark.parametrize("config", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name)

@@ -1,26 +1,64 @@
-"""Distinctive personal values pushed through every path never reach logs, metrics or notifications."""
+"""Distinctive personal values pushed through every path reach no sink, at INFO and at DEBUG.
+
+One stack per log level runs every path (accepted, duplicate, rejected over HTTP and Kafka with the values
+inside the failing fields, notified by e-mail and webhook, escalated, webhook dead-lettered, poison messages
+dead-lettered, an officer action refused), then every sink is collected and searched: worker logs, the
+broker's log, /metrics, webhooks received, e-mails decoded, HTTP error bodies, and the topics
+referrals.rejected, messages.dead, notifications.dead and audit.events. The two dead-letter topics keep the
+raw payload on purpose (restricted access, so the sender's data is never lost): there the values may appear
+inside that raw field only.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import orjson
 import pytest
+from aiokafka.structs import ConsumerRecord
 
 from services.cli.stack import Stack
 from services.triage.ruleset import DEFAULT_RULESET_PATH
 from tests.support.config import access_with_webhooks
-from tests.support.flow import eventually
+from tests.support.flow import eventually, queue_item
 from tests.support.http import post_json
 from tests.support.kafka import produce, read_topic
-from tests.support.outbox import read_outbox
+from tests.support.outbox import Mail, read_outbox
 from tests.support.payloads import DISTINCTIVE, distinctive_submission
 from tests.support.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.integration
+
+RAW_FIELDS = {"referrals.rejected": "raw_payload", "messages.dead": "raw"}
+"""Restricted dead-letter topics and the one field of their records that keeps the raw payload."""
+
+CLEAN_TOPICS = ("notifications.dead", "audit.events")
+EXPECTED_AUDIT = {"accepted", "duplicate", "rejected", "notified", "escalated", "dead_lettered"}
+
+
+@dataclass
+class Sinks:
+    """Everything the stack wrote or answered while carrying the personal values."""
+
+    level: str
+    worker_logs: dict[str, str] = field(default_factory=dict)
+    broker_log: str = ""
+    metrics: dict[str, str] = field(default_factory=dict)
+    webhooks: list[str] = field(default_factory=list)
+    mails: list[Mail] = field(default_factory=list)
+    http_errors: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    topics: dict[str, list[ConsumerRecord]] = field(default_factory=dict)
+
+
+def assert_no_personal_value(text: str, where: str) -> None:
+    folded = text.casefold()
+    for name, value in DISTINCTIVE.items():
+        assert value.casefold() not in folded, f"the subject's {name} leaked into {where}"
 
 
 def short_deadline_ruleset(path: Path) -> Path:
@@ -32,61 +70,220 @@ def short_deadline_ruleset(path: Path) -> Path:
     return path
 
 
-async def submissions_with_every_outcome(stack: Stack) -> list[str]:
-    """Accepted (notified, escalated, webhook dead-lettered), duplicate, rejected over HTTP and Kafka."""
-    url = stack.url("intake") + "/v1/referrals"
+def personal_values_in_failing_fields(reference: str) -> dict[str, Any]:
+    """A submission whose only errors are fields holding the personal values in a form that fails validation."""
+    body = distinctive_submission(reference=reference)
+    given, family = DISTINCTIVE["given_name"], DISTINCTIVE["family_name"]
+    body["subject"].update(
+        given_name=given * 12,  # over 100 characters
+        family_name=family * 5,
+        email=f"{DISTINCTIVE['email']} ({given} {family})",
+        date_of_birth=f"{DISTINCTIVE['date_of_birth']} ({given})",
+        postcode=f"{DISTINCTIVE['postcode']}!",
+        phone=f"{DISTINCTIVE['phone']} for {family}",
+    )
+    body["role"] = DISTINCTIVE["narrative"]
+    body["narrative"] = {"told_in_confidence": DISTINCTIVE["narrative"]}
+    return body
+
+
+FAILING_FIELDS = {
+    "subject.given_name",
+    "subject.family_name",
+    "subject.email",
+    "subject.date_of_birth",
+    "subject.postcode",
+    "subject.phone",
+    "role",
+    "narrative",
+}
+
+
+def poison_message() -> bytes:
+    """A message no worker can decode, carrying the personal values."""
+    return orjson.dumps(
+        {
+            "referral_id": "LEAK-POISON",
+            "subject": {k: v for k, v in DISTINCTIVE.items() if k != "narrative"},
+            "narrative": DISTINCTIVE["narrative"],
+        }
+    )
+
+
+async def send_every_path(stack: Stack, sinks: Sinks) -> None:
+    """Accepted (notified, escalated, webhook dead-lettered), duplicate, rejected over HTTP and Kafka,
+    poison messages on triage's and notify's topics, and refused requests with personal values in them."""
+    assert stack.broker is not None
+    intake, bootstrap = stack.url("intake") + "/v1/referrals", stack.broker.bootstrap
     da = distinctive_submission(reference="LEAK-DA")
     hate = distinctive_submission(agency="voluntary", reference="LEAK-HC")
     hate["concerns"] = ["hate_crime"]
-    assert (await post_json(url, da, "dev-partner-police"))[0] == 202
-    assert (await post_json(url, da, "dev-partner-police"))[0] == 202  # duplicate
-    status, answer = await post_json(url, hate, "dev-partner-voluntary")
-    assert status == 202
-    invalid = distinctive_submission(reference="LEAK-BAD")
-    invalid["role"] = "witness"
-    assert (await post_json(url, invalid, "dev-partner-police"))[0] == 422
-    await produce(stack.broker.bootstrap, "referrals.submitted", orjson.dumps(invalid))
-    await produce(stack.broker.bootstrap, "referrals.submitted", orjson.dumps(distinctive_submission(
-        agency="gp", reference="LEAK-KAFKA")))
-    return [answer["referral_id"]]
+    status, accepted = await post_json(intake, da, "dev-partner-police")
+    assert status == 202, accepted
+    assert (await post_json(intake, da, "dev-partner-police"))[0] == 202  # duplicate
+    assert (await post_json(intake, hate, "dev-partner-voluntary"))[0] == 202
+    invalid = personal_values_in_failing_fields("LEAK-BAD")
+    sinks.http_errors["intake invalid submission"] = await post_json(intake, invalid, "dev-partner-police")
+    broken = json.dumps(da).encode()[:-40]
+    sinks.http_errors["intake invalid JSON"] = await post_json(intake, None, "dev-partner-police", raw=broken)
+    await produce(bootstrap, "referrals.submitted", orjson.dumps(personal_values_in_failing_fields("LEAK-KBAD")))
+    await produce(
+        bootstrap, "referrals.submitted", orjson.dumps(distinctive_submission(agency="gp", reference="LEAK-KAFKA"))
+    )
+    await produce(bootstrap, "referrals.accepted", poison_message(), key=b"LEAK-POISON")
+    await produce(bootstrap, "triage.decisions", poison_message(), key=b"LEAK-POISON")
+    triage = stack.url("triage")
+    await eventually(
+        lambda: queue_item(triage, "sada", accepted["referral_id"], "dev-manager"), what="the SADA queue item"
+    )
+    action = f"{triage}/v1/queues/sada/items/{accepted['referral_id']}/decline"
+    sinks.http_errors["triage invalid action"] = await post_json(
+        action, {"reason": DISTINCTIVE["narrative"] * 20, "to": DISTINCTIVE["given_name"]}, "dev-officer-sada"
+    )
 
 
-@pytest.mark.timeout(240)
-async def test_personal_values_appear_in_no_log_metric_or_notification(tmp_path: Path) -> None:
-    """Every path (accepted, rejected, duplicate, notified, escalated, dead-lettered) is leak-free."""
+async def collect(stack: Stack, sinks: Sinks, receiver: WebhookReceiver) -> None:
+    """Wait until every path has left its trace, then read every sink the running stack offers."""
+    assert stack.broker is not None
+    bootstrap = stack.broker.bootstrap
+
+    def audited(records: list[ConsumerRecord]) -> bool:
+        return {json.loads(r.value)["action"] for r in records} >= EXPECTED_AUDIT
+
+    sinks.topics["audit.events"] = await read_topic(bootstrap, "audit.events", timeout=90, until=audited)
+    await eventually(
+        lambda: asyncio.sleep(0, any("manager@" in m.recipient for m in read_outbox(stack.outbox))),
+        what="an escalation e-mail to a service manager",
+    )
+    minimum = {"referrals.rejected": 2, "messages.dead": 3, "notifications.dead": 1}
+    for topic, count in minimum.items():
+        sinks.topics[topic] = await read_topic(
+            bootstrap, topic, timeout=30, until=lambda rs, n=count: len(rs) >= n, settle=1.0
+        )
+    async with aiohttp.ClientSession() as session:
+        for service in ("intake", "triage", "notify"):
+            async with session.get(stack.url(service) + "/metrics") as response:
+                sinks.metrics[service] = await response.text()
+    sinks.mails = read_outbox(stack.outbox)
+    sinks.webhooks = [
+        r.path + "\n" + json.dumps(r.headers) + "\n" + r.body.decode(errors="replace") for r in receiver.received
+    ]
+
+
+async def run_every_path(workdir: Path, level: str) -> Sinks:
     receiver = WebhookReceiver(behaviour={"hate_crime": lambda n: 500})
     await receiver.start()
-    env = {"SOSAFE_CONFIG_FILE": str(access_with_webhooks(tmp_path / "access.yaml", receiver)),
-           "SOSAFE_RULESET_FILE": str(short_deadline_ruleset(tmp_path / "ruleset.yaml")),
-           "SOSAFE_SLA_CHECK_INTERVAL_S": "1", "SOSAFE_RETRY_BASE_S": "0.1", "SOSAFE_RETRY_MAX_S": "0.3",
-           "SOSAFE_RETRY_MAX_ATTEMPTS": "2",
-           **{f"SOSAFE_WEBHOOK_SECRET_{s.upper()}": "leak-test-secret" for s in ("sada", "sos", "hate_crime")}}
-    stack = Stack(workdir=tmp_path / "stack", partitions=2, extra_env=env)
+    env = {
+        "SOSAFE_CONFIG_FILE": str(access_with_webhooks(workdir / "access.yaml", receiver)),
+        "SOSAFE_RULESET_FILE": str(short_deadline_ruleset(workdir / "ruleset.yaml")),
+        "SOSAFE_LOG_LEVEL": level,
+        "SOSAFE_SLA_CHECK_INTERVAL_S": "1",
+        "SOSAFE_RETRY_BASE_S": "0.1",
+        "SOSAFE_RETRY_MAX_S": "0.3",
+        "SOSAFE_RETRY_MAX_ATTEMPTS": "2",
+        **{f"SOSAFE_WEBHOOK_SECRET_{s.upper()}": "leak-test-secret" for s in ("sada", "sos", "hate_crime")},
+    }
+    stack = Stack(workdir=workdir / "stack", partitions=2, extra_env=env)
+    sinks = Sinks(level)
     await asyncio.to_thread(stack.start)
     try:
-        await submissions_with_every_outcome(stack)
-        bootstrap = stack.broker.bootstrap
-
-        def outcomes(records: list) -> set[str]:
-            return {json.loads(r.value)["action"] for r in records}
-
-        expected = {"accepted", "duplicate", "rejected", "notified", "escalated", "dead_lettered"}
-        audit = await read_topic(bootstrap, "audit.events", timeout=90, until=lambda rs: outcomes(rs) >= expected)
-        assert outcomes(audit) >= expected
-        await eventually(lambda: asyncio.sleep(0, any("manager@" in m.recipient for m in read_outbox(stack.outbox))),
-                         what="an escalation e-mail to a service manager")
-        texts = [path.read_text(errors="replace") for path in (stack.workdir / "logs").glob("*.log")]
-        async with aiohttp.ClientSession() as session:
-            for service in ("intake", "triage", "notify"):
-                async with session.get(stack.url(service) + "/metrics") as response:
-                    texts.append(await response.text())
-        texts += [mail.text for mail in read_outbox(stack.outbox)]
-        texts += [received.body.decode(errors="replace") + json.dumps(received.headers)
-                  for received in receiver.received]
-        assert len(texts) > 6 and any("notification_sent" in text for text in texts)
-        everything = "\n".join(texts)
-        for name, value in DISTINCTIVE.items():
-            assert value not in everything, f"the subject's {name} leaked"
+        await send_every_path(stack, sinks)
+        await collect(stack, sinks, receiver)
     finally:
         await asyncio.to_thread(stack.stop)
         await receiver.stop()
+    sinks.worker_logs = {
+        path.stem: path.read_text(errors="replace") for path in sorted((stack.workdir / "logs").glob("*.log"))
+    }
+    sinks.broker_log = (stack.workdir / "broker.log").read_text(errors="replace")
+    return sinks
+
+
+@pytest.fixture(scope="module", params=["INFO", "DEBUG"])
+def sinks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sinks:
+    """One stack per log level; it is stopped before the tests search what it left."""
+    return asyncio.run(run_every_path(tmp_path_factory.mktemp(f"leaks-{request.param}"), request.param))
+
+
+def test_worker_logs_hold_no_personal_value(sinks: Sinks) -> None:
+    """Each worker's log, at INFO and at DEBUG (libraries held at WARNING), names nobody."""
+    assert set(sinks.worker_logs) == {"intake", "triage", "notify"}
+    assert "submission_rejected" in sinks.worker_logs["intake"]
+    assert "message_dead_lettered" in sinks.worker_logs["triage"]
+    assert "notification_sent" in sinks.worker_logs["notify"]
+    for service, text in sinks.worker_logs.items():
+        debug_lines = '"level": "debug"' in text
+        assert debug_lines == (sinks.level == "DEBUG"), f"{service} did not log at {sinks.level}"
+        assert_no_personal_value(text, f"{service}'s log at {sinks.level}")
+
+
+def test_the_broker_log_holds_no_personal_value(sinks: Sinks) -> None:
+    """The embedded broker's own log names nobody."""
+    assert sinks.broker_log.strip(), "the broker wrote no log"
+    assert_no_personal_value(sinks.broker_log, "the broker's log")
+
+
+def test_metrics_hold_no_personal_value(sinks: Sinks) -> None:
+    """No service's /metrics names anybody, in a label or anywhere else."""
+    assert set(sinks.metrics) == {"intake", "triage", "notify"}
+    assert "sosafe_" in sinks.metrics["intake"]
+    for service, text in sinks.metrics.items():
+        assert_no_personal_value(text, f"{service}'s /metrics")
+
+
+def test_webhooks_hold_no_personal_value(sinks: Sinks) -> None:
+    """Webhook bodies and headers (working and failing hooks alike) name nobody."""
+    paths = {text.split("\n", 1)[0] for text in sinks.webhooks}
+    assert {"/hooks/sada", "/hooks/hate_crime"} <= paths
+    for text in sinks.webhooks:
+        assert_no_personal_value(text, "a webhook")
+
+
+def test_decoded_emails_hold_no_personal_value(sinks: Sinks) -> None:
+    """Every e-mail, transfer encoding undone (so a wrapped line cannot hide a name), names nobody."""
+    assert any("manager@" in mail.recipient for mail in sinks.mails)
+    assert {mail.service for mail in sinks.mails} >= {"sada", "hate_crime"}
+    for mail in sinks.mails:
+        assert_no_personal_value(mail.text, f"the e-mail {mail.notification_id}")
+
+
+def test_http_error_bodies_hold_no_personal_value(sinks: Sinks) -> None:
+    """422s for a submission whose failing fields hold the values, for broken JSON and for an officer's
+    invalid action name the fields and rules only."""
+    status, answer = sinks.http_errors["intake invalid submission"]
+    assert status == 422 and {error["loc"] for error in answer["errors"]} == FAILING_FIELDS, answer
+    assert sinks.http_errors["intake invalid JSON"][0] == 422
+    status, answer = sinks.http_errors["triage invalid action"]
+    assert status == 422 and {error["loc"] for error in answer["errors"]} == {"reason", "to"}, answer
+    for what, (_, answer) in sinks.http_errors.items():
+        assert_no_personal_value(json.dumps(answer), f"the {what} answer")
+
+
+def record_text(record: ConsumerRecord, without: str | None = None) -> str:
+    """A record's key, headers and value (less the field `without`) as one text."""
+    value = json.loads(record.value)
+    if without is not None:
+        value.pop(without)
+    headers = [(name, bytes(data).decode(errors="replace")) for name, data in record.headers]
+    return json.dumps([(record.key or b"").decode(errors="replace"), headers, value])
+
+
+@pytest.mark.parametrize("topic", list(RAW_FIELDS))
+def test_restricted_dead_letters_keep_personal_values_only_in_their_raw_field(sinks: Sinks, topic: str) -> None:
+    """The raw payload keeps the sender's data; the reason, errors, key and headers name nobody."""
+    records, raw_field = sinks.topics[topic], RAW_FIELDS[topic]
+    raws = [json.loads(record.value)[raw_field] for record in records]
+    assert any(all(value in raw for value in DISTINCTIVE.values()) for raw in raws), f"{topic} lost the payload"
+    for record in records:
+        assert_no_personal_value(record_text(record, without=raw_field), f"{topic} outside {raw_field}")
+
+
+@pytest.mark.parametrize("topic", CLEAN_TOPICS)
+def test_notification_dead_letters_and_audit_events_hold_no_personal_value(sinks: Sinks, topic: str) -> None:
+    """Failed notifications and the permanent audit name nobody, in key, headers or value."""
+    records = sinks.topics[topic]
+    assert records
+    if topic == "audit.events":
+        assert {json.loads(r.value)["action"] for r in records} >= EXPECTED_AUDIT
+    for record in records:
+        assert_no_personal_value(record_text(record), topic)

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from schemas.rejection import FieldError
+from schemas.rejection import MAX_FIELD_ERRORS, FieldError
 from schemas.submission import ReferralSubmission
 
 
@@ -24,7 +24,7 @@ class SubmissionInvalid(Exception):
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """pydantic errors as location + rule + message, without the submitted input or context values."""
     out = []
-    for err in exc.errors(include_input=False, include_url=False, include_context=False)[:50]:
+    for err in exc.errors(include_input=False, include_url=False, include_context=False)[:MAX_FIELD_ERRORS]:
         loc = ".".join(str(part) for part in err["loc"]) or "(body)"
         message = str(err["msg"])
         if err["type"] in {"literal_error", "enum", "string_pattern_mismatch", "value_error"}:
@@ -37,17 +37,18 @@ def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise SubmissionInvalid("invalid_json", [
-            FieldError(loc="(body)", code="json_invalid", message="The body is not valid JSON.")
-        ]) from exc
+        raise SubmissionInvalid(
+            "invalid_json", [FieldError(loc="(body)", code="json_invalid", message="The body is not valid JSON.")]
+        ) from exc
 
 
 def validate_submission(payload: Any, now: datetime) -> ReferralSubmission:
     """A `ReferralSubmission` from parsed JSON, or SubmissionInvalid naming every broken rule."""
     if not isinstance(payload, dict):
-        raise SubmissionInvalid("invalid_submission", [
-            FieldError(loc="(body)", code="model_type", message="The body must be a JSON object.")
-        ])
+        raise SubmissionInvalid(
+            "invalid_submission",
+            [FieldError(loc="(body)", code="model_type", message="The body must be a JSON object.")],
+        )
     try:
         submission = ReferralSubmission.model_validate(payload)
     except ValidationError as exc:
@@ -55,7 +56,7 @@ def validate_submission(payload: Any, now: datetime) -> ReferralSubmission:
     try:
         submission.check_not_from_future(now)
     except ValueError as exc:
-        raise SubmissionInvalid("invalid_submission", [
-            FieldError(loc="submitted_at", code="future_datetime", message=str(exc))
-        ]) from exc
+        raise SubmissionInvalid(
+            "invalid_submission", [FieldError(loc="submitted_at", code="future_datetime", message=str(exc))]
+        ) from exc
     return submission

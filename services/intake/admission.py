@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict
 from schemas.audit import ActorKind, AuditAction, AuditEvent
 from schemas.envelope import SubmissionEnvelope
 from schemas.identity import referral_id_for, subject_key_for
+from schemas.raw_excerpt import raw_excerpt
 from schemas.referral import Referral
-from schemas.rejection import FieldError, ReferralRejected
+from schemas.rejection import MAX_FIELD_ERRORS, FieldError, ReferralRejected
 from schemas.vocabulary import Channel
 from services.common.access import Partner
 from services.common.audit_chain import ChainHead, next_event
@@ -68,9 +69,16 @@ def to_referral(envelope: SubmissionEnvelope, partner: Partner, subject_secret: 
     """The canonical referral of a valid envelope (raises SubmissionInvalid)."""
     submission = validate_submission(envelope.payload, envelope.received_at)
     if submission.source.agency != partner.agency or submission.source.system != partner.system:
-        raise SubmissionInvalid("partner_mismatch", [FieldError(
-            loc="source", code="partner_mismatch",
-            message="source.agency and source.system do not match the submitting partner.")])
+        raise SubmissionInvalid(
+            "partner_mismatch",
+            [
+                FieldError(
+                    loc="source",
+                    code="partner_mismatch",
+                    message="source.agency and source.system do not match the submitting partner.",
+                )
+            ],
+        )
     subject = submission.subject
     return Referral(
         referral_id=referral_id_for(submission.source.system, submission.source.reference),
@@ -79,23 +87,30 @@ def to_referral(envelope: SubmissionEnvelope, partner: Partner, subject_secret: 
         channel=envelope.channel,
         received_at=envelope.received_at,
         accepted_at=envelope.received_at,
-        subject_key=subject_key_for(subject_secret, subject.given_name, subject.family_name,
-                                    subject.date_of_birth),
+        subject_key=subject_key_for(subject_secret, subject.given_name, subject.family_name, subject.date_of_birth),
         submission=submission,
     )
 
 
 def _events(head: ChainHead | None, referral: Referral, outcome: Outcome) -> tuple[list[AuditEvent], ChainHead]:
     details: dict[str, str | int | bool | list[str] | None] = {
-        "channel": referral.channel.value, "submission_id": referral.submission_id,
+        "channel": referral.channel.value,
+        "submission_id": referral.submission_id,
         "agency": referral.submission.source.agency.value,
     }
     events = []
     for action in (AuditAction.submitted, AuditAction(outcome.value)):
-        event, head = next_event(head, emitter="intake", chain_key=referral.referral_id,
-                                 referral_id=referral.referral_id, action=action,
-                                 actor_kind=ActorKind.partner, actor=referral.partner_id,
-                                 occurred_at=referral.received_at, details=details)
+        event, head = next_event(
+            head,
+            emitter="intake",
+            chain_key=referral.referral_id,
+            referral_id=referral.referral_id,
+            action=action,
+            actor_kind=ActorKind.partner,
+            actor=referral.partner_id,
+            occurred_at=referral.received_at,
+            details=details,
+        )
         events.append(event)
     assert head is not None
     return events, head
@@ -112,34 +127,66 @@ def admit(record: SeenRecord | None, referral: Referral) -> Admission:
     outcome = Outcome.accepted if record is None else Outcome.duplicate
     head_before = record.head if record else ChainHead()
     events, head = _events(head_before, referral, outcome)
-    admitted = (*(record.admitted if record else ()),
-                Admitted(submission_id=referral.submission_id, outcome=outcome, head_before=head_before))
+    admitted = (
+        *(record.admitted if record else ()),
+        Admitted(submission_id=referral.submission_id, outcome=outcome, head_before=head_before),
+    )
     new_record = SeenRecord(
         first_submission_id=record.first_submission_id if record else referral.submission_id,
         accepted_at=record.accepted_at if record else referral.accepted_at,
-        admitted=admitted[-MAX_REMEMBERED_SUBMISSIONS:], head=head,
+        admitted=admitted[-MAX_REMEMBERED_SUBMISSIONS:],
+        head=head,
     )
     return Admission(outcome, new_record, events)
 
 
-def rejection(*, submission_id: str, referral_id: str | None, partner_id: str | None, channel: Channel,
-              received_at: datetime, rejected_at: datetime, reason: str, errors: list[FieldError],
-              raw: bytes) -> tuple[ReferralRejected, list[AuditEvent]]:
-    """The dead-letter record of a rejected submission and its audit events (submitted, rejected)."""
+def rejection(
+    *,
+    submission_id: str,
+    referral_id: str | None,
+    partner_id: str | None,
+    channel: Channel,
+    received_at: datetime,
+    rejected_at: datetime,
+    reason: str,
+    errors: list[FieldError],
+    raw: bytes,
+) -> tuple[ReferralRejected, list[AuditEvent]]:
+    """The dead-letter record of a rejected submission (a bounded excerpt of `raw`, with its length and
+    SHA-256) and its audit events (submitted, rejected)."""
+    kept = raw_excerpt(raw)
     rejected = ReferralRejected(
-        submission_id=submission_id, referral_id=referral_id, partner_id=partner_id, channel=channel,
-        received_at=received_at, rejected_at=rejected_at, reason=reason, errors=errors,
-        raw_payload=raw[:200_000].decode("utf-8", errors="replace"),
+        submission_id=submission_id,
+        referral_id=referral_id,
+        partner_id=partner_id,
+        channel=channel,
+        received_at=received_at,
+        rejected_at=rejected_at,
+        reason=reason,
+        errors=errors[:MAX_FIELD_ERRORS],
+        raw_payload=kept,
     )
     details: dict[str, str | int | bool | list[str] | None] = {
-        "channel": channel.value, "submission_id": submission_id, "reason": reason,
+        "channel": channel.value,
+        "submission_id": submission_id,
+        "reason": reason,
         "error_locations": [e.loc for e in errors[:20]],
+        "raw_length": kept.length,
+        "raw_sha256": kept.sha256,
     }
     head: ChainHead | None = None
     events = []
     for action in (AuditAction.submitted, AuditAction.rejected):
-        event, head = next_event(head, emitter="intake", chain_key=f"rejection-{submission_id}",
-                                 referral_id=referral_id, action=action, actor_kind=ActorKind.partner,
-                                 actor=partner_id or "unknown", occurred_at=received_at, details=details)
+        event, head = next_event(
+            head,
+            emitter="intake",
+            chain_key=f"rejection-{submission_id}",
+            referral_id=referral_id,
+            action=action,
+            actor_kind=ActorKind.partner,
+            actor=partner_id or "unknown",
+            occurred_at=received_at,
+            details=details,
+        )
         events.append(event)
     return rejected, events

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from schemas.rejection import FieldError
+from schemas.rejection import MAX_FIELD_ERRORS, FieldError
 from schemas.submission import ReferralSubmission
 
 
@@ -24,7 +24,7 @@ class SubmissionInvalid(Exception):
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """pydantic errors as location + rule + message, without the submitted input or context values."""
     out = []
-    for err in exc.errors(include_input=False, include_url=False, include_context=False)[:50]:
+    for err in exc.errors(include_input=False, include_url=False, include_context=False)[:MAX_FIELD_ERRORS]:
         loc = ".".join(str(part) for part in err["loc"]) or "(body)"
         message = str(err["msg"])
         if err["type"] in {"literal_error", "enum", "string_pattern_mismatch", "value_error"}:

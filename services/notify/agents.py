@@ -19,7 +19,7 @@ from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationAttempt
 from services.common import topics
 from services.common.confirmed_step import confirmed_step
-from services.common.dead_letters import dead_letter, decode_or_dead_letter
+from services.common.dead_letters import DeadLetters, dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
 from services.notify.content import notifications_for_decision, notifications_for_escalation
@@ -34,6 +34,7 @@ log = get_logger("sosafe.notify")
 def register(notify: Notify) -> None:
     app, metrics, settings = notify.app, notify.metrics, notify.settings
     inbound = app.topic(topics.DECISIONS, topics.ESCALATIONS, partitions=settings.topic_partitions)
+    dead = DeadLetters("notify", notify.dead_messages, notify.audit, metrics.poison)
 
     def labels(n: Notification, outcome: str) -> None:
         metrics.notifications.labels(n.channel.value, n.service.value, outcome).inc()
@@ -54,8 +55,9 @@ def register(notify: Notify) -> None:
         metrics.send_seconds.labels(n.channel.value).observe(time.perf_counter() - started)
         return None
 
-    async def deliver_all(table: TableT[bytes, bytes], key: bytes, chain_key: str,
-                          pending: list[tuple[str, Notification, int]]) -> None:
+    async def deliver_all(
+        table: TableT[bytes, bytes], key: bytes, chain_key: str, pending: list[tuple[str, Notification, int]]
+    ) -> None:
         """Intent (flushed), attempt, then record and send what each attempt produced (see dispatch)."""
         raw = table.get(key)
         record = decode(raw, DeliveryRecord) if raw else DeliveryRecord()
@@ -74,16 +76,23 @@ def register(notify: Notify) -> None:
             await app.producer.flush()
         for step, n, number in todo:
             failure = await attempt(n)
-            result = attempt_result(n, number, failure, record.intents[step], record.head, chain_key,
-                                    settings.retry_policy, notify.rng)
+            result = attempt_result(
+                n, number, failure, record.intents[step], record.head, chain_key, settings.retry_policy, notify.rng
+            )
             record = record.with_done(step, result.messages, result.head)
             table[key] = encode(record)
             await send_messages(key, result.messages)
             for outcome in result.outcomes:
                 labels(n, outcome)
-            log.log(30 if failure else 20, "notification_failed" if failure else "notification_sent",
-                    channel=n.channel.value, service=n.service.value, attempt=number,
-                    failure=failure[1] if failure else None, dead_lettered=result.dead)
+            log.log(
+                30 if failure else 20,
+                "notification_failed" if failure else "notification_sent",
+                channel=n.channel.value,
+                service=n.service.value,
+                attempt=number,
+                failure=failure[1] if failure else None,
+                dead_lettered=result.dead,
+            )
 
     def notifications_for(topic: str, raw: bytes, now: datetime) -> list[Notification]:
         console = settings.console_base_url
@@ -103,13 +112,13 @@ def register(notify: Notify) -> None:
         async for event in stream.events():
             with confirmed_step(event):
                 message = event.message
-                structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
-                                                       offset=message.offset)
+                structlog.contextvars.bind_contextvars(
+                    topic=message.topic, partition=message.partition, offset=message.offset
+                )
                 try:
                     found = notifications_for(message.topic, event.value or b"", datetime.now(UTC))
                 except ValidationError as exc:
-                    await dead_letter(notify.dead_messages, metrics.poison, "notify", event, "invalid_message",
-                                      exc.error_count())
+                    await dead_letter(dead, event, "invalid_message", exc.error_count())
                     continue
                 if not found:
                     continue
@@ -123,15 +132,22 @@ def register(notify: Notify) -> None:
         await notify.senders.ensure_started()
         async for event in stream.events():
             with confirmed_step(event):
-                retry = await decode_or_dead_letter(event, NotificationAttempt, notify.dead_messages, metrics.poison,
-                                                    "notify")
+                retry = await decode_or_dead_letter(event, NotificationAttempt, dead)
                 if retry is None:
                     continue
                 n = retry.notification
-                structlog.contextvars.bind_contextvars(referral_id=n.referral_id, topic=event.message.topic,
-                                                       partition=event.message.partition, offset=event.message.offset)
+                structlog.contextvars.bind_contextvars(
+                    referral_id=n.referral_id,
+                    topic=event.message.topic,
+                    partition=event.message.partition,
+                    offset=event.message.offset,
+                )
                 wait = (retry.not_before - datetime.now(UTC)).total_seconds()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                await deliver_all(notify.retried, n.referral_id.encode(), f"{n.referral_id}:retry",
-                                  [(f"{n.notification_id}#{retry.attempt + 1}", n, retry.attempt + 1)])
+                await deliver_all(
+                    notify.retried,
+                    n.referral_id.encode(),
+                    f"{n.referral_id}:retry",
+                    [(f"{n.notification_id}#{retry.attempt + 1}", n, retry.attempt + 1)],
+                )

@@ -17,7 +17,7 @@ from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from services.common import topics
 from services.common.confirmed_step import confirmed_step
-from services.common.dead_letters import dead_letter, decode_or_dead_letter
+from services.common.dead_letters import DeadLetters, dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.triage.case_steps import Step, on_action, on_decision, on_referral, on_sla_check
 from services.triage.queue import OfficerScope
@@ -34,8 +34,14 @@ log = get_logger("sosafe.triage")
 
 def register(triage: Triage) -> None:
     app, metrics = triage.app, triage.metrics
-    case_topics = app.topic(topics.ACCEPTED, topics.DECISIONS, topics.ACTIONS, topics.TRIAGE_SLA_CHECKS,
-                            partitions=triage.settings.topic_partitions)
+    dead = DeadLetters("triage", triage.dead, triage.audit, metrics.poison)
+    case_topics = app.topic(
+        topics.ACCEPTED,
+        topics.DECISIONS,
+        topics.ACTIONS,
+        topics.TRIAGE_SLA_CHECKS,
+        partitions=triage.settings.topic_partitions,
+    )
 
     def load(key: bytes) -> ReferralState | None:
         raw = triage.cases.get(key)
@@ -84,20 +90,31 @@ def register(triage: Triage) -> None:
         if step.decision is not None:
             decision = step.decision
             for assignment in decision.assignments:
-                metrics.decisions.labels(assignment.service.value, assignment.priority.value,
-                                         decision.kind.value).inc()
+                metrics.decisions.labels(assignment.service.value, assignment.priority.value, decision.kind.value).inc()
             if decision.kind == "initial":
                 metrics.latency.observe(max(0.0, (datetime.now(UTC) - decision.decided_at).total_seconds()))
-            log.info("referral_triaged", decision_id=decision.decision_id, kind=decision.kind.value,
-                     services=[a.service.value for a in decision.assignments])
+            log.info(
+                "referral_triaged",
+                decision_id=decision.decision_id,
+                kind=decision.kind.value,
+                services=[a.service.value for a in decision.assignments],
+            )
         for escalation in step.escalations:
             metrics.escalations.labels(escalation.service.value, escalation.priority.value).inc()
             log.warning("item_escalated", service=escalation.service.value, priority=escalation.priority.value)
 
-    senders = {topics.TRIAGE_BY_SUBJECT: triage.by_subject, topics.AUDIT: triage.audit,
-               topics.DECISIONS: triage.decisions, topics.ESCALATIONS: triage.escalations}
-    models: dict[str, type[Any]] = {topics.ACCEPTED: Referral, topics.DECISIONS: TriageDecision,
-                                    topics.ACTIONS: OfficerAction, topics.TRIAGE_SLA_CHECKS: SlaCheck}
+    senders = {
+        topics.TRIAGE_BY_SUBJECT: triage.by_subject,
+        topics.AUDIT: triage.audit,
+        topics.DECISIONS: triage.decisions,
+        topics.ESCALATIONS: triage.escalations,
+    }
+    models: dict[str, type[Any]] = {
+        topics.ACCEPTED: Referral,
+        topics.DECISIONS: TriageDecision,
+        topics.ACTIONS: OfficerAction,
+        topics.TRIAGE_SLA_CHECKS: SlaCheck,
+    }
 
     @app.agent(case_topics, name="cases")
     async def cases(stream: faust.StreamT[bytes]) -> None:
@@ -105,10 +122,10 @@ def register(triage: Triage) -> None:
         async for event in stream.events():
             with confirmed_step(event):
                 message = event.message
-                structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
-                                                       offset=message.offset)
-                value: Any = await decode_or_dead_letter(event, models[message.topic], triage.dead, metrics.poison,
-                                                         "triage")
+                structlog.contextvars.bind_contextvars(
+                    topic=message.topic, partition=message.partition, offset=message.offset
+                )
+                value: Any = await decode_or_dead_letter(event, models[message.topic], dead)
                 if value is None:
                     continue
                 structlog.contextvars.bind_contextvars(referral_id=getattr(value, "referral_id", None))
@@ -118,14 +135,14 @@ def register(triage: Triage) -> None:
                     raise  # the broker is the problem, not the message: the worker ends and the message comes again
                 except Exception as exc:  # a message the core cannot handle must not stop the partition
                     log.exception("message_failed", error_type=type(exc).__name__)
-                    await dead_letter(triage.dead, metrics.poison, "triage", event, "processing_failed")
+                    await dead_letter(dead, event, "processing_failed")
 
     @app.agent(triage.by_subject, name="decide")
     async def decide_referrals(stream: faust.StreamT[bytes]) -> None:
         """Decides each referral with what is known of the same subject's earlier referrals."""
         async for event in stream.events():
             with confirmed_step(event):
-                referral = await decode_or_dead_letter(event, Referral, triage.dead, metrics.poison, "triage")
+                referral = await decode_or_dead_letter(event, Referral, dead)
                 if referral is None:
                     continue
                 structlog.contextvars.bind_contextvars(referral_id=referral.referral_id)
@@ -135,8 +152,11 @@ def register(triage: Triage) -> None:
                 decision = decide(referral, triage.ruleset, referral.accepted_at, history.referrals)
                 await triage.decisions.send(key=referral.referral_id.encode(), value=encode(decision))
                 if referral.subject_key is not None:
-                    entry = PriorSubjectReferral(referral_id=referral.referral_id, accepted_at=referral.accepted_at,
-                                                 concerns=tuple(referral.submission.concerns))
+                    entry = PriorSubjectReferral(
+                        referral_id=referral.referral_id,
+                        accepted_at=referral.accepted_at,
+                        concerns=tuple(referral.submission.concerns),
+                    )
                     triage.subject_history[key] = encode(history.with_referral(entry))
 
     deadlines = DeadlineIndex(lambda raw: decode(raw, ReferralState).case)
@@ -147,5 +167,6 @@ def register(triage: Triage) -> None:
         now = datetime.now(UTC)
         due = refresh_gauges(metrics, deadlines.open_cases(triage.cases), now)
         for referral_id in due:
-            await triage.sla_checks.send(key=referral_id.encode(),
-                                         value=encode(SlaCheck(referral_id=referral_id, checked_at=now)))
+            await triage.sla_checks.send(
+                key=referral_id.encode(), value=encode(SlaCheck(referral_id=referral_id, checked_at=now))
+            )

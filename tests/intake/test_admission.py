@@ -24,8 +24,9 @@ POLICE = next(p for p in ACCESS.partners if p.id == "dev-police")
 
 def envelope(submission_id: str, **overrides: object) -> SubmissionEnvelope:
     body = submission(reference="ADM-1", submitted_at="2026-11-26T09:59:00Z", **overrides)
-    return SubmissionEnvelope(submission_id=submission_id, partner_id="dev-police", channel="http",
-                              received_at=NOW, payload=body)
+    return SubmissionEnvelope(
+        submission_id=submission_id, partner_id="dev-police", channel="http", received_at=NOW, payload=body
+    )
 
 
 def test_first_submission_is_accepted_then_a_new_one_is_a_duplicate_and_a_redelivery_is_nothing() -> None:
@@ -61,10 +62,16 @@ def test_bare_submission_from_a_direct_producer_is_wrapped_with_a_stable_id() ->
     assert one.envelope.channel == "kafka" and one.envelope.submission_id == two.envelope.submission_id
 
 
-@pytest.mark.parametrize(("raw", "reason"), [(b"", "undecodable"), (b"\xff\xfe", "undecodable"),
-                                             (b"[1, 2]", "undecodable"), (b'{"payload": 3}', "invalid_envelope"),
-                                             (b'{"source": {"agency": "police", "system": "nope"}}',
-                                              "unknown_partner")])
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"", "undecodable"),
+        (b"\xff\xfe", "undecodable"),
+        (b"[1, 2]", "undecodable"),
+        (b'{"payload": 3}', "invalid_envelope"),
+        (b'{"source": {"agency": "police", "system": "nope"}}', "unknown_partner"),
+    ],
+)
 def test_unreadable_messages_get_a_reason(raw: bytes, reason: str) -> None:
     """Every kind of bad message is refused with a reason code, never an exception of another kind."""
     with pytest.raises(SubmissionInvalid) as caught:
@@ -74,9 +81,18 @@ def test_unreadable_messages_get_a_reason(raw: bytes, reason: str) -> None:
 
 def test_rejection_keeps_the_raw_payload_and_audits_it() -> None:
     """The dead-letter record holds the sender's bytes; the audit says submitted then rejected."""
-    record, events = rejection(submission_id="s9", referral_id=None, partner_id=None, channel=Channel.kafka,
-                               received_at=NOW, rejected_at=NOW, reason="undecodable", errors=[], raw=b"\xffabc")
-    assert "abc" in record.raw_payload and [e.action for e in events] == ["submitted", "rejected"]
+    record, events = rejection(
+        submission_id="s9",
+        referral_id=None,
+        partner_id=None,
+        channel=Channel.kafka,
+        received_at=NOW,
+        rejected_at=NOW,
+        reason="undecodable",
+        errors=[],
+        raw=b"\xffabc",
+    )
+    assert "abc" in record.raw_payload.excerpt and [e.action for e in events] == ["submitted", "rejected"]
 
 
 def test_rate_limiter_allows_the_limit_then_refills() -> None:

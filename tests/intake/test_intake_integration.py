@@ -22,8 +22,7 @@ pytestmark = pytest.mark.integration
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("intake")
     access = access_with_partner(workdir / "access.yaml", "slow-voluntary", "slow-partner-token", 2)
-    started = Stack(workdir=workdir, services=("intake",), partitions=2,
-                    extra_env={"SOSAFE_CONFIG_FILE": str(access)})
+    started = Stack(workdir=workdir, services=("intake",), partitions=2, extra_env={"SOSAFE_CONFIG_FILE": str(access)})
     started.start()
     yield started
     started.stop()
@@ -42,15 +41,21 @@ async def test_http_submission_reaches_referrals_accepted_once_even_when_resubmi
     assert status == 202 and first["status"] == "accepted"
     assert first["referral_id"] == referral_id_for("dev-police", "HC-ONCE-1")
     rid = first["referral_id"]
-    accepted = await read_topic(stack.broker.bootstrap, "referrals.accepted",
-                                until=lambda rs: len(_values(rs, rid)) >= 1)
+    accepted = await read_topic(
+        stack.broker.bootstrap, "referrals.accepted", until=lambda rs: len(_values(rs, rid)) >= 1
+    )
     status, second = await post_json(url, body, "dev-partner-police")
     assert status == 202 and second["referral_id"] == rid
     assert second["status"] in {"duplicate", "accepted"}
-    audit = await read_topic(stack.broker.bootstrap, "audit.events", settle=2.0,
-                             until=lambda rs: any(v["action"] == "duplicate" for v in _values(rs, rid)))
-    accepted = await read_topic(stack.broker.bootstrap, "referrals.accepted", settle=0.5,
-                                until=lambda rs: len(_values(rs, rid)) >= 1)
+    audit = await read_topic(
+        stack.broker.bootstrap,
+        "audit.events",
+        settle=2.0,
+        until=lambda rs: any(v["action"] == "duplicate" for v in _values(rs, rid)),
+    )
+    accepted = await read_topic(
+        stack.broker.bootstrap, "referrals.accepted", settle=0.5, until=lambda rs: len(_values(rs, rid)) >= 1
+    )
     assert len(_values(accepted, rid)) == 1
     actions = [v["action"] for v in _values(audit, rid)]
     assert actions == ["submitted", "accepted", "submitted", "duplicate"]
@@ -61,8 +66,9 @@ async def test_direct_producer_without_key_is_accepted(stack: Stack) -> None:
     body = submission(agency="hospital", reference="LH-DIRECT-1")
     await produce(stack.broker.bootstrap, "referrals.submitted", orjson.dumps(body), key=None)
     rid = referral_id_for("dev-hospital", "LH-DIRECT-1")
-    accepted = await read_topic(stack.broker.bootstrap, "referrals.accepted",
-                                until=lambda rs: len(_values(rs, rid)) >= 1)
+    accepted = await read_topic(
+        stack.broker.bootstrap, "referrals.accepted", until=lambda rs: len(_values(rs, rid)) >= 1
+    )
     [referral] = _values(accepted, rid)
     assert referral["channel"] == "kafka" and referral["partner_id"] == "dev-hospital"
 
@@ -72,15 +78,23 @@ async def test_malformed_direct_message_is_dead_lettered_with_field_errors_and_a
     body = submission(agency="gp", reference="GP-BAD-1", role="bystander")
     del body["consent"]
     await produce(stack.broker.bootstrap, "referrals.submitted", orjson.dumps(body))
-    rejected = await read_topic(stack.broker.bootstrap, "referrals.rejected",
-                                until=lambda rs: any("GP-BAD-1" in v["raw_payload"] for v in _values(rs)))
-    [record] = [v for v in _values(rejected) if "GP-BAD-1" in v["raw_payload"]]
+    rejected = await read_topic(
+        stack.broker.bootstrap,
+        "referrals.rejected",
+        until=lambda rs: any("GP-BAD-1" in v["raw_payload"]["excerpt"] for v in _values(rs)),
+    )
+    [record] = [v for v in _values(rejected) if "GP-BAD-1" in v["raw_payload"]["excerpt"]]
     locations = {e["loc"] for e in record["errors"]}
     assert {"role", "consent"} <= locations
     assert record["reason"] == "invalid_submission"
-    audit = await read_topic(stack.broker.bootstrap, "audit.events",
-                             until=lambda rs: any(v["chain"] == f"intake:rejection-{record['submission_id']}"
-                                                  and v["action"] == "rejected" for v in _values(rs)))
+    audit = await read_topic(
+        stack.broker.bootstrap,
+        "audit.events",
+        until=lambda rs: any(
+            v["chain"] == f"intake:rejection-{record['submission_id']}" and v["action"] == "rejected"
+            for v in _values(rs)
+        ),
+    )
     assert any(v["action"] == "rejected" for v in _values(audit))
 
 
@@ -89,30 +103,38 @@ async def test_undecodable_bytes_are_rejected_and_the_agent_keeps_going(stack: S
     await produce(stack.broker.bootstrap, "referrals.submitted", b"\xff\xfe not json {")
     body = submission(agency="school", reference="SCH-AFTER-JUNK")
     await produce(stack.broker.bootstrap, "referrals.submitted", orjson.dumps(body))
-    rejected = await read_topic(stack.broker.bootstrap, "referrals.rejected",
-                                until=lambda rs: any(v["reason"] == "undecodable" for v in _values(rs)))
+    rejected = await read_topic(
+        stack.broker.bootstrap,
+        "referrals.rejected",
+        until=lambda rs: any(v["reason"] == "undecodable" for v in _values(rs)),
+    )
     assert any(v["reason"] == "undecodable" for v in _values(rejected))
     rid = referral_id_for("dev-school", "SCH-AFTER-JUNK")
-    accepted = await read_topic(stack.broker.bootstrap, "referrals.accepted",
-                                until=lambda rs: len(_values(rs, rid)) >= 1)
+    accepted = await read_topic(
+        stack.broker.bootstrap, "referrals.accepted", until=lambda rs: len(_values(rs, rid)) >= 1
+    )
     assert len(_values(accepted, rid)) == 1
 
 
-@pytest.mark.parametrize(("token", "body", "raw", "content_type", "status", "code"), [
-    (None, submission(), None, "application/json", 401, "unauthorised"),
-    ("not-a-token", submission(), None, "application/json", 401, "unauthorised"),
-    ("dev-partner-hospital", submission(agency="police"), None, "application/json", 403, "wrong_partner"),
-    ("dev-partner-police", None, b'{"pad": "' + b"x" * 70_000 + b'"}', "application/json", 413, "too_large"),
-    ("dev-partner-police", None, b"<referral/>", "application/xml", 415, "unsupported_media_type"),
-    ("dev-partner-police", submission(role="bystander"), None, "application/json", 422, "invalid_submission"),
-    ("dev-partner-police", None, b"{not json", "application/json", 422, "invalid_json"),
-])
+@pytest.mark.parametrize(
+    ("token", "body", "raw", "content_type", "status", "code"),
+    [
+        (None, submission(), None, "application/json", 401, "unauthorised"),
+        ("not-a-token", submission(), None, "application/json", 401, "unauthorised"),
+        ("dev-partner-hospital", submission(agency="police"), None, "application/json", 403, "wrong_partner"),
+        ("dev-partner-police", None, b'{"pad": "' + b"x" * 70_000 + b'"}', "application/json", 413, "too_large"),
+        ("dev-partner-police", None, b"<referral/>", "application/xml", 415, "unsupported_media_type"),
+        ("dev-partner-police", submission(role="bystander"), None, "application/json", 422, "invalid_submission"),
+        ("dev-partner-police", None, b"{not json", "application/json", 422, "invalid_json"),
+    ],
+)
 async def test_http_refusals_have_the_documented_status_and_error_shape(
-        stack: Stack, token: str | None, body: dict | None, raw: bytes | None, content_type: str,
-        status: int, code: str) -> None:
+    stack: Stack, token: str | None, body: dict | None, raw: bytes | None, content_type: str, status: int, code: str
+) -> None:
     """Each refusal of DESIGN §5 answers its status with {"error", "detail", "errors"}."""
-    got, answer = await post_json(stack.url("intake") + "/v1/referrals", body, token, raw=raw,
-                                  content_type=content_type)
+    got, answer = await post_json(
+        stack.url("intake") + "/v1/referrals", body, token, raw=raw, content_type=content_type
+    )
     assert got == status
     assert answer["error"] == code and isinstance(answer["detail"], str) and isinstance(answer["errors"], list)
 
@@ -148,8 +170,12 @@ async def test_no_personal_data_reaches_the_logs(stack: Stack) -> None:
     assert (await post_json(url, bad, "dev-partner-police"))[0] == 422
     await produce(stack.broker.bootstrap, "referrals.submitted", orjson.dumps(bad))
     rid = referral_id_for("dev-police", "LEAK-1")
-    await read_topic(stack.broker.bootstrap, "audit.events", settle=1.0,
-                     until=lambda rs: any(v["action"] == "duplicate" for v in _values(rs, rid)))
+    await read_topic(
+        stack.broker.bootstrap,
+        "audit.events",
+        settle=1.0,
+        until=lambda rs: any(v["action"] == "duplicate" for v in _values(rs, rid)),
+    )
     logs = (stack.workdir / "logs" / "intake.log").read_text()
     assert "referral_admitted" in logs and "submission_rejected" in logs
     for value in DISTINCTIVE.values():

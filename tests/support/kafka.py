@@ -7,15 +7,22 @@ import time
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
+from aiokafka.structs import ConsumerRecord, RecordMetadata
 
 
-async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[ConsumerRecord]], bool] | None = None,
-                     timeout: float = 30.0, settle: float = 0.0) -> list[ConsumerRecord]:
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    until: Callable[[list[ConsumerRecord]], bool] | None = None,
+    timeout: float = 30.0,
+    settle: float = 0.0,
+) -> list[ConsumerRecord]:
     """Every record of `topic` from the start, until `until(records)` holds (then `settle` seconds more, to
     catch anything that should NOT arrive) or `timeout` passes."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     records: list[ConsumerRecord] = []
     try:
@@ -34,11 +41,13 @@ async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[Consum
         await consumer.stop()
 
 
-async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> RecordMetadata:
+    """Send one record and wait for the broker's acknowledgement; records over 1 MB are allowed."""
+    max_request_size = max(1024 * 1024, len(value) + len(key or b"") + 64 * 1024)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=max_request_size)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value, key=key)
+        return await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
 

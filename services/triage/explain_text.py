@@ -26,8 +26,10 @@ def render(explanation: Explanation) -> str:
     for assignment in decision.assignments:
         instead = f" (instead of {assignment.replaces})" if assignment.replaces else ""
         due = assignment.due_at.isoformat()
-        lines.append(f"  -> {assignment.service}{instead}: {assignment.priority}, due {due}, "
-                     f"rules {', '.join(assignment.rule_ids)}")
+        lines.append(
+            f"  -> {assignment.service}{instead}: {assignment.priority}, due {due}, "
+            f"rules {', '.join(assignment.rule_ids)}"
+        )
         lines += [f"       - {reason}" for reason in assignment.reasons]
     return "\n".join(lines) + "\n"
 

@@ -27,8 +27,7 @@ class Draft:
     replaces: Service | None = None
 
     def noting(self, rule_id: str, reason: str) -> Draft:
-        return Draft(self.service, self.priority, (*self.rule_ids, rule_id), (*self.reasons, reason),
-                     self.replaces)
+        return Draft(self.service, self.priority, (*self.rule_ids, rule_id), (*self.reasons, reason), self.replaces)
 
     def sent_to(self, service: Service, rule_id: str, reason: str) -> Draft:
         """This assignment handed to `service` instead, keeping its priority and saying why."""
@@ -37,8 +36,9 @@ class Draft:
 
     def raised_to(self, priority: Priority, rule_id: str, reason: str) -> Draft:
         noted = self.noting(rule_id, reason)
-        return Draft(self.service, _most_pressing(self.priority, priority), noted.rule_ids, noted.reasons,
-                     self.replaces)
+        return Draft(
+            self.service, _most_pressing(self.priority, priority), noted.rule_ids, noted.reasons, self.replaces
+        )
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,7 @@ class OverrideFinding:
 def raised_flags(specs: Iterable[FlagRaised], facts: Facts, outcomes: RuleOutcomes) -> tuple[Flag, ...]:
     """The flags whose conditions hold (a condition left unknown by a missing age raises nothing)."""
     return tuple(
-        spec.flag
-        for spec in specs
-        if spec.when is None or evaluate(spec.when, facts, outcomes)[0] is Outcome.met
+        spec.flag for spec in specs if spec.when is None or evaluate(spec.when, facts, outcomes)[0] is Outcome.met
     )
 
 
@@ -74,9 +72,12 @@ def apply_overrides(
     flags = set(flags)
     result, nothing_note = _nothing_matched(list(drafts), sections.nothing_matched)
     repeat = sections.repeat_referral
-    repeat_note = OverrideFinding(repeat.rule_id, is_repeat, (
-        "the same subject had an accepted referral" if is_repeat else "no earlier accepted referral"
-    ) + f" in the previous {repeat.within_days} days")
+    repeat_note = OverrideFinding(
+        repeat.rule_id,
+        is_repeat,
+        ("the same subject had an accepted referral" if is_repeat else "no earlier accepted referral")
+        + f" in the previous {repeat.within_days} days",
+    )
     if is_repeat:
         flags.update(raised_flags(repeat.flags, facts, outcomes))
         reason = repeat.reason.format(days=repeat.within_days)
@@ -84,15 +85,22 @@ def apply_overrides(
     result, area_note = _out_of_area(result, ruleset, facts)
     result, consent_note = _no_lawful_basis(result, sections.no_lawful_basis, facts, flags)
     order = [rule.id for rule in ruleset.rules] + [
-        sections.nothing_matched.rule_id, repeat.rule_id, sections.out_of_area.rule_id,
+        sections.nothing_matched.rule_id,
+        repeat.rule_id,
+        sections.out_of_area.rule_id,
         sections.no_lawful_basis.rule_id,
     ]
     result = merged(result, order)
     danger = sections.immediate_danger
-    danger_note = OverrideFinding(danger.rule_id, facts.immediate_danger, (
-        f"immediate danger reported: every assignment raised to {danger.raise_to}"
-        if facts.immediate_danger else "no immediate danger reported"
-    ))
+    danger_note = OverrideFinding(
+        danger.rule_id,
+        facts.immediate_danger,
+        (
+            f"immediate danger reported: every assignment raised to {danger.raise_to}"
+            if facts.immediate_danger
+            else "no immediate danger reported"
+        ),
+    )
     if facts.immediate_danger:
         flags.update(raised_flags(danger.flags, facts, outcomes))
         result = [draft.raised_to(danger.raise_to, danger.rule_id, danger.reason) for draft in result]
@@ -142,7 +150,8 @@ def _out_of_area(drafts: list[Draft], ruleset: Ruleset, facts: Facts) -> tuple[l
     if not outside:
         return drafts, OverrideFinding(section.rule_id, False, "every service covers the subject's district")
     moved = [
-        draft if ruleset.covers(draft.service, district)
+        draft
+        if ruleset.covers(draft.service, district)
         else draft.sent_to(section.route_to, section.rule_id, section.reason.format(service=draft.service))
         for draft in drafts
     ]
@@ -169,12 +178,14 @@ def _no_lawful_basis(
     if all(draft.service in kept for draft in drafts):
         return unapplied(f"consent not obtained and basis {basis.value}, but no assignment needs consent")
     moved = [
-        draft if draft.service in kept
+        draft
+        if draft.service in kept
         else draft.sent_to(section.route_to, section.rule_id, section.reason.format(service=draft.service))
         for draft in drafts
     ]
     detail = f"consent not obtained and basis {basis.value}: sent to {section.route_to}" + (
         f" except {', '.join(sorted(service.value for service in section.keep_services))}"
-        if section.keep_services else ""
+        if section.keep_services
+        else ""
     )
     return moved, OverrideFinding(section.rule_id, True, detail)

@@ -110,9 +110,7 @@ def decision_id_for(referral_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sosafe:decision:{referral_id}:initial"))
 
 
-def _apply_rules(
-    ruleset: Ruleset, facts: Facts
-) -> tuple[list[RuleFinding], dict[str, Outcome], list[Draft]]:
+def _apply_rules(ruleset: Ruleset, facts: Facts) -> tuple[list[RuleFinding], dict[str, Outcome], list[Draft]]:
     """Each rule in order: its finding, every rule's outcome, and the assignments the rules ask for."""
     outcomes: dict[str, Outcome] = {}
     findings: list[RuleFinding] = []
@@ -135,8 +133,9 @@ def _apply_rule(
     outcome: Outcome,
     checks: tuple[Check, ...],
 ) -> tuple[RuleFinding, Draft | None]:
-    def finding(status: RuleStatus, service: Service | None, priority: Priority | None,
-                flags: tuple[Flag, ...] = ()) -> RuleFinding:
+    def finding(
+        status: RuleStatus, service: Service | None, priority: Priority | None, flags: tuple[Flag, ...] = ()
+    ) -> RuleFinding:
         return RuleFinding(rule.id, rule.description, status, checks, service, priority, flags)
 
     if outcome is Outcome.not_met:
@@ -175,9 +174,7 @@ def _earlier_referrals(
     until = min(referral.accepted_at, now)
     since = referral.accepted_at - timedelta(days=within_days)
     return [
-        prior
-        for prior in history
-        if prior.referral_id != referral.referral_id and since <= prior.accepted_at <= until
+        prior for prior in history if prior.referral_id != referral.referral_id and since <= prior.accepted_at <= until
     ]
 
 
@@ -199,4 +196,3 @@ def _assignments(drafts: Iterable[Draft], ruleset: Ruleset, now: datetime) -> li
 
 def _fit(reason: str) -> str:
     return reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 1] + "…"
-

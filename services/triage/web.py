@@ -24,8 +24,20 @@ if TYPE_CHECKING:
 
 log = get_logger("sosafe.triage.web")
 
-ITEM_FIELDS = ("referral_id", "service", "priority", "state", "due_at", "flags", "rule_ids", "reasons",
-               "claimed_by", "ruleset_version", "replaces", "final_reason")
+ITEM_FIELDS = (
+    "referral_id",
+    "service",
+    "priority",
+    "state",
+    "due_at",
+    "flags",
+    "rule_ids",
+    "reasons",
+    "claimed_by",
+    "ruleset_version",
+    "replaces",
+    "final_reason",
+)
 
 
 def item_json(item: QueueItem) -> dict[str, Any]:
@@ -40,8 +52,13 @@ def register(triage: Triage) -> None:
     app = triage.app
 
     def unauthorised(view: View) -> Response:
-        return error_response(view, 401, "unauthorised", "A valid officer bearer token is required.",
-                              headers={"WWW-Authenticate": "Bearer"})
+        return error_response(
+            view,
+            401,
+            "unauthorised",
+            "A valid officer bearer token is required.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     def authenticate(request: Request) -> Officer | None:
         return officer_for(triage.tokens, request.headers.get("Authorization"))
@@ -84,12 +101,14 @@ def register(triage: Triage) -> None:
             return error_response(self, 403, "out_of_scope", "This referral is not in your scope.")
         record = decode(raw_record, ReferralRecord)
         trail = triage.view.trail(key)
-        return self.json({
-            "referral": record.referral.model_dump(mode="json"),
-            "decisions": [d.model_dump(mode="json") for d in record.decisions],
-            "items": [item_json(i) for i in case.items.values()],
-            "audit": [e.model_dump(mode="json") for e in trail.events],
-        })
+        return self.json(
+            {
+                "referral": record.referral.model_dump(mode="json"),
+                "decisions": [d.model_dump(mode="json") for d in record.decisions],
+                "items": [item_json(i) for i in case.items.values()],
+                "audit": [e.model_dump(mode="json") for e in trail.events],
+            }
+        )
 
     @app.page("/v1/queues/{service}/items/{referral_id}/{action}")
     class ItemAction(View):
@@ -99,8 +118,7 @@ def register(triage: Triage) -> None:
                 return unauthorised(self)
             return await act(self, officer, service, referral_id, action, await request.read())
 
-    async def act(view: View, officer: Officer, service: str, referral_id: str, action: str,
-                  body: bytes) -> Response:
+    async def act(view: View, officer: Officer, service: str, referral_id: str, action: str, body: bytes) -> Response:
         target = check_target(triage, officer, service, referral_id, action)
         if isinstance(target, Refusal):
             return error_response(view, target.status, target.code, target.detail)

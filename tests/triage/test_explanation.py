@@ -14,8 +14,7 @@ from tests.triage.referral_factory import SUBMITTED_AT, build_referral
 
 def test_out_of_area_assignment_names_the_service_it_replaces(default_ruleset: Ruleset) -> None:
     """manual_review stands in for hate_crime and its reason says so."""
-    decision = decide(build_referral(concerns=["hate_crime"], district="hertsmere"), default_ruleset,
-                      SUBMITTED_AT, [])
+    decision = decide(build_referral(concerns=["hate_crime"], district="hertsmere"), default_ruleset, SUBMITTED_AT, [])
     [assignment] = decision.assignments
     assert (assignment.service, assignment.replaces) == (Service.manual_review, Service.hate_crime)
     assert any("Out of area" in reason and "hate_crime" in reason for reason in assignment.reasons)
@@ -32,9 +31,7 @@ def test_no_lawful_basis_reason_says_consent_required_and_names_the_service(defa
 
 def test_merged_replacements_keep_the_most_pressing_replaced_service(default_ruleset: Ruleset) -> None:
     """hate_crime (medium) and no_more (standard) merge into one manual_review that replaces hate_crime."""
-    referral = build_referral(
-        concerns=["hate_crime", "offending"], consent_obtained=False, consent_basis=None
-    )
+    referral = build_referral(concerns=["hate_crime", "offending"], consent_obtained=False, consent_basis=None)
     [assignment] = decide(referral, default_ruleset, SUBMITTED_AT, []).assignments
     assert assignment.replaces == Service.hate_crime
     assert sum("consent_required" in reason for reason in assignment.reasons) == 2
@@ -63,7 +60,9 @@ def test_unknown_age_reason_names_the_rule_and_the_service_that_needed_it(defaul
     explanation = explain(referral, default_ruleset, SUBMITTED_AT, [])
     [assignment] = explanation.decision.assignments
     assert (assignment.service, assignment.priority, assignment.replaces) == (
-        Service.manual_review, "standard", Service.no_more
+        Service.manual_review,
+        "standard",
+        Service.no_more,
     )
     assert assignment.reasons == [
         "Age not given: rule 'substance-or-offending' for no_more depends on age, review by hand"
@@ -87,21 +86,20 @@ def test_explain_and_decide_agree(default_ruleset: Ruleset) -> None:
 def test_reasons_and_explanation_hold_no_personal_data(default_ruleset: Ruleset) -> None:
     """Names, date of birth, postcode and narrative never reach a reason or the explanation text."""
     personal = {
-        "given_name": "Zebedee", "family_name": "Quartermaine", "postcode": "SG2 7QX",
+        "given_name": "Zebedee",
+        "family_name": "Quartermaine",
+        "postcode": "SG2 7QX",
         "date_of_birth": "1990-02-17",
     }
     narrative = "Unmistakable narrative wording"
     for facts in ({}, {"district": "other"}, {"consent_obtained": False}, {"age": None}):
         referral = build_referral(
             date_of_birth=None if "age" in facts else date(1990, 2, 17),
-            submission={"subject": {k: v for k, v in personal.items() if k != "date_of_birth"},
-                        "narrative": narrative},
+            submission={"subject": {k: v for k, v in personal.items() if k != "date_of_birth"}, "narrative": narrative},
             **facts,
         )
         explanation = explain(referral, default_ruleset, SUBMITTED_AT, [])
-        text = render(explanation) + " ".join(
-            reason for a in explanation.decision.assignments for reason in a.reasons
-        )
+        text = render(explanation) + " ".join(reason for a in explanation.decision.assignments for reason in a.reasons)
         for value in [*personal.values(), narrative, "1990"]:
             assert value not in text
 

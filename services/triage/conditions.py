@@ -1,7 +1,8 @@
 """A referral's facts as the rules see them, and a rule's conditions tested against them in plain words.
 
 Conditions have three outcomes: met, not met, and unknown. Only a missing age makes a condition
-unknown (DESIGN §3); any other missing fact simply does not meet a condition that needs it.
+unknown, except `age_given`, which asks about the missing age itself; any other missing
+fact simply does not meet a condition that needs it.
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ def _conditions(when: When) -> list[tuple[str, Test]]:
         found.append((f"referred by {_words(agencies)}", lambda f, _: _known(f.agency in agencies)))
     if (low := when.min_age) is not None:
         found.append((f"aged {low} or over", lambda f, _: Outcome.unknown if f.age is None else _known(f.age >= low)))
+    if (given := when.age_given) is not None:
+        found.append(("age given" if given else "age not given", lambda f, _: _known((f.age is not None) == given)))
     if (high := when.max_age) is not None:
         found.append(
             (f"aged {high} or under", lambda f, _: Outcome.unknown if f.age is None else _known(f.age <= high))

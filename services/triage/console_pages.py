@@ -136,8 +136,16 @@ def item_view(item: QueueItem, now: datetime) -> dict[str, Any]:
         "reasons": item.reasons,
         "ruleset_version": item.ruleset_version,
         "final_reason": item.final_reason,
-        "replaces": service_name(item.replaces) if item.replaces else None,
+        "replaces": replaced_items(item),
     }
+
+
+def replaced_items(item: QueueItem) -> str | None:
+    """The items this one stands in for, in words: "the SADA item", "the SADA, SOS and No More items"."""
+    names = [service_name(service) for service in item.replaces_all]
+    if len(names) < 2:
+        return f"the {names[0]} item" if names else None
+    return f"the {', '.join(names[:-1])} and {names[-1]} items"
 
 
 def signature(parts: list[str]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from schemas.decision import Flag
 from schemas.vocabulary import PRIORITY_RANK, Priority, Service
@@ -24,7 +25,8 @@ class Draft:
     priority: Priority
     rule_ids: tuple[str, ...]
     reasons: tuple[str, ...]
-    replaces: Service | None = None
+    replaces: tuple[Service, ...] = ()
+    """The services this assignment stands in for, the most pressing first."""
 
     def noting(self, rule_id: str, reason: str) -> Draft:
         return Draft(self.service, self.priority, (*self.rule_ids, rule_id), (*self.reasons, reason), self.replaces)
@@ -32,7 +34,7 @@ class Draft:
     def sent_to(self, service: Service, rule_id: str, reason: str) -> Draft:
         """This assignment handed to `service` instead, keeping its priority and saying why."""
         moved = self.noting(rule_id, reason)
-        return Draft(service, moved.priority, moved.rule_ids, moved.reasons, self.service)
+        return Draft(service, moved.priority, moved.rule_ids, moved.reasons, (self.service,))
 
     def raised_to(self, priority: Priority, rule_id: str, reason: str) -> Draft:
         noted = self.noting(rule_id, reason)
@@ -50,11 +52,17 @@ class OverrideFinding:
     detail: str
 
 
+Spec = TypeVar("Spec", bound=FlagRaised)
+
+
+def raised(specs: Iterable[Spec], facts: Facts, outcomes: RuleOutcomes) -> tuple[Spec, ...]:
+    """The flag specs whose conditions hold (a condition left unknown by a missing age raises nothing)."""
+    return tuple(spec for spec in specs if spec.when is None or evaluate(spec.when, facts, outcomes)[0] is Outcome.met)
+
+
 def raised_flags(specs: Iterable[FlagRaised], facts: Facts, outcomes: RuleOutcomes) -> tuple[Flag, ...]:
-    """The flags whose conditions hold (a condition left unknown by a missing age raises nothing)."""
-    return tuple(
-        spec.flag for spec in specs if spec.when is None or evaluate(spec.when, facts, outcomes)[0] is Outcome.met
-    )
+    """The flags whose conditions hold."""
+    return tuple(spec.flag for spec in raised(specs, facts, outcomes))
 
 
 def apply_overrides(
@@ -125,7 +133,7 @@ def merged(drafts: Iterable[Draft], order: Sequence[str]) -> list[Draft]:
 
 def _merge(group: list[Draft], rank: dict[str, int]) -> Draft:
     pressing = sorted(group, key=lambda draft: PRIORITY_RANK[draft.priority])
-    replaced = [draft.replaces for draft in pressing if draft.replaces is not None]
+    replaced = tuple(dict.fromkeys(service for draft in pressing for service in draft.replaces))
     pairs = [pair for draft in group for pair in zip(draft.rule_ids, draft.reasons, strict=True)]
     pairs.sort(key=lambda pair: rank.get(pair[0], len(rank)))
     return Draft(
@@ -133,7 +141,7 @@ def _merge(group: list[Draft], rank: dict[str, int]) -> Draft:
         priority=pressing[0].priority,
         rule_ids=tuple(dict.fromkeys(rule_id for rule_id, _ in pairs)),
         reasons=tuple(dict.fromkeys(reason for _, reason in pairs)),
-        replaces=replaced[0] if replaced else None,
+        replaces=replaced,
     )
 
 

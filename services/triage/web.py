@@ -36,6 +36,7 @@ ITEM_FIELDS = (
     "claimed_by",
     "ruleset_version",
     "replaces",
+    "replaces_all",
     "final_reason",
 )
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from schemas.vocabulary import Service
 from services.triage.conditions import Outcome
 from services.triage.explain_text import render
 from services.triage.rules import RuleStatus, decide, explain
 from services.triage.ruleset import Ruleset
 from tests.triage.referral_factory import SUBMITTED_AT, build_referral
+
+NO_CONSENT = {"consent_obtained": False, "consent_basis": "consent"}
 
 
 def test_out_of_area_assignment_names_the_service_it_replaces(default_ruleset: Ruleset) -> None:
@@ -29,12 +33,37 @@ def test_no_lawful_basis_reason_says_consent_required_and_names_the_service(defa
     assert "sada" in assignment.reasons[-1]
 
 
-def test_merged_replacements_keep_the_most_pressing_replaced_service(default_ruleset: Ruleset) -> None:
-    """hate_crime (medium) and no_more (standard) merge into one manual_review that replaces hate_crime."""
+def test_merged_replacements_name_every_replaced_service_most_pressing_first(default_ruleset: Ruleset) -> None:
+    """hate_crime (medium) and no_more (standard) merge into one manual_review that replaces both."""
     referral = build_referral(concerns=["hate_crime", "offending"], consent_obtained=False, consent_basis=None)
     [assignment] = decide(referral, default_ruleset, SUBMITTED_AT, []).assignments
+    assert assignment.replaces_all == [Service.hate_crime, Service.no_more]
     assert assignment.replaces == Service.hate_crime
     assert sum("consent_required" in reason for reason in assignment.reasons) == 2
+
+
+def test_one_manual_review_for_sada_sos_and_no_more_names_all_three(default_ruleset: Ruleset) -> None:
+    """Three services held for consent fold into one item whose explanation names each of them."""
+    referral = build_referral(concerns=["domestic_abuse", "knife_crime", "offending"], age=20, **NO_CONSENT)
+    explanation = explain(referral, default_ruleset, SUBMITTED_AT, [])
+    [assignment] = explanation.decision.assignments
+    assert (assignment.service, assignment.priority) == (Service.manual_review, "high")
+    assert assignment.replaces_all == [Service.sos, Service.sada, Service.no_more]
+    assert "-> manual_review (instead of sos, sada, no_more): high" in render(explanation)
+
+
+@pytest.mark.parametrize(("age", "presumed"), [(17, False), (18, False), (None, True)], ids=["17", "18", "unknown"])
+def test_modern_slavery_reason_says_a_child_is_presumed_only_when_age_is_unknown(
+    default_ruleset: Ruleset, age: int | None, presumed: bool
+) -> None:
+    """With no age the modern slavery assignment says why it carries nrm_child; with an age it does not."""
+    referral = build_referral(concerns=["modern_slavery"], age=age, **NO_CONSENT)
+    [assignment] = decide(referral, default_ruleset, SUBMITTED_AT, []).assignments
+    assert assignment.rule_ids == ["modern-slavery"]
+    presumption = [reason for reason in assignment.reasons if "presumed a child" in reason]
+    assert presumption == (
+        ["Age not given: presumed a child (NRM, no consent needed) until age is established"] if presumed else []
+    )
 
 
 def test_merged_assignment_keeps_every_rules_reason(default_ruleset: Ruleset) -> None:

@@ -166,3 +166,21 @@ def test_deadlines_come_from_the_ruleset() -> None:
     ruleset = parse_ruleset(edited("  urgent: 4\n", "  urgent: 2\n"), "two-hours.yaml")
     decision = decide(build_referral(immediate_danger=True), ruleset, SUBMITTED_AT, [])
     assert decision.assignments[0].due_at == SUBMITTED_AT + timedelta(hours=2)
+
+
+def test_a_flag_reason_needs_an_assignment_to_carry_it() -> None:
+    """A flag-only rule cannot give its flag a reason: no assignment would show it."""
+    message = error_for(
+        edited(
+            "    flags: [children_in_household]\n",
+            '    flags: [{flag: children_in_household, reason: "Children at home"}]\n',
+        )
+    )
+    assert "rule 'da-children-in-household'" in message
+    assert "a flag's 'reason' needs route_to to name a service" in message
+
+
+def test_a_flag_reason_is_only_allowed_on_a_rule_not_an_override() -> None:
+    """The overrides give their own reason; a reason on their flags is a misspelt field."""
+    message = error_for(edited("      - repeat\n", '      - {flag: repeat, reason: "Seen before"}\n'))
+    assert "override 'repeat_referral': field 'flags.0.reason'" in message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
 from schemas.decision import Flag, TriageDecision
@@ -211,3 +212,49 @@ def test_no_personal_detail_from_the_decision_reaches_any_email_or_webhook(
     assert decision.referral_id in rendered
     for personal in personal_strings:
         assert personal.lower() not in rendered.lower()
+
+
+PINNED_EMAIL_TEXT = """\
+A referral has been assigned to SADA.
+
+Referral: 4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60
+Service: SADA (sada)
+Priority: HIGH
+Deadline: Thu 26 Nov 2026 14:00 GMT (2026-11-26T14:00:00Z)
+Flags:
+  - MARAC: high-risk domestic abuse, consider the risk assessment conference
+  - child safeguarding concern
+
+Open it in the SoSafe console: https://sosafe.example.org/?service=sada&referral_id=4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60
+
+The referral's details are in the console only; this message deliberately carries none.
+Notification id: 9d1d6a57-0c4b-5b0e-b8e5-6f0c6f9f3a11
+"""
+
+PINNED_WEBHOOK_BODY = (
+    '{"created_at":"2026-11-25T14:05:00Z","due_at":"2026-11-26T14:00:00Z",'
+    '"flags":["marac","safeguarding_child"],"kind":"assignment",'
+    '"link":"https://sosafe.example.org/?service=sada&referral_id=4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60",'
+    '"notification_id":"9d1d6a57-0c4b-5b0e-b8e5-6f0c6f9f3a11","priority":"high",'
+    '"referral_id":"4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60","service":"sada",'
+    '"source_id":"0b7c6c1e-3f5e-5d5b-9a59-2f4a1f1d8c01","webhook_version":"1"}'
+)
+
+
+def test_the_whole_of_an_assignment_email_and_webhook_is_pinned(notification: Notification) -> None:
+    """Ids, service, priority, deadline, link and the flags, in full and nothing else: a change is a decision."""
+    flagged = notification.model_copy(update={"flags": [Flag.marac, Flag.safeguarding_child]})
+    email = render_email(flagged, "noreply@sosafe.example.org", "t@sada.example.org", "sosafe.example.org")
+    assert email.get_content() == PINNED_EMAIL_TEXT
+    webhook = flagged.model_copy(update={"channel": NotificationChannel.webhook})
+    assert webhook_body(webhook).decode() == PINNED_WEBHOOK_BODY
+
+
+def test_the_decision_to_send_flags_is_recorded_with_every_field_and_flag() -> None:
+    """docs/decisions.md records the notification content: each webhook field and each flag it may carry."""
+    decisions = (Path(__file__).parents[2] / "docs" / "decisions.md").read_text(encoding="utf-8")
+    [entry] = [paragraph for paragraph in decisions.split("\n- ") if paragraph.startswith("**Notifications carry")]
+    for field in ("referral id", "service", "priority", "deadline", "console link", "`flags`"):
+        assert field in entry
+    for flag in Flag:
+        assert f"`{flag.value}`" in entry

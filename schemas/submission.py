@@ -19,9 +19,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Reference = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")]
 SystemId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Phone = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=r"^[0-9 +()-]+$")]
-Postcode = Annotated[
-    str, StringConstraints(min_length=2, max_length=10, pattern=r"^[A-Za-z0-9 ]+$")
-]
+Postcode = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[A-Za-z0-9 ]+$")]
 Narrative = Annotated[str, StringConstraints(max_length=20_000)]
 Language = Annotated[str, StringConstraints(min_length=2, max_length=64)]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]

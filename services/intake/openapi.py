@@ -15,17 +15,23 @@ ERROR_SCHEMA: dict[str, Any] = {
     "properties": {
         "error": {"type": "string"},
         "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {
-            "type": "object", "required": ["loc", "code", "message"],
-            "properties": {"loc": {"type": "string"}, "code": {"type": "string"},
-                           "message": {"type": "string"}}}},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "code", "message"],
+                "properties": {"loc": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
     },
 }
 
 
 def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+    }
 
 
 @cache
@@ -35,44 +41,67 @@ def openapi_document() -> dict[str, Any]:
     components["ReferralSubmission"] = submission
     components["Error"] = ERROR_SCHEMA
     components["SubmissionReceipt"] = {
-        "type": "object", "required": ["referral_id", "status"],
-        "properties": {"referral_id": {"type": "string", "format": "uuid"},
-                       "status": {"type": "string", "enum": ["accepted", "duplicate"]}},
+        "type": "object",
+        "required": ["referral_id", "status"],
+        "properties": {
+            "referral_id": {"type": "string", "format": "uuid"},
+            "status": {"type": "string", "enum": ["accepted", "duplicate"]},
+        },
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "SoSafe Referral Router: intake", "version": "1",
-                 "description": "Partners submit referrals about people at risk. "
-                                f"Bodies are JSON of at most {MAX_BODY_BYTES} bytes."},
+        "info": {
+            "title": "SoSafe Referral Router: intake",
+            "version": "1",
+            "description": "Partners submit referrals about people at risk. "
+            f"Bodies are JSON of at most {MAX_BODY_BYTES} bytes.",
+        },
         "components": {
             "schemas": components,
             "securitySchemes": {"partnerToken": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"partnerToken": []}],
         "paths": {
-            "/v1/referrals": {"post": {
-                "operationId": "submitReferral",
-                "summary": "Submit a referral (submission v1)",
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"$ref": REF.format(model="ReferralSubmission")}}}},
-                "responses": {
-                    "202": {"description": "Accepted for triage, or a duplicate of a known referral",
-                            "content": {"application/json": {
-                                "schema": {"$ref": REF.format(model="SubmissionReceipt")}}}},
-                    "401": _error("No or unknown partner token"),
-                    "403": _error("The token's partner is not the referral's source"),
-                    "408": _error("The body did not arrive in time"),
-                    "413": _error("Body over the size limit"),
-                    "415": _error("Body is not JSON"),
-                    "422": _error("Invalid referral; errors name each field and rule"),
-                    "429": _error("Over the partner's rate limit"),
-                },
-            }},
-            "/v1/schema": {"get": {"operationId": "submissionSchema", "security": [],
-                                   "responses": {"200": {"description": "JSON Schema of a submission",
-                                                         "content": {"application/json": {}}}}}},
-            "/healthz": {"get": {"operationId": "health", "security": [],
-                                 "responses": {"200": {"description": "Process up",
-                                                       "content": {"application/json": {}}}}}},
+            "/v1/referrals": {
+                "post": {
+                    "operationId": "submitReferral",
+                    "summary": "Submit a referral (submission v1)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": REF.format(model="ReferralSubmission")}}},
+                    },
+                    "responses": {
+                        "202": {
+                            "description": "Accepted for triage, or a duplicate of a known referral",
+                            "content": {
+                                "application/json": {"schema": {"$ref": REF.format(model="SubmissionReceipt")}}
+                            },
+                        },
+                        "401": _error("No or unknown partner token"),
+                        "403": _error("The token's partner is not the referral's source"),
+                        "408": _error("The body did not arrive in time"),
+                        "413": _error("Body over the size limit"),
+                        "415": _error("Body is not JSON"),
+                        "422": _error("Invalid referral; errors name each field and rule"),
+                        "429": _error("Over the partner's rate limit"),
+                    },
+                }
+            },
+            "/v1/schema": {
+                "get": {
+                    "operationId": "submissionSchema",
+                    "security": [],
+                    "responses": {
+                        "200": {"description": "JSON Schema of a submission", "content": {"application/json": {}}}
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "security": [],
+                    "responses": {"200": {"description": "Process up", "content": {"application/json": {}}}},
+                }
+            },
         },
     }

@@ -37,17 +37,18 @@ def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise SubmissionInvalid("invalid_json", [
-            FieldError(loc="(body)", code="json_invalid", message="The body is not valid JSON.")
-        ]) from exc
+        raise SubmissionInvalid(
+            "invalid_json", [FieldError(loc="(body)", code="json_invalid", message="The body is not valid JSON.")]
+        ) from exc
 
 
 def validate_submission(payload: Any, now: datetime) -> ReferralSubmission:
     """A `ReferralSubmission` from parsed JSON, or SubmissionInvalid naming every broken rule."""
     if not isinstance(payload, dict):
-        raise SubmissionInvalid("invalid_submission", [
-            FieldError(loc="(body)", code="model_type", message="The body must be a JSON object.")
-        ])
+        raise SubmissionInvalid(
+            "invalid_submission",
+            [FieldError(loc="(body)", code="model_type", message="The body must be a JSON object.")],
+        )
     try:
         submission = ReferralSubmission.model_validate(payload)
     except ValidationError as exc:
@@ -55,7 +56,7 @@ def validate_submission(payload: Any, now: datetime) -> ReferralSubmission:
     try:
         submission.check_not_from_future(now)
     except ValueError as exc:
-        raise SubmissionInvalid("invalid_submission", [
-            FieldError(loc="submitted_at", code="future_datetime", message=str(exc))
-        ]) from exc
+        raise SubmissionInvalid(
+            "invalid_submission", [FieldError(loc="submitted_at", code="future_datetime", message=str(exc))]
+        ) from exc
     return submission

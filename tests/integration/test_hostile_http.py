@@ -30,8 +30,13 @@ TOKEN = "dev-partner-police"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 QUICK = aiohttp.ClientTimeout(total=5)
 
-settings.register_profile("hostile-http", max_examples=30, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile(
+    "hostile-http",
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +48,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 OPERATIONS = [(path, method) for path, item in openapi_document()["paths"].items() for method in item]
-FUZZ_CASES = ([(path, method, GenerationMode.POSITIVE) for path, method in OPERATIONS]
-              + [(path, method, GenerationMode.NEGATIVE) for path, method in OPERATIONS
-                 if "requestBody" in openapi_document()["paths"][path][method]])
+FUZZ_CASES = [(path, method, GenerationMode.POSITIVE) for path, method in OPERATIONS] + [
+    (path, method, GenerationMode.NEGATIVE)
+    for path, method in OPERATIONS
+    if "requestBody" in openapi_document()["paths"][path][method]
+]
 """Every documented operation with valid data, and each one that takes a body with invalid data too."""
 
 
-@pytest.mark.parametrize(("path", "method", "mode"), FUZZ_CASES,
-                         ids=[f"{m.upper()} {p} {g.value}" for p, m, g in FUZZ_CASES])
+@pytest.mark.parametrize(
+    ("path", "method", "mode"), FUZZ_CASES, ids=[f"{m.upper()} {p} {g.value}" for p, m, g in FUZZ_CASES]
+)
 def test_fuzzed_requests_get_no_server_error_and_only_documented_responses(
-        stack: Stack, path: str, method: str, mode: GenerationMode) -> None:
+    stack: Stack, path: str, method: str, mode: GenerationMode
+) -> None:
     """Generated requests: no 5xx, and every status, content type, header and body as documented.
 
     The schema is loaded from the running service, whose port is only known now; schemathesis's
@@ -62,7 +71,8 @@ def test_fuzzed_requests_get_no_server_error_and_only_documented_responses(
     the token's partner, so a schema-valid body may rightly get 403 or 422.
     """
     operation = schemathesis.openapi.from_url(stack.url("intake") + "/v1/openapi.json", timeout=10)[path][
-        method.upper()]
+        method.upper()
+    ]
 
     @settings(settings.get_profile("hostile-http"))
     @given(case=operation.as_strategy(generation_mode=mode))
@@ -72,15 +82,20 @@ def test_fuzzed_requests_get_no_server_error_and_only_documented_responses(
     call_and_validate()
 
 
-async def post(stack: Stack, data: bytes | AsyncIterator[bytes], content_type: str | None = "application/json",
-               ) -> tuple[int, Any]:
+async def post(
+    stack: Stack,
+    data: bytes | AsyncIterator[bytes],
+    content_type: str | None = "application/json",
+) -> tuple[int, Any]:
     """POST to /v1/referrals as the police partner; the answer's status and JSON, within QUICK."""
     headers = dict(AUTH)
     if content_type is not None:
         headers["Content-Type"] = content_type
     skip = () if content_type is not None else ("Content-Type",)
-    async with aiohttp.ClientSession(timeout=QUICK, skip_auto_headers=skip) as session, session.post(
-            stack.url("intake") + "/v1/referrals", data=data, headers=headers) as response:
+    async with (
+        aiohttp.ClientSession(timeout=QUICK, skip_auto_headers=skip) as session,
+        session.post(stack.url("intake") + "/v1/referrals", data=data, headers=headers) as response,
+    ):
         return response.status, await response.json(content_type=None)
 
 
@@ -88,8 +103,9 @@ def assert_error_shape(answer: Any, code: str) -> None:
     assert answer["error"] == code and isinstance(answer["detail"], str) and isinstance(answer["errors"], list)
 
 
-@pytest.mark.parametrize("body", [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000],
-                         ids=["arrays", "objects"])
+@pytest.mark.parametrize(
+    "body", [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000], ids=["arrays", "objects"]
+)
 async def test_deeply_nested_json_is_refused_as_invalid_json(stack: Stack, body: bytes) -> None:
     """10,000 levels of nesting (orjson stops at 1024) is a 422, not a crash or a 500."""
     status, answer = await post(stack, body)
@@ -106,6 +122,7 @@ async def test_a_five_megabyte_body_is_refused_as_too_large(stack: Stack) -> Non
 
 async def test_a_five_megabyte_chunked_body_is_refused_as_too_large(stack: Stack) -> None:
     """A 5 MB body sent in chunks, with no Content-Length to refuse early, is still a 413."""
+
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(50):
             yield b"x" * 100_000
@@ -115,8 +132,9 @@ async def test_a_five_megabyte_chunked_body_is_refused_as_too_large(stack: Stack
     assert_error_shape(answer, "too_large")
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data; boundary=x",
-                                          "application/x-www-form-urlencoded", None])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", None]
+)
 async def test_a_body_that_is_not_declared_json_is_unsupported(stack: Stack, content_type: str | None) -> None:
     """A valid referral sent as another media type, or with none, is a 415."""
     status, answer = await post(stack, json.dumps(submission()).encode(), content_type)
@@ -162,9 +180,11 @@ async def raw_exchange(stack: Stack, head: bytes, body_part: bytes, wait: float)
 
 async def test_a_body_that_stops_arriving_is_answered_408_within_the_read_timeout(stack: Stack) -> None:
     """Content-Length 1000 then a few bytes and silence: 408 after the body timeout, not a hung handler."""
-    head = (b"POST /v1/referrals HTTP/1.1\r\nHost: intake\r\n"
-            b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+    head = (
+        b"POST /v1/referrals HTTP/1.1\r\nHost: intake\r\n"
+        b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    )
     answer, took = await raw_exchange(stack, head, b'{"schema_version": ', wait=BODY_READ_TIMEOUT_S + 5)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert BODY_READ_TIMEOUT_S - 1 <= took <= BODY_READ_TIMEOUT_S + 5
@@ -173,8 +193,10 @@ async def test_a_body_that_stops_arriving_is_answered_408_within_the_read_timeou
 
 async def test_an_oversized_header_is_refused_by_the_http_server(stack: Stack) -> None:
     """A 100 KB header line is refused with a 4xx straight away, before any handler runs."""
-    head = (b"POST /v1/referrals HTTP/1.1\r\nHost: intake\r\nX-Padding: " + b"a" * 100_000 + b"\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n")
+    head = (
+        b"POST /v1/referrals HTTP/1.1\r\nHost: intake\r\nX-Padding: " + b"a" * 100_000 + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+    )
     answer, took = await raw_exchange(stack, head, b"{}", wait=5)
     status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.") else 0
     assert status in {400, 431}, answer[:200]
@@ -183,8 +205,10 @@ async def test_an_oversized_header_is_refused_by_the_http_server(stack: Stack) -
 
 async def test_after_the_attacks_intake_is_healthy_and_accepts_a_valid_referral(stack: Stack) -> None:
     """/healthz answers 200 and a valid referral is still accepted."""
-    async with aiohttp.ClientSession(timeout=QUICK) as session, session.get(
-            stack.url("intake") + "/healthz") as response:
+    async with (
+        aiohttp.ClientSession(timeout=QUICK) as session,
+        session.get(stack.url("intake") + "/healthz") as response,
+    ):
         assert response.status == 200
     status, answer = await post(stack, json.dumps(submission(reference="HOSTILE-AFTER-1")).encode())
     assert status == 202 and answer["status"] == "accepted"

@@ -17,8 +17,13 @@ from markupsafe import Markup
 from services.triage.kpis import KpiReport, Timing
 
 CSV_HEADER = ("section", "group", "subgroup", "measure", "value")
-SHORT_OBJECTIVES = {1: "Young people", 2: "Domestic abuse, slavery", 3: "Hate crime", 4: "Drugs and alcohol",
-                    5: "Partnership, reporting"}
+SHORT_OBJECTIVES = {
+    1: "Young people",
+    2: "Domestic abuse, slavery",
+    3: "Hate crime",
+    4: "Drugs and alcohol",
+    5: "Partnership, reporting",
+}
 
 
 def _number(value: float | int | None) -> str:
@@ -37,16 +42,30 @@ def csv_rows(report: KpiReport) -> list[tuple[str, str, str, str, str]]:
     ]
     rows += [("by_source", s.source_agency, "", "referrals", str(s.referrals)) for s in report.by_source]
     for row in report.by_service:
-        for measure in ("referrals", "items", "accepted", "declined", "reassigned", "closed", "open",
-                        "sla_met", "sla_breached", "sla_compliance"):
+        for measure in (
+            "referrals",
+            "items",
+            "accepted",
+            "declined",
+            "reassigned",
+            "closed",
+            "open",
+            "sla_met",
+            "sla_breached",
+            "sla_compliance",
+        ):
             rows.append(("by_service", row.service, "", measure, _number(getattr(row, measure))))
         for name, measured in (("time_to_claim", row.time_to_claim), ("time_to_accept", row.time_to_accept)):
-            rows += [("by_service", row.service, "", f"{name}_count", str(measured.count)),
-                     ("by_service", row.service, "", f"{name}_median_hours", _number(measured.median_hours)),
-                     ("by_service", row.service, "", f"{name}_p90_hours", _number(measured.p90_hours))]
+            rows += [
+                ("by_service", row.service, "", f"{name}_count", str(measured.count)),
+                ("by_service", row.service, "", f"{name}_median_hours", _number(measured.median_hours)),
+                ("by_service", row.service, "", f"{name}_p90_hours", _number(measured.p90_hours)),
+            ]
     for p in report.by_priority:
-        rows += [("by_priority", p.priority, "", "referrals", str(p.referrals)),
-                 ("by_priority", p.priority, "", "items", str(p.items))]
+        rows += [
+            ("by_priority", p.priority, "", "referrals", str(p.referrals)),
+            ("by_priority", p.priority, "", "items", str(p.items)),
+        ]
     for o in report.by_objective:
         for measure in ("referrals", "by_concern", "by_service"):
             rows.append(("by_objective", str(o.objective), o.title, measure, str(getattr(o, measure))))
@@ -68,9 +87,11 @@ def render_csv(report: KpiReport) -> str:
 
 
 _SVG_OPEN = Markup('<svg role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><title>{title}</title>')
-_SVG_BAR = Markup('<text x="{lx}" y="{ty}" text-anchor="end">{label}</text>'
-                  '<rect x="{bx}" y="{ry}" width="{bw}" height="{bh}" fill="#1d70b8"/>'
-                  '<text x="{vx}" y="{ty}">{shown}</text>')
+_SVG_BAR = Markup(
+    '<text x="{lx}" y="{ty}" text-anchor="end">{label}</text>'
+    '<rect x="{bx}" y="{ry}" width="{bw}" height="{bh}" fill="#1d70b8"/>'
+    '<text x="{vx}" y="{ty}">{shown}</text>'
+)
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float]], unit: str = "", maximum: float | None = None) -> Markup:
@@ -82,8 +103,19 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], unit: str = "", max
     for index, (label, value) in enumerate(bars):
         y = pad + index * row_h
         bar = round(bar_w * value / top, 1)
-        parts.append(_SVG_BAR.format(lx=label_w - 8, ty=y + 15, label=label, bx=label_w, ry=y + 3, bw=bar,
-                                     bh=row_h - 6, vx=label_w + bar + 6, shown=f"{value:g}{unit}"))
+        parts.append(
+            _SVG_BAR.format(
+                lx=label_w - 8,
+                ty=y + 15,
+                label=label,
+                bx=label_w,
+                ry=y + 3,
+                bw=bar,
+                bh=row_h - 6,
+                vx=label_w + bar + 6,
+                shown=f"{value:g}{unit}",
+            )
+        )
     return Markup("").join([*parts, Markup("</svg>")])
 
 
@@ -183,16 +215,32 @@ _TEMPLATE = Environment(autoescape=True).from_string(_PAGE)
 
 def render_html(report: KpiReport) -> str:
     charts = {
-        "objectives": bar_chart("Referrals by strategy objective",
-                                [(f"{o.objective}. {SHORT_OBJECTIVES.get(o.objective, o.title)}", o.referrals)
-                                 for o in report.by_objective]),
-        "sources": bar_chart("Referrals by source agency",
-                             [(s.source_agency, s.referrals) for s in report.by_source]),
+        "objectives": bar_chart(
+            "Referrals by strategy objective",
+            [
+                (f"{o.objective}. {SHORT_OBJECTIVES.get(o.objective, o.title)}", o.referrals)
+                for o in report.by_objective
+            ],
+        ),
+        "sources": bar_chart("Referrals by source agency", [(s.source_agency, s.referrals) for s in report.by_source]),
         "services": bar_chart("Queue items by service", [(s.service, s.items) for s in report.by_service]),
-        "sla": bar_chart("SLA compliance by service",
-                         [(s.service, round((s.sla_compliance or 0) * 100, 1)) for s in report.by_service
-                          if s.sla_compliance is not None], unit="%", maximum=100),
+        "sla": bar_chart(
+            "SLA compliance by service",
+            [
+                (s.service, round((s.sla_compliance or 0) * 100, 1))
+                for s in report.by_service
+                if s.sla_compliance is not None
+            ],
+            unit="%",
+            maximum=100,
+        ),
     }
-    return _TEMPLATE.render(r=report, charts=charts, hours=_hours, percent=_percent,
-                            start=_when(report.period_start), end=_when(report.period_end),
-                            as_of=_when(report.as_of))
+    return _TEMPLATE.render(
+        r=report,
+        charts=charts,
+        hours=_hours,
+        percent=_percent,
+        start=_when(report.period_start),
+        end=_when(report.period_end),
+        as_of=_when(report.as_of),
+    )

@@ -25,17 +25,25 @@ def small_report(source_agency: str = "police") -> KpiReport:
     events, head = decision_events(None, made, created)
     sada = OfficerScope(officer_id="o-sada", services=frozenset({Service.sada}))
     sos = OfficerScope(officer_id="o-sos", services=frozenset({Service.sos}))
-    for hours, kind, service, scope, reason in ((2, ActionKind.claim, Service.sada, sada, None),
-                                                (5, ActionKind.accept, Service.sada, sada, None),
-                                                (6, ActionKind.decline, Service.sos, sos, "not_eligible")):
+    for hours, kind, service, scope, reason in (
+        (2, ActionKind.claim, Service.sada, sada, None),
+        (5, ActionKind.accept, Service.sada, sada, None),
+        (6, ActionKind.decline, Service.sos, sos, "not_eligible"),
+    ):
         at = T0 + timedelta(hours=hours)
         sent = action(kind, service, scope.officer_id, reason=reason, at=at)
         outcome = apply_action(case, sent, scope, at, RULESET, DEADLINES)
         more, head = action_events(head, sent, outcome)
         events, case = events + more, outcome.case
-    referral = ReportInput(referral_id=made.referral_id, accepted_at=T0, source_agency=source_agency,
-                           concerns=["domestic_abuse"], decisions=[made], items=list(case.items.values()),
-                           events=events)
+    referral = ReportInput(
+        referral_id=made.referral_id,
+        accepted_at=T0,
+        source_agency=source_agency,
+        concerns=["domestic_abuse"],
+        decisions=[made],
+        items=list(case.items.values()),
+        events=events,
+    )
     return compute_kpis([referral], START, END, as_of=END)
 
 
@@ -62,8 +70,17 @@ def test_csv_rows_carry_the_report_figures() -> None:
     assert table[("sla", "sada", "high", "compliance")] == "1.0"
     assert table[("sla", "sos", "medium", "handed_on")] == "1"
     assert table[("outcomes", "sos", "not_eligible", "declined")] == "1"
-    assert table[("by_objective", "2", "Provide safe reporting and support to domestic abuse survivors and "
-                  "victims of modern slavery", "referrals")] == "1"
+    assert (
+        table[
+            (
+                "by_objective",
+                "2",
+                "Provide safe reporting and support to domestic abuse survivors and victims of modern slavery",
+                "referrals",
+            )
+        ]
+        == "1"
+    )
 
 
 def test_html_is_a_self_contained_page_with_svg_charts() -> None:

@@ -3,7 +3,8 @@
 The cohort is every referral *accepted* in ``[start, end)``; what became of its queue items is read as
 known at ``as_of`` (the report's own time, ``end`` unless given). Figures: referrals by source agency,
 queue items by service, referrals and items by priority, referrals by strategy objective, time to claim
-and to accept per service (median and 90th percentile, nearest-rank), SLA compliance per service and
+and to accept per service, source agency, priority and objective (median and 90th percentile,
+nearest-rank), SLA compliance per service and
 priority, and declines, reassignments and closures with their reason codes. `docs/reports.md` says what
 each figure means for the JAG/RAG papers.
 
@@ -138,9 +139,15 @@ class Timing(_Frozen):
     p90_hours: float | None
 
 
+NO_TIMING = Timing(count=0, median_hours=None, p90_hours=None)
+
+
 class SourceRow(_Frozen):
     source_agency: str
     referrals: int
+    time_to_claim: Timing = NO_TIMING
+    """Over the queue items of this agency's referrals (every service)."""
+    time_to_accept: Timing = NO_TIMING
 
 
 class ServiceRow(_Frozen):
@@ -164,6 +171,9 @@ class PriorityRow(_Frozen):
     referrals: int
     """Referrals whose initial decision's most pressing assignment has this priority."""
     items: int
+    time_to_claim: Timing = NO_TIMING
+    """Over the items of this priority, as `items` counts them."""
+    time_to_accept: Timing = NO_TIMING
 
 
 class ObjectiveRow(_Frozen):
@@ -172,6 +182,9 @@ class ObjectiveRow(_Frozen):
     referrals: int
     by_concern: int
     by_service: int
+    time_to_claim: Timing = NO_TIMING
+    """Over every queue item of the referrals counted under this objective."""
+    time_to_accept: Timing = NO_TIMING
 
 
 class SlaRow(_Frozen):
@@ -252,6 +265,18 @@ def timing(hours: Sequence[float]) -> Timing:
         median_hours=None if median is None else round(median, 2),
         p90_hours=None if p90 is None else round(p90, 2),
     )
+
+
+def timings(items: Iterable[_Item]) -> tuple[Timing, Timing]:
+    """Time to claim (claimed items) and time to accept (accepted items), from each item's creation."""
+    items = list(items)
+    claim = [(i.claimed_at - i.created_at).total_seconds() / 3600 for i in items if i.claimed_at]
+    accept = [
+        (i.ended_at - i.created_at).total_seconds() / 3600
+        for i in items
+        if i.ended_at and i.outcome is ItemState.accepted
+    ]
+    return timing(claim), timing(accept)
 
 
 def _share(met: int, breached: int) -> float | None:
@@ -337,15 +362,19 @@ def compute_kpis(
     unmapped = 0
     service_referrals: Counter[Service] = Counter()
     items: list[_Item] = []
+    source_items: dict[str, list[_Item]] = {}
+    objective_items: dict[int, list[_Item]] = {o: [] for o in OBJECTIVES}
     for referral in cohort:
         mine = items_of(referral, as_of)
         items.extend(mine)
+        source_items.setdefault(referral.source_agency, []).extend(mine)
         referral_priority[_priority_of(referral.decisions, as_of)] += 1
         service_referrals.update({item.service for item in mine})
         by_concern, by_service = _objectives(
             referral.concerns, {i.service for i in mine if i.outcome not in _HANDED_ON}
         )
         for objective in by_concern | by_service:
+            objective_items[objective].extend(mine)
             objective_counts[objective].update(
                 [
                     "referrals",
@@ -361,14 +390,19 @@ def compute_kpis(
         referrals=len(cohort),
         items=len(items),
         by_source=[
-            SourceRow(source_agency=name, referrals=sources[name])
+            SourceRow(source_agency=name, referrals=sources[name], **_timed(source_items.get(name, [])))
             for name in [a.value for a in Agency] + sorted(set(sources) - set(Agency.__members__))
         ],
         by_service=[
             _service_row(s, service_referrals[s], [i for i in items if i.service is s], as_of) for s in Service
         ],
         by_priority=[
-            PriorityRow(priority=p, referrals=referral_priority[p], items=sum(i.priority.value == p for i in items))
+            PriorityRow(
+                priority=p,
+                referrals=referral_priority[p],
+                items=sum(i.priority.value == p for i in items),
+                **_timed(i for i in items if i.priority.value == p),
+            )
             for p in [*(p.value for p in Priority), UNTRIAGED]
             if p != UNTRIAGED or referral_priority[UNTRIAGED]
         ],
@@ -379,6 +413,7 @@ def compute_kpis(
                 referrals=objective_counts[o]["referrals"],
                 by_concern=objective_counts[o]["by_concern"],
                 by_service=objective_counts[o]["by_service"],
+                **_timed(objective_items[o]),
             )
             for o, title in OBJECTIVES.items()
         ],
@@ -393,6 +428,11 @@ def compute_kpis(
     )
 
 
+def _timed(items: Iterable[_Item]) -> dict[str, Timing]:
+    claim, accept = timings(items)
+    return {"time_to_claim": claim, "time_to_accept": accept}
+
+
 def _sla(item: _Item, as_of: datetime) -> Literal["met", "breached", "open_past_due", "pending", "handed_on"]:
     if item.outcome in _HANDED_ON:
         return "handed_on"
@@ -405,12 +445,7 @@ def _service_row(service: Service, referrals: int, items: Sequence[_Item], as_of
     states = Counter(i.outcome for i in items)
     sla = Counter(_sla(i, as_of) for i in items)
     breached = sla["breached"] + sla["open_past_due"]
-    hours = [((i.claimed_at - i.created_at).total_seconds() / 3600) for i in items if i.claimed_at]
-    accept = [
-        ((i.ended_at - i.created_at).total_seconds() / 3600)
-        for i in items
-        if i.ended_at and i.outcome is ItemState.accepted
-    ]
+    claim, accept = timings(items)
     return ServiceRow(
         service=service.value,
         referrals=referrals,
@@ -420,8 +455,8 @@ def _service_row(service: Service, referrals: int, items: Sequence[_Item], as_of
         reassigned=states[ItemState.reassigned],
         closed=states[ItemState.closed],
         open=states[None],
-        time_to_claim=timing(hours),
-        time_to_accept=timing(accept),
+        time_to_claim=claim,
+        time_to_accept=accept,
         sla_met=sla["met"],
         sla_breached=breached,
         sla_compliance=_share(sla["met"], breached),

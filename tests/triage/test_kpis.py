@@ -14,7 +14,17 @@ from schemas.audit import AuditEvent
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from schemas.vocabulary import Agency, Priority, Service
-from services.triage.kpis import KpiReport, ReportInput, compute_kpis, nearest_rank, parse_bound, timing
+from services.triage.kpis import (
+    KpiReport,
+    ObjectiveRow,
+    PriorityRow,
+    ReportInput,
+    SourceRow,
+    compute_kpis,
+    nearest_rank,
+    parse_bound,
+    timing,
+)
 from services.triage.queue import Case, ItemState, OfficerScope, apply_action, apply_decision
 from services.triage.records import ReferralRecord
 from services.triage.rules import decide
@@ -264,6 +274,44 @@ def test_time_to_claim_and_accept_per_service(quarter: list[Simulated], report: 
         assert (row.time_to_claim.median_hours, row.time_to_claim.p90_hours) == (_pick(claim, 50), _pick(claim, 90))
         assert row.time_to_accept.count == len(accept)
         assert (row.time_to_accept.median_hours, row.time_to_accept.p90_hours) == (_pick(accept, 50), _pick(accept, 90))
+
+
+def _timed(items: list[Expected]) -> tuple[int, float | None, float | None, int, float | None, float | None]:
+    claim = [(e.claimed - e.created).total_seconds() / 3600 for e in items if e.claimed]
+    accept = [(e.ended - e.created).total_seconds() / 3600 for e in items if e.ended and e.outcome == "accepted"]
+    return (len(claim), _pick(claim, 50), _pick(claim, 90), len(accept), _pick(accept, 50), _pick(accept, 90))
+
+
+def _timing_of(row: SourceRow | PriorityRow | ObjectiveRow) -> tuple[object, ...]:
+    claim, accept = row.time_to_claim, row.time_to_accept
+    return (claim.count, claim.median_hours, claim.p90_hours, accept.count, accept.median_hours, accept.p90_hours)
+
+
+def test_time_to_claim_and_accept_per_source_priority_and_objective(
+    quarter: list[Simulated], report: KpiReport
+) -> None:
+    """The same timings per source agency (its referrals' items), item priority and objective (the items of
+    the referrals counted under it)."""
+    items = _known(quarter)
+    cohort = _in_quarter(quarter)
+    agency = {s.referral.referral_id: s.referral.submission.source.agency.value for s in cohort}
+    for source in report.by_source:
+        assert _timing_of(source) == _timed([e for e in items if agency[e.referral_id] == source.source_agency])
+    for priority in report.by_priority:
+        assert _timing_of(priority) == _timed([e for e in items if e.priority == priority.priority])
+    for objective in report.by_objective:
+        counted = set()
+        for s in cohort:
+            mine = [e for e in items if e.referral_id == s.referral.referral_id]
+            concerns = set().union(*(OBJECTIVE_OF_CONCERN.get(c.value, set()) for c in s.referral.submission.concerns))
+            services = set().union(
+                *(OBJECTIVE_OF_SERVICE[e.service] for e in mine if e.outcome not in ("declined", "reassigned"))
+            )
+            if objective.objective in concerns | services:
+                counted.add(s.referral.referral_id)
+        assert _timing_of(objective) == _timed([e for e in items if e.referral_id in counted])
+    assert all(row.time_to_accept.count > 0 for row in report.by_objective)
+    assert sum(row.time_to_claim.count for row in report.by_source) == sum(e.claimed is not None for e in items)
 
 
 def test_sla_compliance_per_service_and_priority(quarter: list[Simulated], report: KpiReport) -> None:

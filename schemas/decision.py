@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from schemas.base import Message
 from schemas.vocabulary import Priority, Service
@@ -38,7 +38,41 @@ class Assignment(Message):
     rule_ids: Annotated[list[RuleId], Field(min_length=1)]
     reasons: Annotated[list[Annotated[str, StringConstraints(max_length=300)]], Field(min_length=1)]
     replaces: Service | None = None
-    """Set when this `manual_review` assignment stands in for another service (out of area, consent...)."""
+    """Set when this `manual_review` assignment stands in for another service (out of area, consent...):
+    the first of `replaces_all`, kept for readers that know only this field."""
+    replaces_all: list[Service] = Field(default_factory=list)
+    """Every service this assignment stands in for, the most pressing first (added in the same version:
+    a message without it is read as `[replaces]`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_replaced(cls, data: Any) -> Any:
+        return with_replaced_services(data)
+
+    @model_validator(mode="after")
+    def _replaced_agree(self) -> Assignment:
+        check_replaced_services(self.replaces, self.replaces_all)
+        return self
+
+
+def with_replaced_services(data: Any) -> Any:
+    """Raw model data with `replaces` and `replaces_all` both filled when only one of them is given."""
+    if not isinstance(data, dict):
+        return data
+    single, every = data.get("replaces"), data.get("replaces_all")
+    if single is None and every:
+        return {**data, "replaces": every[0]}
+    if single is not None and not every:
+        return {**data, "replaces_all": [single]}
+    return data
+
+
+def check_replaced_services(single: Service | None, every: list[Service]) -> None:
+    """Raise ValueError unless `single` is the first of `every` (or both are empty) and none repeats."""
+    if single != (every[0] if every else None):
+        raise ValueError("replaces must be the first service of replaces_all")
+    if len(set(every)) != len(every):
+        raise ValueError("replaces_all repeats a service")
 
 
 class TriageDecision(Message):

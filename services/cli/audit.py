@@ -16,14 +16,16 @@ from services.common.settings import CommonSettings
 from services.common.topics import AUDIT
 
 
-async def read_all(bootstrap: str, topic: str, idle_s: float = 1.0, timeout_s: float = 300.0
-                   ) -> list[tuple[int, int, bytes | None]]:
+async def read_all(
+    bootstrap: str, topic: str, idle_s: float = 1.0, timeout_s: float = 300.0
+) -> list[tuple[int, int, bytes | None]]:
     """(partition, offset, value) of every record on `topic`, reading until the end offsets are reached and
     the topic has been quiet for `idle_s`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                auto_offset_reset="earliest")
-    await consumer.start()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
+    )
     try:
+        await consumer.start()  # inside the try: a failed start must still close the consumer
         partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
             await consumer._client.force_metadata_update()
@@ -57,26 +59,35 @@ def check(records: list[tuple[int, int, bytes | None]]) -> VerifyReport:
         try:
             events.append(decode(value or b"", AuditEvent))
         except ValidationError:
-            undecodable.append(ChainProblem(f"partition {partition} offset {offset}", None, 0,
-                                            "not an audit event"))
+            undecodable.append(ChainProblem(f"partition {partition} offset {offset}", None, 0, "not an audit event"))
     report = verify_chains(events)
     report.problems.extend(undecodable)
     return report
 
 
+EXIT_OK = 0
+EXIT_BROKEN = 1
+"""At least one audit chain is broken; each broken referral is named."""
+EXIT_NOT_CHECKED = 2
+"""The audit topic could not be read (broker unreachable, topic missing...): nothing was checked."""
+
+
 def run_verify(broker: str | None) -> int:
+    """Check every chain; the exit code says whether they hold (0), are broken (1) or went unchecked (2)."""
     bootstrap = broker or CommonSettings().bootstrap_servers
     try:
         records = asyncio.run(read_all(bootstrap, AUDIT))
     except Exception as exc:  # the broker's and the client's errors vary; one sentence for the operator
-        print(f"sosafe audit verify: cannot read {AUDIT} from {bootstrap}: {exc}", file=sys.stderr)
-        return 2
+        print(f"sosafe audit verify: cannot read {AUDIT} from {bootstrap}, nothing checked: {exc}", file=sys.stderr)
+        return EXIT_NOT_CHECKED
     report = check(records)
     if report.problems:
         for problem in report.problems:
             print(f"BROKEN {problem.referral_id or '-'} chain {problem.chain} seq {problem.seq}: {problem.problem}")
-        print(f"{len(report.broken_referrals)} referral(s) with a broken audit chain, "
-              f"{report.chains} chain(s) and {report.events} event(s) checked.")
-        return 1
+        print(
+            f"{len(report.broken_referrals)} referral(s) with a broken audit chain, "
+            f"{report.chains} chain(s) and {report.events} event(s) checked."
+        )
+        return EXIT_BROKEN
     print(f"ok: {report.chains} chain(s) and {report.events} event(s) checked, none broken.")
-    return 0
+    return EXIT_OK

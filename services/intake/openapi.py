@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from schemas.submission import MAX_BODY_BYTES, ReferralSubmission
+from schemas.submission import MAX_BODY_BYTES, ReferralSubmission, RuleCode
 from services.common.web_errors import ERROR_SCHEMA
 
 REF = "#/components/schemas/{model}"
@@ -66,7 +66,12 @@ def openapi_document() -> dict[str, Any]:
                         "408": _error("The body did not arrive in time"),
                         "413": _error("Body over the size limit"),
                         "415": _error("Body is not JSON"),
-                        "422": _error("Invalid referral; errors name each field and rule"),
+                        "422": _error(
+                            "Invalid referral; `errors` name each field and rule. Beside the JSON "
+                            "Schema's own rules, the codes of rules it cannot express: "
+                            + ", ".join(f"`{code}`" for code in RuleCode)
+                            + " (each field's description says which apply to it)"
+                        ),
                         "429": _error("Over the partner's rate limit"),
                         "503": {
                             **_error(

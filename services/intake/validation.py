@@ -9,7 +9,7 @@ import orjson
 from pydantic import ValidationError
 
 from schemas.rejection import MAX_FIELD_ERRORS, FieldError
-from schemas.submission import ReferralSubmission
+from schemas.submission import ReferralSubmission, RuleCode
 
 
 class SubmissionInvalid(Exception):
@@ -59,6 +59,6 @@ def validate_submission(payload: Any, now: datetime) -> ReferralSubmission:
         submission.check_not_from_future(now)
     except ValueError as exc:
         raise SubmissionInvalid(
-            "invalid_submission", [FieldError(loc="submitted_at", code="future_datetime", message=str(exc))]
+            "invalid_submission", [FieldError(loc="submitted_at", code=RuleCode.future_datetime, message=str(exc))]
         ) from exc
     return submission

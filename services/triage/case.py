@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from schemas.decision import Assignment, Flag, TriageDecision
+from schemas.decision import Assignment, Flag, TriageDecision, check_replaced_services, with_replaced_services
 from schemas.vocabulary import PRIORITY_RANK, Priority, Service
+
+Value = TypeVar("Value")
 
 
 class ItemState(StrEnum):
@@ -60,6 +62,19 @@ class QueueItem(_State):
     """The due_at an SLA escalation was last emitted for, so each breach is escalated once."""
     final_reason: str | None = None
     replaces: Service | None = None
+    """The first of `replaces_all` (items stored before it existed hold only this)."""
+    replaces_all: list[Service] = Field(default_factory=list)
+    """Every service this item stands in for, the most pressing first."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_replaced(cls, data: Any) -> Any:
+        return with_replaced_services(data)
+
+    @model_validator(mode="after")
+    def _replaced_agree(self) -> QueueItem:
+        check_replaced_services(self.replaces, self.replaces_all)
+        return self
 
     @property
     def is_open(self) -> bool:
@@ -101,7 +116,7 @@ class Case(_State):
         return [item for item in self.items.values() if item.is_open]
 
 
-def union(first: Iterable[str], second: Iterable[str]) -> list[str]:
+def union(first: Iterable[Value], second: Iterable[Value]) -> list[Value]:
     """The values of both, first-seen order, no repeats."""
     return list(dict.fromkeys([*first, *second]))
 
@@ -168,6 +183,7 @@ def _fresh_item(assignment: Assignment, decision: TriageDecision, now: datetime)
         created_at=now,
         updated_at=now,
         replaces=assignment.replaces,
+        replaces_all=list(assignment.replaces_all),
     )
 
 
@@ -182,9 +198,10 @@ def _merge(existing: QueueItem, assignment: Assignment, decision: TriageDecision
             "flags": union_flags(existing.flags, decision.flags),
             "rule_ids": union(existing.rule_ids, assignment.rule_ids),
             "reasons": union(existing.reasons, assignment.reasons),
-            "replaces": existing.replaces or assignment.replaces,
         }
     )
+    replaced = union(existing.replaces_all, assignment.replaces_all)
+    merged = merged.model_copy(update={"replaces": replaced[0] if replaced else None, "replaces_all": replaced})
     if merged == existing:
         return existing
     return merged.model_copy(update={"updated_at": now})

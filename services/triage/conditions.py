@@ -1,7 +1,8 @@
 """A referral's facts as the rules see them, and a rule's conditions tested against them in plain words.
 
 Conditions have three outcomes: met, not met, and unknown. Only a missing age makes a condition
-unknown (DESIGN §3); any other missing fact simply does not meet a condition that needs it.
+unknown, except `age_given`, which asks about the missing age itself; any other missing
+fact simply does not meet a condition that needs it.
 """
 
 from __future__ import annotations
@@ -124,42 +125,60 @@ def _conditions(when: When) -> list[tuple[str, Test]]:
     """Each condition given in `when`, as (plain words, test), in a fixed reading order."""
     found: list[tuple[str, Test]] = []
     if (concerns := when.concerns_any) is not None:
-        found.append((f"concerns include {_words(concerns)}",
-                      lambda f, _: _known(bool(f.concerns.intersection(concerns)))))
+        found.append(
+            (f"concerns include {_words(concerns)}", lambda f, _: _known(bool(f.concerns.intersection(concerns))))
+        )
     if (every := when.concerns_all) is not None:
-        found.append((f"concerns include {_words(every, 'and')}",
-                      lambda f, _: _known(f.concerns.issuperset(every))))
+        found.append((f"concerns include {_words(every, 'and')}", lambda f, _: _known(f.concerns.issuperset(every))))
     if (counted := when.concerns_at_least) is not None:
-        found.append((f"at least {counted.count} of: {_words(counted.of, '')}",
-                      lambda f, _: _known(len(f.concerns.intersection(counted.of)) >= counted.count)))
+        found.append(
+            (
+                f"at least {counted.count} of: {_words(counted.of, '')}",
+                lambda f, _: _known(len(f.concerns.intersection(counted.of)) >= counted.count),
+            )
+        )
     if (roles := when.role_in) is not None:
         found.append((f"role is {_words(roles)}", lambda f, _: _known(f.role in roles)))
     if (agencies := when.agency_in) is not None:
         found.append((f"referred by {_words(agencies)}", lambda f, _: _known(f.agency in agencies)))
     if (low := when.min_age) is not None:
-        found.append((f"aged {low} or over",
-                      lambda f, _: Outcome.unknown if f.age is None else _known(f.age >= low)))
+        found.append((f"aged {low} or over", lambda f, _: Outcome.unknown if f.age is None else _known(f.age >= low)))
+    if (given := when.age_given) is not None:
+        found.append(("age given" if given else "age not given", lambda f, _: _known((f.age is not None) == given)))
     if (high := when.max_age) is not None:
-        found.append((f"aged {high} or under",
-                      lambda f, _: Outcome.unknown if f.age is None else _known(f.age <= high)))
+        found.append(
+            (f"aged {high} or under", lambda f, _: Outcome.unknown if f.age is None else _known(f.age <= high))
+        )
     if (score := when.dash_score_at_least) is not None:
-        found.append((f"DASH score {score} or more",
-                      lambda f, _: _known(f.dash_score is not None and f.dash_score >= score)))
+        found.append(
+            (f"DASH score {score} or more", lambda f, _: _known(f.dash_score is not None and f.dash_score >= score))
+        )
     if (levels := when.risk_level_in) is not None:
         found.append((f"risk level {_words(levels)}", lambda f, _: _known(f.risk_level in levels)))
     if (children := when.children_in_household_at_least) is not None:
-        found.append((f"{children} or more children under 18 in the household",
-                      lambda f, _: _known((f.children_under_18 or 0) >= children)))
+        found.append(
+            (
+                f"{children} or more children under 18 in the household",
+                lambda f, _: _known((f.children_under_18 or 0) >= children),
+            )
+        )
     if (days := when.released_within_days) is not None:
-        found.append((f"custody release date within {days} days of the referral",
-                      lambda f, _: _known(f.days_to_release is not None and abs(f.days_to_release) <= days)))
+        found.append(
+            (
+                f"custody release date within {days} days of the referral",
+                lambda f, _: _known(f.days_to_release is not None and abs(f.days_to_release) <= days),
+            )
+        )
     if (consent := when.consent_obtained) is not None:
-        found.append(("consent obtained" if consent else "consent not obtained",
-                      lambda f, _: _known(f.consent_obtained == consent)))
+        found.append(
+            (
+                "consent obtained" if consent else "consent not obtained",
+                lambda f, _: _known(f.consent_obtained == consent),
+            )
+        )
     if (earlier := when.after_rules) is not None:
         names = " and ".join(f"'{rule_id}'" for rule_id in earlier)
-        found.append((f"rule {names} fired",
-                      lambda _, rules: all_of(rules.get(r, Outcome.not_met) for r in earlier)))
+        found.append((f"rule {names} fired", lambda _, rules: all_of(rules.get(r, Outcome.not_met) for r in earlier)))
     if (groups := when.any_of) is not None:
         text = "either " + " or ".join(describe(group) for group in groups)
         found.append((text, lambda f, rules: any_of(evaluate(g, f, rules)[0] for g in groups)))

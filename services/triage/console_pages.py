@@ -15,33 +15,57 @@ from services.triage.case import ItemState, QueueItem
 from services.triage.trail import REASON_CODES
 
 SERVICE_NAMES = {
-    Service.sada: "SADA", Service.no_more: "No More", Service.sos: "SOS", Service.mnwg: "MNWG",
-    Service.modern_slavery: "Modern slavery", Service.hate_crime: "Hate crime",
+    Service.sada: "SADA",
+    Service.no_more: "No More",
+    Service.sos: "SOS",
+    Service.mnwg: "MNWG",
+    Service.modern_slavery: "Modern slavery",
+    Service.hate_crime: "Hate crime",
     Service.manual_review: "Manual review",
 }
-PRIORITY_TAGS = {Priority.urgent: "red", Priority.high: "orange", Priority.medium: "yellow",
-                 Priority.standard: "grey"}
+PRIORITY_TAGS = {Priority.urgent: "red", Priority.high: "orange", Priority.medium: "yellow", Priority.standard: "grey"}
 FLAG_TAGS = {
-    Flag.marac: ("MARAC", "red"), Flag.immediate_danger: ("Immediate danger", "red"),
-    Flag.safeguarding_child: ("Safeguarding child", "orange"), Flag.repeat: ("Repeat", "purple"),
-    Flag.children_in_household: ("Children in household", "grey"), Flag.nrm_child: ("NRM child", "grey"),
+    Flag.marac: ("MARAC", "red"),
+    Flag.immediate_danger: ("Immediate danger", "red"),
+    Flag.safeguarding_child: ("Safeguarding child", "orange"),
+    Flag.repeat: ("Repeat", "purple"),
+    Flag.children_in_household: ("Children in household", "grey"),
+    Flag.nrm_child: ("NRM child", "grey"),
     Flag.duty_to_notify: ("Duty to notify", "grey"),
 }
 PROMINENT_FLAGS = (Flag.immediate_danger, Flag.marac, Flag.safeguarding_child, Flag.repeat)
-STATE_TAGS = {ItemState.new: "blue", ItemState.claimed: "light-blue", ItemState.accepted: "green",
-              ItemState.declined: "pink", ItemState.reassigned: "grey", ItemState.closed: "grey"}
+STATE_TAGS = {
+    ItemState.new: "blue",
+    ItemState.claimed: "light-blue",
+    ItemState.accepted: "green",
+    ItemState.declined: "pink",
+    ItemState.reassigned: "grey",
+    ItemState.closed: "grey",
+}
 AUDIT_LABELS = {
-    AuditAction.submitted: "Submitted by partner", AuditAction.accepted: "Accepted by intake",
-    AuditAction.duplicate: "Duplicate submission", AuditAction.rejected: "Rejected by intake",
-    AuditAction.triaged: "Triaged", AuditAction.queued: "Queued", AuditAction.claimed: "Claimed",
-    AuditAction.item_accepted: "Accepted by the service", AuditAction.declined: "Declined",
-    AuditAction.reassigned: "Reassigned", AuditAction.closed: "Closed", AuditAction.escalated: "Escalated",
-    AuditAction.notified: "Notification sent", AuditAction.notification_failed: "Notification failed",
+    AuditAction.submitted: "Submitted by partner",
+    AuditAction.accepted: "Accepted by intake",
+    AuditAction.duplicate: "Duplicate submission",
+    AuditAction.rejected: "Rejected by intake",
+    AuditAction.triaged: "Triaged",
+    AuditAction.queued: "Queued",
+    AuditAction.claimed: "Claimed",
+    AuditAction.item_accepted: "Accepted by the service",
+    AuditAction.declined: "Declined",
+    AuditAction.reassigned: "Reassigned",
+    AuditAction.closed: "Closed",
+    AuditAction.escalated: "Escalated",
+    AuditAction.notified: "Notification sent",
+    AuditAction.notification_failed: "Notification failed",
     AuditAction.dead_lettered: "Dead-lettered",
 }
-ACTION_DONE = {"claim": "You claimed this referral.", "accept": "You accepted this referral.",
-               "decline": "You declined this referral.", "reassign": "You reassigned this referral.",
-               "close": "You closed this referral."}
+ACTION_DONE = {
+    "claim": "You claimed this referral.",
+    "accept": "You accepted this referral.",
+    "decline": "You declined this referral.",
+    "reassign": "You reassigned this referral.",
+    "close": "You closed this referral.",
+}
 
 
 def label(code: str) -> str:
@@ -96,14 +120,32 @@ def flags(item_flags: list[Flag]) -> list[dict[str, str]]:
 
 def item_view(item: QueueItem, now: datetime) -> dict[str, Any]:
     return {
-        "referral_id": item.referral_id, "short_id": item.referral_id[:8], "service": item.service.value,
-        "service_name": service_name(item.service), "priority": item.priority.value,
-        "priority_colour": PRIORITY_TAGS[item.priority], "state": item.state.value,
-        "state_colour": STATE_TAGS[item.state], "is_open": item.is_open, "deadline": deadline(item, now),
-        "flags": flags(item.flags), "claimed_by": item.claimed_by, "rule_ids": item.rule_ids,
-        "reasons": item.reasons, "ruleset_version": item.ruleset_version, "final_reason": item.final_reason,
-        "replaces": service_name(item.replaces) if item.replaces else None,
+        "referral_id": item.referral_id,
+        "short_id": item.referral_id[:8],
+        "service": item.service.value,
+        "service_name": service_name(item.service),
+        "priority": item.priority.value,
+        "priority_colour": PRIORITY_TAGS[item.priority],
+        "state": item.state.value,
+        "state_colour": STATE_TAGS[item.state],
+        "is_open": item.is_open,
+        "deadline": deadline(item, now),
+        "flags": flags(item.flags),
+        "claimed_by": item.claimed_by,
+        "rule_ids": item.rule_ids,
+        "reasons": item.reasons,
+        "ruleset_version": item.ruleset_version,
+        "final_reason": item.final_reason,
+        "replaces": replaced_items(item),
     }
+
+
+def replaced_items(item: QueueItem) -> str | None:
+    """The items this one stands in for, in words: "the SADA item", "the SADA, SOS and No More items"."""
+    names = [service_name(service) for service in item.replaces_all]
+    if len(names) < 2:
+        return f"the {names[0]} item" if names else None
+    return f"the {', '.join(names[:-1])} and {names[-1]} items"
 
 
 def signature(parts: list[str]) -> str:
@@ -123,12 +165,18 @@ def detail_text(key: str, value: object) -> str:
 
 
 def timeline(events: list[AuditEvent]) -> list[dict[str, Any]]:
-    return [{
-        "action": e.action.value, "label": AUDIT_LABELS.get(e.action, label(e.action.value)),
-        "when": when(e.occurred_at), "iso": e.occurred_at.isoformat(), "actor": e.actor,
-        "actor_kind": e.actor_kind.value,
-        "details": [(label(k), detail_text(k, v)) for k, v in e.details.items() if v not in (None, [], "")],
-    } for e in events]
+    return [
+        {
+            "action": e.action.value,
+            "label": AUDIT_LABELS.get(e.action, label(e.action.value)),
+            "when": when(e.occurred_at),
+            "iso": e.occurred_at.isoformat(),
+            "actor": e.actor,
+            "actor_kind": e.actor_kind.value,
+            "details": [(label(k), detail_text(k, v)) for k, v in e.details.items() if v not in (None, [], "")],
+        }
+        for e in events
+    ]
 
 
 def yes_no(value: bool | None) -> str:
@@ -140,14 +188,20 @@ def referral_details(referral: Referral) -> dict[str, list[tuple[str, str]]]:
     sub = referral.submission
     person = sub.subject
     name = " ".join(p for p in (person.given_name, person.family_name) if p) or "Not given"
-    born = person.date_of_birth.strftime("%d %B %Y") if person.date_of_birth else (
-        f"Age {person.age}" if person.age is not None else "Not given")
+    born = (
+        person.date_of_birth.strftime("%d %B %Y")
+        if person.date_of_birth
+        else (f"Age {person.age}" if person.age is not None else "Not given")
+    )
     return {
         "Subject": [
-            ("Name", name), ("Date of birth", born), ("Gender", person.gender or "Not given"),
+            ("Name", name),
+            ("Date of birth", born),
+            ("Gender", person.gender or "Not given"),
             ("Postcode", person.postcode or "Not given"),
             ("District", label(person.district.value) if person.district else "Not given"),
-            ("Phone", person.phone or "Not given"), ("Email", str(person.email or "Not given")),
+            ("Phone", person.phone or "Not given"),
+            ("Email", str(person.email or "Not given")),
             ("Safe to contact", yes_no(person.safe_to_contact)),
             ("Interpreter", str(person.interpreter_language or "Not needed")),
             ("Role", label(sub.role.value)),
@@ -157,21 +211,28 @@ def referral_details(referral: Referral) -> dict[str, list[tuple[str, str]]]:
             ("Risk level", label(sub.risk.level.value) if sub.risk.level else "Not assessed"),
             ("DASH score", str(sub.risk.dash_score) if sub.risk.dash_score is not None else "Not given"),
             ("Immediate danger", yes_no(sub.risk.immediate_danger)),
-            ("Children under 18 in household", str(sub.household.children_under_18)
-             if sub.household.children_under_18 is not None else "Not known"),
-            ("Custody release date", sub.custody.release_date.strftime("%d %B %Y")
-             if sub.custody.release_date else "None"),
+            (
+                "Children under 18 in household",
+                str(sub.household.children_under_18) if sub.household.children_under_18 is not None else "Not known",
+            ),
+            (
+                "Custody release date",
+                sub.custody.release_date.strftime("%d %B %Y") if sub.custody.release_date else "None",
+            ),
         ],
         "Consent": [
             ("Consent obtained", yes_no(sub.consent.obtained)),
             ("Basis", label(sub.consent.basis.value) if sub.consent.basis else "Not given"),
         ],
         "Source": [
-            ("Agency", label(sub.source.agency.value)), ("Organisation", sub.source.organisation),
+            ("Agency", label(sub.source.agency.value)),
+            ("Organisation", sub.source.organisation),
             ("Their reference", sub.source.reference),
             ("Referrer", f"{sub.source.referrer.name} ({sub.source.referrer.role})"),
-            ("Referrer contact", ", ".join(str(c) for c in (sub.source.referrer.email, sub.source.referrer.phone)
-                                           if c) or "Not given"),
+            (
+                "Referrer contact",
+                ", ".join(str(c) for c in (sub.source.referrer.email, sub.source.referrer.phone) if c) or "Not given",
+            ),
             ("Received", when(referral.received_at)),
         ],
     }

@@ -24,10 +24,12 @@ def render(explanation: Explanation) -> str:
     lines += ["", f"Decision {decision.decision_id} at {decision.decided_at.isoformat()}:"]
     lines.append(f"  flags: {', '.join(decision.flags) if decision.flags else 'none'}")
     for assignment in decision.assignments:
-        instead = f" (instead of {assignment.replaces})" if assignment.replaces else ""
+        instead = f" (instead of {', '.join(assignment.replaces_all)})" if assignment.replaces_all else ""
         due = assignment.due_at.isoformat()
-        lines.append(f"  -> {assignment.service}{instead}: {assignment.priority}, due {due}, "
-                     f"rules {', '.join(assignment.rule_ids)}")
+        lines.append(
+            f"  -> {assignment.service}{instead}: {assignment.priority}, due {due}, "
+            f"rules {', '.join(assignment.rule_ids)}"
+        )
         lines += [f"       - {reason}" for reason in assignment.reasons]
     return "\n".join(lines) + "\n"
 

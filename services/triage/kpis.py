@@ -3,7 +3,8 @@
 The cohort is every referral *accepted* in ``[start, end)``; what became of its queue items is read as
 known at ``as_of`` (the report's own time, ``end`` unless given). Figures: referrals by source agency,
 queue items by service, referrals and items by priority, referrals by strategy objective, time to claim
-and to accept per service (median and 90th percentile, nearest-rank), SLA compliance per service and
+and to accept per service, source agency, priority and objective (median and 90th percentile,
+nearest-rank), SLA compliance per service and
 priority, and declines, reassignments and closures with their reason codes. `docs/reports.md` says what
 each figure means for the JAG/RAG papers.
 
@@ -71,9 +72,18 @@ SERVICE_OBJECTIVES: dict[Service, frozenset[int]] = {
     Service.manual_review: frozenset(),
 }
 CONCERN_OBJECTIVES: dict[Concern, frozenset[int]] = {
-    **{c: frozenset({1}) for c in (Concern.violent_crime, Concern.gang_involvement, Concern.county_lines,
-                                   Concern.knife_crime, Concern.exploitation, Concern.missing_episodes,
-                                   Concern.education_exclusion)},
+    **{
+        c: frozenset({1})
+        for c in (
+            Concern.violent_crime,
+            Concern.gang_involvement,
+            Concern.county_lines,
+            Concern.knife_crime,
+            Concern.exploitation,
+            Concern.missing_episodes,
+            Concern.education_exclusion,
+        )
+    },
     Concern.domestic_abuse: frozenset({2}),
     Concern.modern_slavery: frozenset({2}),
     Concern.hate_crime: frozenset({3}),
@@ -112,10 +122,15 @@ class ReportInput(_Frozen):
     @classmethod
     def of(cls, record: ReferralRecord, case: Case | None, trail: Trail | None) -> ReportInput:
         submission = record.referral.submission
-        return cls(referral_id=record.referral.referral_id, accepted_at=record.referral.accepted_at,
-                   source_agency=submission.source.agency.value,
-                   concerns=[concern.value for concern in submission.concerns], decisions=list(record.decisions),
-                   items=list(case.items.values()) if case else [], events=list(trail.events) if trail else [])
+        return cls(
+            referral_id=record.referral.referral_id,
+            accepted_at=record.referral.accepted_at,
+            source_agency=submission.source.agency.value,
+            concerns=[concern.value for concern in submission.concerns],
+            decisions=list(record.decisions),
+            items=list(case.items.values()) if case else [],
+            events=list(trail.events) if trail else [],
+        )
 
 
 class Timing(_Frozen):
@@ -124,9 +139,15 @@ class Timing(_Frozen):
     p90_hours: float | None
 
 
+NO_TIMING = Timing(count=0, median_hours=None, p90_hours=None)
+
+
 class SourceRow(_Frozen):
     source_agency: str
     referrals: int
+    time_to_claim: Timing = NO_TIMING
+    """Over the queue items of this agency's referrals (every service)."""
+    time_to_accept: Timing = NO_TIMING
 
 
 class ServiceRow(_Frozen):
@@ -150,6 +171,9 @@ class PriorityRow(_Frozen):
     referrals: int
     """Referrals whose initial decision's most pressing assignment has this priority."""
     items: int
+    time_to_claim: Timing = NO_TIMING
+    """Over the items of this priority, as `items` counts them."""
+    time_to_accept: Timing = NO_TIMING
 
 
 class ObjectiveRow(_Frozen):
@@ -158,6 +182,9 @@ class ObjectiveRow(_Frozen):
     referrals: int
     by_concern: int
     by_service: int
+    time_to_claim: Timing = NO_TIMING
+    """Over every queue item of the referrals counted under this objective."""
+    time_to_accept: Timing = NO_TIMING
 
 
 class SlaRow(_Frozen):
@@ -233,8 +260,23 @@ def nearest_rank(values: Sequence[float], percent: int) -> float | None:
 
 def timing(hours: Sequence[float]) -> Timing:
     median, p90 = nearest_rank(hours, 50), nearest_rank(hours, 90)
-    return Timing(count=len(hours), median_hours=None if median is None else round(median, 2),
-                  p90_hours=None if p90 is None else round(p90, 2))
+    return Timing(
+        count=len(hours),
+        median_hours=None if median is None else round(median, 2),
+        p90_hours=None if p90 is None else round(p90, 2),
+    )
+
+
+def timings(items: Iterable[_Item]) -> tuple[Timing, Timing]:
+    """Time to claim (claimed items) and time to accept (accepted items), from each item's creation."""
+    items = list(items)
+    claim = [(i.claimed_at - i.created_at).total_seconds() / 3600 for i in items if i.claimed_at]
+    accept = [
+        (i.ended_at - i.created_at).total_seconds() / 3600
+        for i in items
+        if i.ended_at and i.outcome is ItemState.accepted
+    ]
+    return timing(claim), timing(accept)
 
 
 def _share(met: int, breached: int) -> float | None:
@@ -249,8 +291,9 @@ def _text(details: Mapping[str, object], key: str) -> str | None:
 def _fold(events: Iterable[AuditEvent], as_of: datetime) -> tuple[list[_Item], dict[Service, _Item]]:
     items: list[_Item] = []
     current: dict[Service, _Item] = {}
-    timeline = sorted((e for e in events if e.emitted_by == "triage" and e.occurred_at <= as_of),
-                      key=lambda e: e.occurred_at)
+    timeline = sorted(
+        (e for e in events if e.emitted_by == "triage" and e.occurred_at <= as_of), key=lambda e: e.occurred_at
+    )
     for event in timeline:
         name = _text(event.details, "service")
         if name is None or name not in Service.__members__:
@@ -281,8 +324,7 @@ def items_of(referral: ReportInput, as_of: datetime) -> list[_Item]:
     for queued in referral.items:
         if queued.created_at > as_of:
             continue
-        known = next((i for i in items if i.service is queued.service and i.created_at == queued.created_at),
-                     None)
+        known = next((i for i in items if i.service is queued.service and i.created_at == queued.created_at), None)
         if known is None:
             known = _Item(queued.service, queued.priority, queued.due_at, queued.created_at)
             items.append(known)
@@ -306,8 +348,9 @@ def _objectives(concerns: Iterable[str], taken_on: Iterable[Service]) -> tuple[s
     return by_concern, {o for s in taken_on for o in SERVICE_OBJECTIVES[s]}
 
 
-def compute_kpis(referrals: Iterable[ReportInput], start: datetime, end: datetime,
-                 as_of: datetime | None = None) -> KpiReport:
+def compute_kpis(
+    referrals: Iterable[ReportInput], start: datetime, end: datetime, as_of: datetime | None = None
+) -> KpiReport:
     """The KPI report over referrals accepted in [start, end), outcomes as known at `as_of` (default end)."""
     if end <= start:
         raise ValueError("the period must end after it starts")
@@ -319,36 +362,75 @@ def compute_kpis(referrals: Iterable[ReportInput], start: datetime, end: datetim
     unmapped = 0
     service_referrals: Counter[Service] = Counter()
     items: list[_Item] = []
+    source_items: dict[str, list[_Item]] = {}
+    objective_items: dict[int, list[_Item]] = {o: [] for o in OBJECTIVES}
     for referral in cohort:
         mine = items_of(referral, as_of)
         items.extend(mine)
+        source_items.setdefault(referral.source_agency, []).extend(mine)
         referral_priority[_priority_of(referral.decisions, as_of)] += 1
         service_referrals.update({item.service for item in mine})
-        by_concern, by_service = _objectives(referral.concerns,
-                                             {i.service for i in mine if i.outcome not in _HANDED_ON})
+        by_concern, by_service = _objectives(
+            referral.concerns, {i.service for i in mine if i.outcome not in _HANDED_ON}
+        )
         for objective in by_concern | by_service:
+            objective_items[objective].extend(mine)
             objective_counts[objective].update(
-                ["referrals", *(["by_concern"] if objective in by_concern else []),
-                 *(["by_service"] if objective in by_service else [])])
+                [
+                    "referrals",
+                    *(["by_concern"] if objective in by_concern else []),
+                    *(["by_service"] if objective in by_service else []),
+                ]
+            )
         unmapped += not (by_concern or by_service)
     return KpiReport(
-        period_start=start, period_end=end, as_of=as_of, referrals=len(cohort), items=len(items),
-        by_source=[SourceRow(source_agency=name, referrals=sources[name])
-                   for name in [a.value for a in Agency] + sorted(set(sources) - set(Agency.__members__))],
-        by_service=[_service_row(s, service_referrals[s], [i for i in items if i.service is s], as_of)
-                    for s in Service],
-        by_priority=[PriorityRow(priority=p, referrals=referral_priority[p],
-                                 items=sum(i.priority.value == p for i in items))
-                     for p in [*(p.value for p in Priority), UNTRIAGED]
-                     if p != UNTRIAGED or referral_priority[UNTRIAGED]],
-        by_objective=[ObjectiveRow(objective=o, title=title, referrals=objective_counts[o]["referrals"],
-                                   by_concern=objective_counts[o]["by_concern"],
-                                   by_service=objective_counts[o]["by_service"]) for o, title in OBJECTIVES.items()],
+        period_start=start,
+        period_end=end,
+        as_of=as_of,
+        referrals=len(cohort),
+        items=len(items),
+        by_source=[
+            SourceRow(source_agency=name, referrals=sources[name], **_timed(source_items.get(name, [])))
+            for name in [a.value for a in Agency] + sorted(set(sources) - set(Agency.__members__))
+        ],
+        by_service=[
+            _service_row(s, service_referrals[s], [i for i in items if i.service is s], as_of) for s in Service
+        ],
+        by_priority=[
+            PriorityRow(
+                priority=p,
+                referrals=referral_priority[p],
+                items=sum(i.priority.value == p for i in items),
+                **_timed(i for i in items if i.priority.value == p),
+            )
+            for p in [*(p.value for p in Priority), UNTRIAGED]
+            if p != UNTRIAGED or referral_priority[UNTRIAGED]
+        ],
+        by_objective=[
+            ObjectiveRow(
+                objective=o,
+                title=title,
+                referrals=objective_counts[o]["referrals"],
+                by_concern=objective_counts[o]["by_concern"],
+                by_service=objective_counts[o]["by_service"],
+                **_timed(objective_items[o]),
+            )
+            for o, title in OBJECTIVES.items()
+        ],
         supporting_no_objective=unmapped,
-        sla=[row for s in Service for p in Priority
-             if (row := _sla_row(s, p, [i for i in items if i.service is s and i.priority is p], as_of))],
+        sla=[
+            row
+            for s in Service
+            for p in Priority
+            if (row := _sla_row(s, p, [i for i in items if i.service is s and i.priority is p], as_of))
+        ],
         outcomes=_outcomes(items),
     )
+
+
+def _timed(items: Iterable[_Item]) -> dict[str, Timing]:
+    claim, accept = timings(items)
+    return {"time_to_claim": claim, "time_to_accept": accept}
 
 
 def _sla(item: _Item, as_of: datetime) -> Literal["met", "breached", "open_past_due", "pending", "handed_on"]:
@@ -363,14 +445,22 @@ def _service_row(service: Service, referrals: int, items: Sequence[_Item], as_of
     states = Counter(i.outcome for i in items)
     sla = Counter(_sla(i, as_of) for i in items)
     breached = sla["breached"] + sla["open_past_due"]
-    hours = [((i.claimed_at - i.created_at).total_seconds() / 3600) for i in items if i.claimed_at]
-    accept = [((i.ended_at - i.created_at).total_seconds() / 3600) for i in items
-              if i.ended_at and i.outcome is ItemState.accepted]
-    return ServiceRow(service=service.value, referrals=referrals, items=len(items),
-                      accepted=states[ItemState.accepted], declined=states[ItemState.declined],
-                      reassigned=states[ItemState.reassigned], closed=states[ItemState.closed], open=states[None],
-                      time_to_claim=timing(hours), time_to_accept=timing(accept),
-                      sla_met=sla["met"], sla_breached=breached, sla_compliance=_share(sla["met"], breached))
+    claim, accept = timings(items)
+    return ServiceRow(
+        service=service.value,
+        referrals=referrals,
+        items=len(items),
+        accepted=states[ItemState.accepted],
+        declined=states[ItemState.declined],
+        reassigned=states[ItemState.reassigned],
+        closed=states[ItemState.closed],
+        open=states[None],
+        time_to_claim=claim,
+        time_to_accept=accept,
+        sla_met=sla["met"],
+        sla_breached=breached,
+        sla_compliance=_share(sla["met"], breached),
+    )
 
 
 def _sla_row(service: Service, priority: Priority, items: Sequence[_Item], as_of: datetime) -> SlaRow | None:
@@ -378,14 +468,25 @@ def _sla_row(service: Service, priority: Priority, items: Sequence[_Item], as_of
         return None
     sla = Counter(_sla(i, as_of) for i in items)
     breached = sla["breached"] + sla["open_past_due"]
-    return SlaRow(service=service.value, priority=priority.value, met=sla["met"], breached=breached,
-                  open_past_due=sla["open_past_due"], pending=sla["pending"], handed_on=sla["handed_on"],
-                  compliance=_share(sla["met"], breached))
+    return SlaRow(
+        service=service.value,
+        priority=priority.value,
+        met=sla["met"],
+        breached=breached,
+        open_past_due=sla["open_past_due"],
+        pending=sla["pending"],
+        handed_on=sla["handed_on"],
+        compliance=_share(sla["met"], breached),
+    )
 
 
 def _outcomes(items: Iterable[_Item]) -> list[ReasonRow]:
     counts: Counter[tuple[str, str, str, str]] = Counter(
         (i.outcome.value, i.service.value, i.reason_code or NOT_GIVEN, i.to or "")
-        for i in items if i.outcome in (ItemState.declined, ItemState.reassigned, ItemState.closed))
-    return [ReasonRow(outcome=outcome, service=service, reason_code=code, to=to or None, count=n)
-            for (outcome, service, code, to), n in sorted(counts.items())]
+        for i in items
+        if i.outcome in (ItemState.declined, ItemState.reassigned, ItemState.closed)
+    )
+    return [
+        ReasonRow(outcome=outcome, service=service, reason_code=code, to=to or None, count=n)
+        for (outcome, service, code, to), n in sorted(counts.items())
+    ]

@@ -31,6 +31,7 @@ ITEM_FIELDS = (
     "claimed_by",
     "ruleset_version",
     "replaces",
+    "replaces_all",
     "final_reason",
 )
 """The fields of a queue item an officer is shown (the rest is triage's own bookkeeping)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from schemas.decision import Flag
 from schemas.vocabulary import PRIORITY_RANK, Priority, Service
@@ -24,21 +25,22 @@ class Draft:
     priority: Priority
     rule_ids: tuple[str, ...]
     reasons: tuple[str, ...]
-    replaces: Service | None = None
+    replaces: tuple[Service, ...] = ()
+    """The services this assignment stands in for, the most pressing first."""
 
     def noting(self, rule_id: str, reason: str) -> Draft:
-        return Draft(self.service, self.priority, (*self.rule_ids, rule_id), (*self.reasons, reason),
-                     self.replaces)
+        return Draft(self.service, self.priority, (*self.rule_ids, rule_id), (*self.reasons, reason), self.replaces)
 
     def sent_to(self, service: Service, rule_id: str, reason: str) -> Draft:
         """This assignment handed to `service` instead, keeping its priority and saying why."""
         moved = self.noting(rule_id, reason)
-        return Draft(service, moved.priority, moved.rule_ids, moved.reasons, self.service)
+        return Draft(service, moved.priority, moved.rule_ids, moved.reasons, (self.service,))
 
     def raised_to(self, priority: Priority, rule_id: str, reason: str) -> Draft:
         noted = self.noting(rule_id, reason)
-        return Draft(self.service, _most_pressing(self.priority, priority), noted.rule_ids, noted.reasons,
-                     self.replaces)
+        return Draft(
+            self.service, _most_pressing(self.priority, priority), noted.rule_ids, noted.reasons, self.replaces
+        )
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,17 @@ class OverrideFinding:
     detail: str
 
 
+Spec = TypeVar("Spec", bound=FlagRaised)
+
+
+def raised(specs: Iterable[Spec], facts: Facts, outcomes: RuleOutcomes) -> tuple[Spec, ...]:
+    """The flag specs whose conditions hold (a condition left unknown by a missing age raises nothing)."""
+    return tuple(spec for spec in specs if spec.when is None or evaluate(spec.when, facts, outcomes)[0] is Outcome.met)
+
+
 def raised_flags(specs: Iterable[FlagRaised], facts: Facts, outcomes: RuleOutcomes) -> tuple[Flag, ...]:
-    """The flags whose conditions hold (a condition left unknown by a missing age raises nothing)."""
-    return tuple(
-        spec.flag
-        for spec in specs
-        if spec.when is None or evaluate(spec.when, facts, outcomes)[0] is Outcome.met
-    )
+    """The flags whose conditions hold."""
+    return tuple(spec.flag for spec in raised(specs, facts, outcomes))
 
 
 def apply_overrides(
@@ -74,9 +80,12 @@ def apply_overrides(
     flags = set(flags)
     result, nothing_note = _nothing_matched(list(drafts), sections.nothing_matched)
     repeat = sections.repeat_referral
-    repeat_note = OverrideFinding(repeat.rule_id, is_repeat, (
-        "the same subject had an accepted referral" if is_repeat else "no earlier accepted referral"
-    ) + f" in the previous {repeat.within_days} days")
+    repeat_note = OverrideFinding(
+        repeat.rule_id,
+        is_repeat,
+        ("the same subject had an accepted referral" if is_repeat else "no earlier accepted referral")
+        + f" in the previous {repeat.within_days} days",
+    )
     if is_repeat:
         flags.update(raised_flags(repeat.flags, facts, outcomes))
         reason = repeat.reason.format(days=repeat.within_days)
@@ -84,15 +93,22 @@ def apply_overrides(
     result, area_note = _out_of_area(result, ruleset, facts)
     result, consent_note = _no_lawful_basis(result, sections.no_lawful_basis, facts, flags)
     order = [rule.id for rule in ruleset.rules] + [
-        sections.nothing_matched.rule_id, repeat.rule_id, sections.out_of_area.rule_id,
+        sections.nothing_matched.rule_id,
+        repeat.rule_id,
+        sections.out_of_area.rule_id,
         sections.no_lawful_basis.rule_id,
     ]
     result = merged(result, order)
     danger = sections.immediate_danger
-    danger_note = OverrideFinding(danger.rule_id, facts.immediate_danger, (
-        f"immediate danger reported: every assignment raised to {danger.raise_to}"
-        if facts.immediate_danger else "no immediate danger reported"
-    ))
+    danger_note = OverrideFinding(
+        danger.rule_id,
+        facts.immediate_danger,
+        (
+            f"immediate danger reported: every assignment raised to {danger.raise_to}"
+            if facts.immediate_danger
+            else "no immediate danger reported"
+        ),
+    )
     if facts.immediate_danger:
         flags.update(raised_flags(danger.flags, facts, outcomes))
         result = [draft.raised_to(danger.raise_to, danger.rule_id, danger.reason) for draft in result]
@@ -117,7 +133,7 @@ def merged(drafts: Iterable[Draft], order: Sequence[str]) -> list[Draft]:
 
 def _merge(group: list[Draft], rank: dict[str, int]) -> Draft:
     pressing = sorted(group, key=lambda draft: PRIORITY_RANK[draft.priority])
-    replaced = [draft.replaces for draft in pressing if draft.replaces is not None]
+    replaced = tuple(dict.fromkeys(service for draft in pressing for service in draft.replaces))
     pairs = [pair for draft in group for pair in zip(draft.rule_ids, draft.reasons, strict=True)]
     pairs.sort(key=lambda pair: rank.get(pair[0], len(rank)))
     return Draft(
@@ -125,7 +141,7 @@ def _merge(group: list[Draft], rank: dict[str, int]) -> Draft:
         priority=pressing[0].priority,
         rule_ids=tuple(dict.fromkeys(rule_id for rule_id, _ in pairs)),
         reasons=tuple(dict.fromkeys(reason for _, reason in pairs)),
-        replaces=replaced[0] if replaced else None,
+        replaces=replaced,
     )
 
 
@@ -142,7 +158,8 @@ def _out_of_area(drafts: list[Draft], ruleset: Ruleset, facts: Facts) -> tuple[l
     if not outside:
         return drafts, OverrideFinding(section.rule_id, False, "every service covers the subject's district")
     moved = [
-        draft if ruleset.covers(draft.service, district)
+        draft
+        if ruleset.covers(draft.service, district)
         else draft.sent_to(section.route_to, section.rule_id, section.reason.format(service=draft.service))
         for draft in drafts
     ]
@@ -169,12 +186,14 @@ def _no_lawful_basis(
     if all(draft.service in kept for draft in drafts):
         return unapplied(f"consent not obtained and basis {basis.value}, but no assignment needs consent")
     moved = [
-        draft if draft.service in kept
+        draft
+        if draft.service in kept
         else draft.sent_to(section.route_to, section.rule_id, section.reason.format(service=draft.service))
         for draft in drafts
     ]
     detail = f"consent not obtained and basis {basis.value}: sent to {section.route_to}" + (
         f" except {', '.join(sorted(service.value for service in section.keep_services))}"
-        if section.keep_services else ""
+        if section.keep_services
+        else ""
     )
     return moved, OverrideFinding(section.rule_id, True, detail)

@@ -17,8 +17,13 @@ from markupsafe import Markup
 from services.triage.kpis import KpiReport, Timing
 
 CSV_HEADER = ("section", "group", "subgroup", "measure", "value")
-SHORT_OBJECTIVES = {1: "Young people", 2: "Domestic abuse, slavery", 3: "Hate crime", 4: "Drugs and alcohol",
-                    5: "Partnership, reporting"}
+SHORT_OBJECTIVES = {
+    1: "Young people",
+    2: "Domestic abuse, slavery",
+    3: "Hate crime",
+    4: "Drugs and alcohol",
+    5: "Partnership, reporting",
+}
 
 
 def _number(value: float | int | None) -> str:
@@ -35,27 +40,54 @@ def csv_rows(report: KpiReport) -> list[tuple[str, str, str, str, str]]:
         ("summary", "", "", "items", str(report.items)),
         ("summary", "", "", "referrals_supporting_no_objective", str(report.supporting_no_objective)),
     ]
-    rows += [("by_source", s.source_agency, "", "referrals", str(s.referrals)) for s in report.by_source]
+    for source in report.by_source:
+        rows.append(("by_source", source.source_agency, "", "referrals", str(source.referrals)))
+        rows += _timing_rows("by_source", source.source_agency, "", source.time_to_claim, source.time_to_accept)
     for row in report.by_service:
-        for measure in ("referrals", "items", "accepted", "declined", "reassigned", "closed", "open",
-                        "sla_met", "sla_breached", "sla_compliance"):
+        for measure in (
+            "referrals",
+            "items",
+            "accepted",
+            "declined",
+            "reassigned",
+            "closed",
+            "open",
+            "sla_met",
+            "sla_breached",
+            "sla_compliance",
+        ):
             rows.append(("by_service", row.service, "", measure, _number(getattr(row, measure))))
-        for name, measured in (("time_to_claim", row.time_to_claim), ("time_to_accept", row.time_to_accept)):
-            rows += [("by_service", row.service, "", f"{name}_count", str(measured.count)),
-                     ("by_service", row.service, "", f"{name}_median_hours", _number(measured.median_hours)),
-                     ("by_service", row.service, "", f"{name}_p90_hours", _number(measured.p90_hours))]
+        rows += _timing_rows("by_service", row.service, "", row.time_to_claim, row.time_to_accept)
     for p in report.by_priority:
-        rows += [("by_priority", p.priority, "", "referrals", str(p.referrals)),
-                 ("by_priority", p.priority, "", "items", str(p.items))]
+        rows += [
+            ("by_priority", p.priority, "", "referrals", str(p.referrals)),
+            ("by_priority", p.priority, "", "items", str(p.items)),
+        ]
+        rows += _timing_rows("by_priority", p.priority, "", p.time_to_claim, p.time_to_accept)
     for o in report.by_objective:
         for measure in ("referrals", "by_concern", "by_service"):
             rows.append(("by_objective", str(o.objective), o.title, measure, str(getattr(o, measure))))
+        rows += _timing_rows("by_objective", str(o.objective), o.title, o.time_to_claim, o.time_to_accept)
     for sla in report.sla:
         for measure in ("met", "breached", "open_past_due", "pending", "handed_on", "compliance"):
             rows.append(("sla", sla.service, sla.priority, measure, _number(getattr(sla, measure))))
     for r in report.outcomes:
         measure = f"{r.outcome}_to_{r.to}" if r.to else r.outcome
         rows.append(("outcomes", r.service, r.reason_code, measure, str(r.count)))
+    return rows
+
+
+def _timing_rows(
+    section: str, group: str, subgroup: str, claim: Timing, accept: Timing
+) -> list[tuple[str, str, str, str, str]]:
+    """Count, median and p90 hours of the time to claim and to accept, one row each."""
+    rows = []
+    for name, measured in (("time_to_claim", claim), ("time_to_accept", accept)):
+        rows += [
+            (section, group, subgroup, f"{name}_count", str(measured.count)),
+            (section, group, subgroup, f"{name}_median_hours", _number(measured.median_hours)),
+            (section, group, subgroup, f"{name}_p90_hours", _number(measured.p90_hours)),
+        ]
     return rows
 
 
@@ -68,9 +100,11 @@ def render_csv(report: KpiReport) -> str:
 
 
 _SVG_OPEN = Markup('<svg role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><title>{title}</title>')
-_SVG_BAR = Markup('<text x="{lx}" y="{ty}" text-anchor="end">{label}</text>'
-                  '<rect x="{bx}" y="{ry}" width="{bw}" height="{bh}" fill="#1d70b8"/>'
-                  '<text x="{vx}" y="{ty}">{shown}</text>')
+_SVG_BAR = Markup(
+    '<text x="{lx}" y="{ty}" text-anchor="end">{label}</text>'
+    '<rect x="{bx}" y="{ry}" width="{bw}" height="{bh}" fill="#1d70b8"/>'
+    '<text x="{vx}" y="{ty}">{shown}</text>'
+)
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float]], unit: str = "", maximum: float | None = None) -> Markup:
@@ -82,8 +116,19 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], unit: str = "", max
     for index, (label, value) in enumerate(bars):
         y = pad + index * row_h
         bar = round(bar_w * value / top, 1)
-        parts.append(_SVG_BAR.format(lx=label_w - 8, ty=y + 15, label=label, bx=label_w, ry=y + 3, bw=bar,
-                                     bh=row_h - 6, vx=label_w + bar + 6, shown=f"{value:g}{unit}"))
+        parts.append(
+            _SVG_BAR.format(
+                lx=label_w - 8,
+                ty=y + 15,
+                label=label,
+                bx=label_w,
+                ry=y + 3,
+                bw=bar,
+                bh=row_h - 6,
+                vx=label_w + bar + 6,
+                shown=f"{value:g}{unit}",
+            )
+        )
     return Markup("").join([*parts, Markup("</svg>")])
 
 
@@ -104,7 +149,12 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
 
-_PAGE = """<!DOCTYPE html>
+_PAGE = """{% macro timing_heads() %}<th class="n">Claim median h</th><th class="n">Claim p90 h</th>
+<th class="n">Accept median h</th><th class="n">Accept p90 h</th>{% endmacro %}
+{%- macro timing_cells(row) %}<td class="n">{{ hours(row.time_to_claim, "median") }}</td>
+<td class="n">{{ hours(row.time_to_claim, "p90") }}</td><td class="n">{{ hours(row.time_to_accept, "median") }}</td>
+<td class="n">{{ hours(row.time_to_accept, "p90") }}</td>{% endmacro -%}
+<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>SoSafe referral KPIs for JAG/RAG reporting, {{ start }} to {{ end }}</title>
 <style>
@@ -126,35 +176,43 @@ svg text{font-family:Arial,Helvetica,sans-serif;font-size:13px;fill:#0b0c0c}
 <h2>Referrals by strategy objective</h2>
 {{ charts.objectives }}
 <table><thead><tr><th>Objective</th><th class="n">Referrals</th><th class="n">By concern</th>
-<th class="n">By service</th></tr></thead><tbody>
+<th class="n">By service</th>{{ timing_heads() }}</tr></thead><tbody>
 {% for o in r.by_objective %}<tr><td>{{ o.objective }}. {{ o.title }}</td><td class="n">{{ o.referrals }}</td>
-<td class="n">{{ o.by_concern }}</td><td class="n">{{ o.by_service }}</td></tr>{% endfor %}
+<td class="n">{{ o.by_concern }}</td><td class="n">{{ o.by_service }}</td>
+{{ timing_cells(o) }}</tr>{% endfor %}
 </tbody></table>
 <p class="note">A referral counts once under each objective it supports, so these rows add up to more than
-the referral total. The No More Service supports objectives one and four.</p>
+the referral total. The No More Service supports objectives one and four. Times are over every queue item
+of the referrals counted under the objective.</p>
 
 <h2>Referrals by source agency</h2>
 {{ charts.sources }}
+<table><thead><tr><th>Source agency</th><th class="n">Referrals</th>{{ timing_heads() }}</tr></thead><tbody>
+{% for s in r.by_source %}<tr><td>{{ s.source_agency }}</td><td class="n">{{ s.referrals }}</td>
+{{ timing_cells(s) }}</tr>{% endfor %}
+</tbody></table>
+<p class="note">Times are over every queue item of the agency's referrals, in any service.</p>
 
 <h2>Queue items by service</h2>
 {{ charts.services }}
 <table><thead><tr><th>Service</th><th class="n">Referrals</th><th class="n">Items</th><th class="n">Accepted</th>
 <th class="n">Declined</th><th class="n">Reassigned</th><th class="n">Closed</th><th class="n">Open</th>
-<th class="n">Claim median h</th><th class="n">Claim p90 h</th><th class="n">Accept median h</th>
-<th class="n">Accept p90 h</th></tr></thead><tbody>
+{{ timing_heads() }}</tr></thead><tbody>
 {% for s in r.by_service %}<tr><td>{{ s.service }}</td><td class="n">{{ s.referrals }}</td>
 <td class="n">{{ s.items }}</td><td class="n">{{ s.accepted }}</td><td class="n">{{ s.declined }}</td>
 <td class="n">{{ s.reassigned }}</td><td class="n">{{ s.closed }}</td><td class="n">{{ s.open }}</td>
-<td class="n">{{ hours(s.time_to_claim, "median") }}</td><td class="n">{{ hours(s.time_to_claim, "p90") }}</td>
-<td class="n">{{ hours(s.time_to_accept, "median") }}</td><td class="n">{{ hours(s.time_to_accept, "p90") }}</td>
+{{ timing_cells(s) }}
 </tr>{% endfor %}
 </tbody></table>
 
 <h2>Referrals by priority</h2>
-<table><thead><tr><th>Priority</th><th class="n">Referrals</th><th class="n">Items</th></tr></thead><tbody>
+<table><thead><tr><th>Priority</th><th class="n">Referrals</th><th class="n">Items</th>{{ timing_heads() }}</tr>
+</thead><tbody>
 {% for p in r.by_priority %}<tr><td>{{ p.priority }}</td><td class="n">{{ p.referrals }}</td>
-<td class="n">{{ p.items }}</td></tr>{% endfor %}
+<td class="n">{{ p.items }}</td>
+{{ timing_cells(p) }}</tr>{% endfor %}
 </tbody></table>
+<p class="note">Times are over the items of each priority.</p>
 
 <h2>SLA compliance</h2>
 {{ charts.sla }}
@@ -183,16 +241,32 @@ _TEMPLATE = Environment(autoescape=True).from_string(_PAGE)
 
 def render_html(report: KpiReport) -> str:
     charts = {
-        "objectives": bar_chart("Referrals by strategy objective",
-                                [(f"{o.objective}. {SHORT_OBJECTIVES.get(o.objective, o.title)}", o.referrals)
-                                 for o in report.by_objective]),
-        "sources": bar_chart("Referrals by source agency",
-                             [(s.source_agency, s.referrals) for s in report.by_source]),
+        "objectives": bar_chart(
+            "Referrals by strategy objective",
+            [
+                (f"{o.objective}. {SHORT_OBJECTIVES.get(o.objective, o.title)}", o.referrals)
+                for o in report.by_objective
+            ],
+        ),
+        "sources": bar_chart("Referrals by source agency", [(s.source_agency, s.referrals) for s in report.by_source]),
         "services": bar_chart("Queue items by service", [(s.service, s.items) for s in report.by_service]),
-        "sla": bar_chart("SLA compliance by service",
-                         [(s.service, round((s.sla_compliance or 0) * 100, 1)) for s in report.by_service
-                          if s.sla_compliance is not None], unit="%", maximum=100),
+        "sla": bar_chart(
+            "SLA compliance by service",
+            [
+                (s.service, round((s.sla_compliance or 0) * 100, 1))
+                for s in report.by_service
+                if s.sla_compliance is not None
+            ],
+            unit="%",
+            maximum=100,
+        ),
     }
-    return _TEMPLATE.render(r=report, charts=charts, hours=_hours, percent=_percent,
-                            start=_when(report.period_start), end=_when(report.period_end),
-                            as_of=_when(report.as_of))
+    return _TEMPLATE.render(
+        r=report,
+        charts=charts,
+        hours=_hours,
+        percent=_percent,
+        start=_when(report.period_start),
+        end=_when(report.period_end),
+        as_of=_when(report.as_of),
+    )

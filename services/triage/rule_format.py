@@ -10,6 +10,7 @@ from schemas.decision import Flag, RuleId
 from schemas.vocabulary import Agency, Concern, Priority, RiskLevel, Role, Service
 
 Description = Annotated[str, StringConstraints(min_length=1, max_length=160)]
+FlagReason = Annotated[str, StringConstraints(min_length=1, max_length=140)]
 
 
 class RulesetModel(BaseModel):
@@ -40,6 +41,7 @@ class When(RulesetModel):
     role_in: tuple[Role, ...] | None = None
     agency_in: tuple[Agency, ...] | None = None
     min_age: Annotated[int, Field(ge=0, le=120)] | None = None
+    age_given: bool | None = None
     max_age: Annotated[int, Field(ge=0, le=120)] | None = None
     dash_score_at_least: Annotated[int, Field(ge=0, le=27)] | None = None
     risk_level_in: tuple[RiskLevel, ...] | None = None
@@ -69,7 +71,14 @@ class FlagRaised(RulesetModel):
     when: When | None = None
 
 
+class RuleFlag(FlagRaised):
+    """A flag a routing rule raises; `reason` is added to the rule's assignment when it is raised."""
+
+    reason: FlagReason | None = None
+
+
 FlagSpec = Annotated[FlagRaised, BeforeValidator(_flag_shorthand)]
+RuleFlagSpec = Annotated[RuleFlag, BeforeValidator(_flag_shorthand)]
 
 
 class PriorityWhen(RulesetModel):
@@ -92,7 +101,7 @@ class Rule(RulesetModel):
     route_to: Annotated[Service | None, BeforeValidator(_none_means_no_queue)]
     priority: Priority | None = None
     priority_when: tuple[PriorityWhen, ...] = ()
-    flags: tuple[FlagSpec, ...] = ()
+    flags: tuple[RuleFlagSpec, ...] = ()
 
     @model_validator(mode="after")
     def _routing_is_complete(self) -> Rule:
@@ -102,4 +111,6 @@ class Rule(RulesetModel):
             raise ValueError("fields 'priority' and 'priority_when' must be left out when route_to is none")
         if self.route_to is None and not self.flags:
             raise ValueError("field 'flags' needs at least one flag when route_to is none")
+        if self.route_to is None and any(flag.reason is not None for flag in self.flags):
+            raise ValueError("a flag's 'reason' needs route_to to name a service whose assignment carries it")
         return self

@@ -18,7 +18,7 @@ from schemas.decision import Assignment, Flag, TriageDecision
 from schemas.referral import Referral
 from schemas.vocabulary import PRIORITY_RANK, Concern, Priority, Service
 from services.triage.conditions import Check, Facts, Outcome, RuleOutcomes, describe, evaluate, facts_of
-from services.triage.overrides import Draft, OverrideFinding, apply_overrides, raised_flags
+from services.triage.overrides import Draft, OverrideFinding, apply_overrides, raised
 from services.triage.ruleset import Rule, Ruleset
 
 __all__ = [
@@ -110,9 +110,7 @@ def decision_id_for(referral_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sosafe:decision:{referral_id}:initial"))
 
 
-def _apply_rules(
-    ruleset: Ruleset, facts: Facts
-) -> tuple[list[RuleFinding], dict[str, Outcome], list[Draft]]:
+def _apply_rules(ruleset: Ruleset, facts: Facts) -> tuple[list[RuleFinding], dict[str, Outcome], list[Draft]]:
     """Each rule in order: its finding, every rule's outcome, and the assignments the rules ask for."""
     outcomes: dict[str, Outcome] = {}
     findings: list[RuleFinding] = []
@@ -135,26 +133,29 @@ def _apply_rule(
     outcome: Outcome,
     checks: tuple[Check, ...],
 ) -> tuple[RuleFinding, Draft | None]:
-    def finding(status: RuleStatus, service: Service | None, priority: Priority | None,
-                flags: tuple[Flag, ...] = ()) -> RuleFinding:
+    def finding(
+        status: RuleStatus, service: Service | None, priority: Priority | None, flags: tuple[Flag, ...] = ()
+    ) -> RuleFinding:
         return RuleFinding(rule.id, rule.description, status, checks, service, priority, flags)
 
     if outcome is Outcome.not_met:
         return finding(RuleStatus.not_matched, None, None), None
     priority, because = _priority(rule, facts, outcomes)
     if outcome is Outcome.met:
-        flags = raised_flags(rule.flags, facts, outcomes)
+        specs = raised(rule.flags, facts, outcomes)
+        flags = tuple(spec.flag for spec in specs)
         if rule.route_to is None or priority is None:
             return finding(RuleStatus.fired, None, None, flags), None
-        reason = rule.description + ("" if because is None else f" (priority {priority}: {because})")
+        reasons = [rule.description + ("" if because is None else f" (priority {priority}: {because})")]
+        reasons += [spec.reason for spec in specs if spec.reason is not None]
         return finding(RuleStatus.fired, rule.route_to, priority, flags), Draft(
-            rule.route_to, priority, (rule.id,), (reason,)
+            rule.route_to, priority, (rule.id,) * len(reasons), tuple(reasons)
         )
     held = ruleset.overrides.age_unknown
     priority = priority or ruleset.overrides.nothing_matched.priority
     needed_by = rule.route_to.value if rule.route_to is not None else "its flags"
     reason = held.reason.format(rule=rule.id, service=needed_by)
-    replaces = rule.route_to if rule.route_to != held.route_to else None
+    replaces = (rule.route_to,) if rule.route_to is not None and rule.route_to != held.route_to else ()
     return finding(RuleStatus.age_unknown, held.route_to, priority), Draft(
         held.route_to, priority, (rule.id,), (reason,), replaces
     )
@@ -175,9 +176,7 @@ def _earlier_referrals(
     until = min(referral.accepted_at, now)
     since = referral.accepted_at - timedelta(days=within_days)
     return [
-        prior
-        for prior in history
-        if prior.referral_id != referral.referral_id and since <= prior.accepted_at <= until
+        prior for prior in history if prior.referral_id != referral.referral_id and since <= prior.accepted_at <= until
     ]
 
 
@@ -190,7 +189,7 @@ def _assignments(drafts: Iterable[Draft], ruleset: Ruleset, now: datetime) -> li
             due_at=now + timedelta(hours=ruleset.deadline_hours(draft.priority)),
             rule_ids=list(draft.rule_ids),
             reasons=[_fit(reason) for reason in draft.reasons],
-            replaces=draft.replaces,
+            replaces_all=list(draft.replaces),
         )
         for draft in drafts
     ]
@@ -199,4 +198,3 @@ def _assignments(drafts: Iterable[Draft], ruleset: Ruleset, now: datetime) -> li
 
 def _fit(reason: str) -> str:
     return reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 1] + "…"
-

@@ -1,21 +1,106 @@
-"""Validation errors name the field and the rule, and never quote what was submitted."""
+"""What intake says about a submission, that the published documents say the same, and that no message quotes
+what was submitted."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import jsonschema
 import pytest
 
+from schemas.submission import ReferralSubmission, RuleCode
+from services.intake.openapi import openapi_document
 from services.intake.validation import SubmissionInvalid, validate_submission
 from tests.support.payloads import submission
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+RECEIVED = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+ON_TIME = "2026-11-26T10:00:00Z"
+
+
+def refusal(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """(loc, code) of each error intake gives `body`, received at RECEIVED."""
+    with pytest.raises(SubmissionInvalid) as raised:
+        validate_submission(body, RECEIVED)
+    return [(error.loc, error.code) for error in raised.value.errors]
+
+
+def with_subject(**fields: Any) -> dict[str, Any]:
+    body = submission(submitted_at=ON_TIME)
+    body["subject"] = {**body["subject"], **fields}
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            submission(submitted_at=ON_TIME, concerns=["domestic_abuse", "hate_crime", "domestic_abuse"]),
+            [("concerns", "concerns_repeat")],
+        ),
+        (with_subject(date_of_birth="1899-12-31"), [("subject.date_of_birth", "date_of_birth_before_1900")]),
+        (with_subject(date_of_birth="2026-11-27"), [("(body)", "date_of_birth_after_submitted_at")]),
+        (submission(submitted_at="2026-11-26T10:15:01Z"), [("submitted_at", "future_datetime")]),
+        (submission(submitted_at="9999-12-31T23:59:59-01:00"), [("submitted_at", "future_datetime")]),
+    ],
+    ids=[
+        "repeated-concern",
+        "born-before-1900",
+        "born-after-submission",
+        "sixteen-minutes-ahead",
+        "last-moment-of-9999-west-of-utc",
+    ],
+)
+def test_each_rule_beyond_json_schema_is_refused_with_its_own_code(
+    body: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    """The field and the documented code, never a generic `value_error` nor a crash on an extreme date."""
+    assert refusal(body) == expected
+
+
+def test_the_edges_of_those_rules_are_accepted() -> None:
+    """Born on 1 January 1900 or on the day of submission, submitted 15 minutes ahead: all valid."""
+    validate_submission(with_subject(date_of_birth="1900-01-01"), RECEIVED)
+    validate_submission(with_subject(date_of_birth="2026-11-26"), RECEIVED)
+    validate_submission(submission(submitted_at="2026-11-26T10:15:00Z"), RECEIVED)
+
+
+def published_schema() -> dict[str, Any]:
+    """The submission's JSON Schema, as the OpenAPI document and `/v1/schema` publish it."""
+    return ReferralSubmission.model_json_schema()
+
+
+def test_the_json_schema_says_concerns_are_unique_and_born_since_1900() -> None:
+    """What JSON Schema can express it does: a repeated concern and a pre-1900 birth date are schema-invalid."""
+    validator = jsonschema.Draft202012Validator(published_schema())
+    assert validator.is_valid(submission(submitted_at=ON_TIME))
+    assert not validator.is_valid(submission(submitted_at=ON_TIME, concerns=["hate_crime", "hate_crime"]))
+    assert not validator.is_valid(with_subject(date_of_birth="1899-12-31"))
+    assert validator.is_valid(with_subject(date_of_birth="1900-01-01"))
+
+
+def test_every_rule_json_schema_cannot_express_is_described_with_its_code() -> None:
+    """Each code appears in a field's description and in the OpenAPI 422 answer."""
+    schema = published_schema()
+    subject = schema["$defs"]["Subject"]["properties"]
+    descriptions = " ".join(
+        [
+            schema["properties"]["concerns"]["description"],
+            schema["properties"]["submitted_at"]["description"],
+            subject["date_of_birth"]["description"],
+        ]
+    )
+    answer = openapi_document()["paths"]["/v1/referrals"]["post"]["responses"]["422"]["description"]
+    for code in RuleCode:
+        assert f"`{code}`" in descriptions
+        assert f"`{code}`" in answer
+    assert "15 minutes" in schema["properties"]["submitted_at"]["description"]
 
 
 def errors_for(**overrides: object) -> list[tuple[str, str, str]]:
-    body = submission(submitted_at="2026-03-02T09:00:00Z", **overrides)
+    body = submission(submitted_at=ON_TIME, **overrides)
     with pytest.raises(SubmissionInvalid) as caught:
-        validate_submission(body, NOW)
+        validate_submission(body, RECEIVED)
     return [(e.loc, e.code, e.message) for e in caught.value.errors]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
 from schemas.decision import Flag, TriageDecision
@@ -25,8 +26,17 @@ NOW = datetime(2026, 11, 25, 14, 5, tzinfo=UTC)
 CONSOLE_URL = "https://sosafe.example.org/"
 
 SAFE_NOTIFICATION_FIELDS = {
-    "notification_id", "kind", "channel", "referral_id", "service", "priority", "due_at", "flags", "link",
-    "source_id", "created_at",
+    "notification_id",
+    "kind",
+    "channel",
+    "referral_id",
+    "service",
+    "priority",
+    "due_at",
+    "flags",
+    "link",
+    "source_id",
+    "created_at",
 }
 """Every field a Notification may have. A new field must be checked for personal data and added here."""
 
@@ -35,8 +45,7 @@ def _render_all(notifications: list[Notification]) -> str:
     rendered = []
     for n in notifications:
         if n.channel is NotificationChannel.email:
-            message = render_email(n, "SoSafe <noreply@sosafe.example.org>", "team@example.org",
-                                   "sosafe.example.org")
+            message = render_email(n, "SoSafe <noreply@sosafe.example.org>", "team@example.org", "sosafe.example.org")
             rendered += [message.as_string(), message.get_content()]  # headers, and the decoded body
         else:
             rendered.append(webhook_body(n).decode())
@@ -44,7 +53,8 @@ def _render_all(notifications: list[Notification]) -> str:
 
 
 def test_each_assignment_gets_one_notification_per_configured_channel(
-        decision: TriageDecision, routing: NotifyRouting) -> None:
+    decision: TriageDecision, routing: NotifyRouting
+) -> None:
     """SADA has e-mail and a webhook, No More only e-mail."""
     notifications = notifications_for_decision(decision, routing.channels_for, CONSOLE_URL, NOW)
 
@@ -57,7 +67,8 @@ def test_each_assignment_gets_one_notification_per_configured_channel(
 
 
 def test_notification_carries_the_assignments_priority_deadline_and_the_decisions_flags(
-        decision: TriageDecision, routing: NotifyRouting) -> None:
+    decision: TriageDecision, routing: NotifyRouting
+) -> None:
     """Priority and deadline are per assignment; flags belong to the decision."""
     no_more = notifications_for_decision(decision, routing.channels_for, CONSOLE_URL, NOW)[-1]
 
@@ -66,21 +77,25 @@ def test_notification_carries_the_assignments_priority_deadline_and_the_decision
     assert no_more.flags == [Flag.marac, Flag.children_in_household]
     assert no_more.referral_id == decision.referral_id
     assert no_more.source_id == decision.decision_id
-    assert no_more.link == ("https://sosafe.example.org/?service=no_more"
-                            "&referral_id=4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60")
+    assert no_more.link == (
+        "https://sosafe.example.org/?service=no_more&referral_id=4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60"
+    )
 
 
 def test_notification_ids_are_deterministic_per_decision_service_and_channel(
-        decision: TriageDecision, routing: NotifyRouting) -> None:
+    decision: TriageDecision, routing: NotifyRouting
+) -> None:
     """A redelivered decision yields the same ids, even at another time."""
     first = notifications_for_decision(decision, routing.channels_for, CONSOLE_URL, NOW)
-    again = notifications_for_decision(decision, routing.channels_for, CONSOLE_URL,
-                                       datetime(2026, 11, 25, 15, 0, tzinfo=UTC))
+    again = notifications_for_decision(
+        decision, routing.channels_for, CONSOLE_URL, datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    )
 
     assert [n.notification_id for n in first] == [n.notification_id for n in again]
     assert len({n.notification_id for n in first}) == 3
     assert first[0].notification_id == str(
-        uuid5(NAMESPACE_URL, f"sosafe:notification:{decision.decision_id}:sada:email"))
+        uuid5(NAMESPACE_URL, f"sosafe:notification:{decision.decision_id}:sada:email")
+    )
 
 
 def test_a_service_without_contacts_gets_no_notification(decision: TriageDecision) -> None:
@@ -93,21 +108,25 @@ def test_a_service_without_contacts_gets_no_notification(decision: TriageDecisio
 
 
 def test_escalation_goes_by_email_only_to_a_service_with_a_manager(
-        escalation: Escalation, routing: NotifyRouting) -> None:
+    escalation: Escalation, routing: NotifyRouting
+) -> None:
     """SADA has a manager address (and a webhook, which escalations do not use)."""
     notifications = notifications_for_escalation(escalation, routing.channels_for, CONSOLE_URL, NOW)
     no_manager = notifications_for_escalation(
-        escalation.model_copy(update={"service": Service.no_more}), routing.channels_for, CONSOLE_URL, NOW)
+        escalation.model_copy(update={"service": Service.no_more}), routing.channels_for, CONSOLE_URL, NOW
+    )
 
     assert [(n.kind, n.channel, n.source_id) for n in notifications] == [
-        (NotificationKind.escalation, NotificationChannel.email, "esc-1")]
+        (NotificationKind.escalation, NotificationChannel.email, "esc-1")
+    ]
     assert no_manager == []
 
 
 def test_email_subject_names_priority_service_and_local_deadline(notification: Notification) -> None:
     """26 Nov 14:00 UTC is 14:00 GMT."""
-    message = render_email(notification, "SoSafe <noreply@sosafe.example.org>", "t@sada.example.org",
-                           "sosafe.example.org")
+    message = render_email(
+        notification, "SoSafe <noreply@sosafe.example.org>", "t@sada.example.org", "sosafe.example.org"
+    )
 
     assert message["Subject"] == "[SoSafe] HIGH referral for SADA, due 26 Nov 14:00"
 
@@ -133,8 +152,9 @@ def test_escalation_email_says_the_referral_is_overdue(notification: Notificatio
 
 def test_email_carries_the_notification_id_as_message_id_and_header(notification: Notification) -> None:
     """The receiving mail system can spot a resend by its Message-ID."""
-    message = render_email(notification, "SoSafe <noreply@sosafe.example.org>", "t@sada.example.org",
-                           "sosafe.example.org")
+    message = render_email(
+        notification, "SoSafe <noreply@sosafe.example.org>", "t@sada.example.org", "sosafe.example.org"
+    )
 
     assert message["Message-ID"] == "<9d1d6a57-0c4b-5b0e-b8e5-6f0c6f9f3a11@sosafe.example.org>"
     assert message[NOTIFICATION_ID_HEADER] == notification.notification_id
@@ -143,10 +163,12 @@ def test_email_carries_the_notification_id_as_message_id_and_header(notification
 
 
 def test_email_body_lists_referral_service_priority_deadline_flags_in_words_and_link(
-        notification: Notification) -> None:
+    notification: Notification,
+) -> None:
     """Every whitelisted fact is there, flags spelled out."""
-    body = render_email(notification, "noreply@sosafe.example.org", "t@sada.example.org",
-                        "sosafe.example.org").get_content()
+    body = render_email(
+        notification, "noreply@sosafe.example.org", "t@sada.example.org", "sosafe.example.org"
+    ).get_content()
 
     assert f"Referral: {notification.referral_id}" in body
     assert "Service: SADA (sada)" in body
@@ -180,8 +202,8 @@ def test_notification_model_holds_only_whitelisted_fields() -> None:
 
 
 def test_no_personal_detail_from_the_decision_reaches_any_email_or_webhook(
-        decision: TriageDecision, escalation: Escalation, routing: NotifyRouting,
-        personal_strings: tuple[str, ...]) -> None:
+    decision: TriageDecision, escalation: Escalation, routing: NotifyRouting, personal_strings: tuple[str, ...]
+) -> None:
     """Reasons, concerns, ruleset version and caused_by are never rendered."""
     notifications = notifications_for_decision(decision, routing.channels_for, CONSOLE_URL, NOW)
     notifications += notifications_for_escalation(escalation, routing.channels_for, CONSOLE_URL, NOW)
@@ -190,3 +212,49 @@ def test_no_personal_detail_from_the_decision_reaches_any_email_or_webhook(
     assert decision.referral_id in rendered
     for personal in personal_strings:
         assert personal.lower() not in rendered.lower()
+
+
+PINNED_EMAIL_TEXT = """\
+A referral has been assigned to SADA.
+
+Referral: 4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60
+Service: SADA (sada)
+Priority: HIGH
+Deadline: Thu 26 Nov 2026 14:00 GMT (2026-11-26T14:00:00Z)
+Flags:
+  - MARAC: high-risk domestic abuse, consider the risk assessment conference
+  - child safeguarding concern
+
+Open it in the SoSafe console: https://sosafe.example.org/?service=sada&referral_id=4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60
+
+The referral's details are in the console only; this message deliberately carries none.
+Notification id: 9d1d6a57-0c4b-5b0e-b8e5-6f0c6f9f3a11
+"""
+
+PINNED_WEBHOOK_BODY = (
+    '{"created_at":"2026-11-25T14:05:00Z","due_at":"2026-11-26T14:00:00Z",'
+    '"flags":["marac","safeguarding_child"],"kind":"assignment",'
+    '"link":"https://sosafe.example.org/?service=sada&referral_id=4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60",'
+    '"notification_id":"9d1d6a57-0c4b-5b0e-b8e5-6f0c6f9f3a11","priority":"high",'
+    '"referral_id":"4e2f8a10-6a0b-5c8e-8d7e-1b2c3d4e5f60","service":"sada",'
+    '"source_id":"0b7c6c1e-3f5e-5d5b-9a59-2f4a1f1d8c01","webhook_version":"1"}'
+)
+
+
+def test_the_whole_of_an_assignment_email_and_webhook_is_pinned(notification: Notification) -> None:
+    """Ids, service, priority, deadline, link and the flags, in full and nothing else: a change is a decision."""
+    flagged = notification.model_copy(update={"flags": [Flag.marac, Flag.safeguarding_child]})
+    email = render_email(flagged, "noreply@sosafe.example.org", "t@sada.example.org", "sosafe.example.org")
+    assert email.get_content() == PINNED_EMAIL_TEXT
+    webhook = flagged.model_copy(update={"channel": NotificationChannel.webhook})
+    assert webhook_body(webhook).decode() == PINNED_WEBHOOK_BODY
+
+
+def test_the_decision_to_send_flags_is_recorded_with_every_field_and_flag() -> None:
+    """docs/decisions.md records the notification content: each webhook field and each flag it may carry."""
+    decisions = (Path(__file__).parents[2] / "docs" / "decisions.md").read_text(encoding="utf-8")
+    [entry] = [paragraph for paragraph in decisions.split("\n- ") if paragraph.startswith("**Notifications carry")]
+    for field in ("referral id", "service", "priority", "deadline", "console link", "`flags`"):
+        assert field in entry
+    for flag in Flag:
+        assert f"`{flag.value}`" in entry

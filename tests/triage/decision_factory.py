@@ -28,6 +28,7 @@ def assignment(
     rule_ids: list[str] | None = None,
     reasons: list[str] | None = None,
     replaces: Service | None = None,
+    replaces_all: list[Service] | None = None,
 ) -> Assignment:
     return Assignment(
         service=service,
@@ -36,6 +37,7 @@ def assignment(
         rule_ids=rule_ids or [f"test.{service}"],
         reasons=reasons or [f"test rule routed it to {service}"],
         replaces=replaces,
+        replaces_all=replaces_all or [],
     )
 
 

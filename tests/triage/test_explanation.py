@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from schemas.vocabulary import Service
 from services.triage.conditions import Outcome
 from services.triage.explain_text import render
@@ -11,11 +13,12 @@ from services.triage.rules import RuleStatus, decide, explain
 from services.triage.ruleset import Ruleset
 from tests.triage.referral_factory import SUBMITTED_AT, build_referral
 
+NO_CONSENT = {"consent_obtained": False, "consent_basis": "consent"}
+
 
 def test_out_of_area_assignment_names_the_service_it_replaces(default_ruleset: Ruleset) -> None:
     """manual_review stands in for hate_crime and its reason says so."""
-    decision = decide(build_referral(concerns=["hate_crime"], district="hertsmere"), default_ruleset,
-                      SUBMITTED_AT, [])
+    decision = decide(build_referral(concerns=["hate_crime"], district="hertsmere"), default_ruleset, SUBMITTED_AT, [])
     [assignment] = decision.assignments
     assert (assignment.service, assignment.replaces) == (Service.manual_review, Service.hate_crime)
     assert any("Out of area" in reason and "hate_crime" in reason for reason in assignment.reasons)
@@ -30,14 +33,37 @@ def test_no_lawful_basis_reason_says_consent_required_and_names_the_service(defa
     assert "sada" in assignment.reasons[-1]
 
 
-def test_merged_replacements_keep_the_most_pressing_replaced_service(default_ruleset: Ruleset) -> None:
-    """hate_crime (medium) and no_more (standard) merge into one manual_review that replaces hate_crime."""
-    referral = build_referral(
-        concerns=["hate_crime", "offending"], consent_obtained=False, consent_basis=None
-    )
+def test_merged_replacements_name_every_replaced_service_most_pressing_first(default_ruleset: Ruleset) -> None:
+    """hate_crime (medium) and no_more (standard) merge into one manual_review that replaces both."""
+    referral = build_referral(concerns=["hate_crime", "offending"], consent_obtained=False, consent_basis=None)
     [assignment] = decide(referral, default_ruleset, SUBMITTED_AT, []).assignments
+    assert assignment.replaces_all == [Service.hate_crime, Service.no_more]
     assert assignment.replaces == Service.hate_crime
     assert sum("consent_required" in reason for reason in assignment.reasons) == 2
+
+
+def test_one_manual_review_for_sada_sos_and_no_more_names_all_three(default_ruleset: Ruleset) -> None:
+    """Three services held for consent fold into one item whose explanation names each of them."""
+    referral = build_referral(concerns=["domestic_abuse", "knife_crime", "offending"], age=20, **NO_CONSENT)
+    explanation = explain(referral, default_ruleset, SUBMITTED_AT, [])
+    [assignment] = explanation.decision.assignments
+    assert (assignment.service, assignment.priority) == (Service.manual_review, "high")
+    assert assignment.replaces_all == [Service.sos, Service.sada, Service.no_more]
+    assert "-> manual_review (instead of sos, sada, no_more): high" in render(explanation)
+
+
+@pytest.mark.parametrize(("age", "presumed"), [(17, False), (18, False), (None, True)], ids=["17", "18", "unknown"])
+def test_modern_slavery_reason_says_a_child_is_presumed_only_when_age_is_unknown(
+    default_ruleset: Ruleset, age: int | None, presumed: bool
+) -> None:
+    """With no age the modern slavery assignment says why it carries nrm_child; with an age it does not."""
+    referral = build_referral(concerns=["modern_slavery"], age=age, **NO_CONSENT)
+    [assignment] = decide(referral, default_ruleset, SUBMITTED_AT, []).assignments
+    assert assignment.rule_ids == ["modern-slavery"]
+    presumption = [reason for reason in assignment.reasons if "presumed a child" in reason]
+    assert presumption == (
+        ["Age not given: presumed a child (NRM, no consent needed) until age is established"] if presumed else []
+    )
 
 
 def test_merged_assignment_keeps_every_rules_reason(default_ruleset: Ruleset) -> None:
@@ -63,7 +89,9 @@ def test_unknown_age_reason_names_the_rule_and_the_service_that_needed_it(defaul
     explanation = explain(referral, default_ruleset, SUBMITTED_AT, [])
     [assignment] = explanation.decision.assignments
     assert (assignment.service, assignment.priority, assignment.replaces) == (
-        Service.manual_review, "standard", Service.no_more
+        Service.manual_review,
+        "standard",
+        Service.no_more,
     )
     assert assignment.reasons == [
         "Age not given: rule 'substance-or-offending' for no_more depends on age, review by hand"
@@ -87,21 +115,20 @@ def test_explain_and_decide_agree(default_ruleset: Ruleset) -> None:
 def test_reasons_and_explanation_hold_no_personal_data(default_ruleset: Ruleset) -> None:
     """Names, date of birth, postcode and narrative never reach a reason or the explanation text."""
     personal = {
-        "given_name": "Zebedee", "family_name": "Quartermaine", "postcode": "SG2 7QX",
+        "given_name": "Zebedee",
+        "family_name": "Quartermaine",
+        "postcode": "SG2 7QX",
         "date_of_birth": "1990-02-17",
     }
     narrative = "Unmistakable narrative wording"
     for facts in ({}, {"district": "other"}, {"consent_obtained": False}, {"age": None}):
         referral = build_referral(
             date_of_birth=None if "age" in facts else date(1990, 2, 17),
-            submission={"subject": {k: v for k, v in personal.items() if k != "date_of_birth"},
-                        "narrative": narrative},
+            submission={"subject": {k: v for k, v in personal.items() if k != "date_of_birth"}, "narrative": narrative},
             **facts,
         )
         explanation = explain(referral, default_ruleset, SUBMITTED_AT, [])
-        text = render(explanation) + " ".join(
-            reason for a in explanation.decision.assignments for reason in a.reasons
-        )
+        text = render(explanation) + " ".join(reason for a in explanation.decision.assignments for reason in a.reasons)
         for value in [*personal.values(), narrative, "1990"]:
             assert value not in text
 

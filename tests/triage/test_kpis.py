@@ -14,7 +14,17 @@ from schemas.audit import AuditEvent
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from schemas.vocabulary import Agency, Priority, Service
-from services.triage.kpis import KpiReport, ReportInput, compute_kpis, nearest_rank, parse_bound, timing
+from services.triage.kpis import (
+    KpiReport,
+    ObjectiveRow,
+    PriorityRow,
+    ReportInput,
+    SourceRow,
+    compute_kpis,
+    nearest_rank,
+    parse_bound,
+    timing,
+)
 from services.triage.queue import Case, ItemState, OfficerScope, apply_action, apply_decision
 from services.triage.records import ReferralRecord
 from services.triage.rules import decide
@@ -29,12 +39,30 @@ AS_OF = END + timedelta(days=4)
 HOURS = {Priority.urgent: 4, Priority.high: 24, Priority.medium: 72, Priority.standard: 120}
 
 # The strategy mapping, written out again here so the module's data is checked too.
-OBJECTIVE_OF_SERVICE = {"sos": {1}, "no_more": {1, 4}, "sada": {2}, "modern_slavery": {2}, "hate_crime": {3},
-                        "mnwg": {5}, "manual_review": set()}
-OBJECTIVE_OF_CONCERN = {"violent_crime": {1}, "gang_involvement": {1}, "county_lines": {1}, "knife_crime": {1},
-                        "exploitation": {1}, "missing_episodes": {1}, "education_exclusion": {1},
-                        "domestic_abuse": {2}, "modern_slavery": {2}, "hate_crime": {3}, "substance_misuse": {4},
-                        "offending": {4}, "antisocial_behaviour": {5}}
+OBJECTIVE_OF_SERVICE = {
+    "sos": {1},
+    "no_more": {1, 4},
+    "sada": {2},
+    "modern_slavery": {2},
+    "hate_crime": {3},
+    "mnwg": {5},
+    "manual_review": set(),
+}
+OBJECTIVE_OF_CONCERN = {
+    "violent_crime": {1},
+    "gang_involvement": {1},
+    "county_lines": {1},
+    "knife_crime": {1},
+    "exploitation": {1},
+    "missing_episodes": {1},
+    "education_exclusion": {1},
+    "domestic_abuse": {2},
+    "modern_slavery": {2},
+    "hate_crime": {3},
+    "substance_misuse": {4},
+    "offending": {4},
+    "antisocial_behaviour": {5},
+}
 
 PROFILES = [
     {"concerns": ["domestic_abuse"], "role": "victim", "age": 30, "dash_score": 16},
@@ -101,8 +129,7 @@ def _simulate(rng: random.Random, referral: Referral, ruleset: Ruleset) -> Simul
     first = decide(referral, ruleset, now, [])
     case, created = apply_decision(None, first, now)
     events, head = decision_events(None, first, created)
-    mine = [Expected(referral.referral_id, a.service.value, a.priority.value, now, a.due_at)
-            for a in first.assignments]
+    mine = [Expected(referral.referral_id, a.service.value, a.priority.value, now, a.due_at) for a in first.assignments]
     decisions = [first]
     for _ in range(6):
         open_items = [e for e in mine if e.outcome is None]
@@ -112,17 +139,25 @@ def _simulate(rng: random.Random, referral: Referral, ruleset: Ruleset) -> Simul
         now += timedelta(minutes=rng.randrange(5, 60 * 110))
         service = Service(target.service)
         free = [s for s in Service if s is not service and (s not in case.items or not case.items[s].is_open)]
-        kind = rng.choices([ActionKind.claim, ActionKind.accept, ActionKind.decline, ActionKind.reassign,
-                            ActionKind.close], weights=[5 if target.claimed is None else 0, 5, 2, 2 if free else 0,
-                                                        1])[0]
+        kind = rng.choices(
+            [ActionKind.claim, ActionKind.accept, ActionKind.decline, ActionKind.reassign, ActionKind.close],
+            weights=[5 if target.claimed is None else 0, 5, 2, 2 if free else 0, 1],
+        )[0]
         code = rng.choice([*REASONS, "other", None])
         reason = None if code is None else ("Free text from the officer" if code == "other" else f"{code}: details")
         if kind in (ActionKind.decline, ActionKind.close) and reason is None:
             code, reason = "not_eligible", "not_eligible"
         to = rng.choice(free) if kind is ActionKind.reassign else None
-        sent = OfficerAction(action_id=f"a-{referral.referral_id[:8]}-{len(events)}",
-                             referral_id=referral.referral_id, service=service, kind=kind,
-                             officer_id=f"officer-{service.value}", requested_at=now, reason=reason, to=to)
+        sent = OfficerAction(
+            action_id=f"a-{referral.referral_id[:8]}-{len(events)}",
+            referral_id=referral.referral_id,
+            service=service,
+            kind=kind,
+            officer_id=f"officer-{service.value}",
+            requested_at=now,
+            reason=reason,
+            to=to,
+        )
         scope = OfficerScope(officer_id=f"officer-{service.value}", services=frozenset({service}))
         outcome = apply_action(case, sent, scope, now, ruleset.version, deadlines)
         assert outcome.status == "applied", outcome.detail
@@ -132,16 +167,25 @@ def _simulate(rng: random.Random, referral: Referral, ruleset: Ruleset) -> Simul
         if kind is ActionKind.claim:
             target.claimed = now
         else:
-            target.ended, target.outcome = now, {"accept": "accepted", "decline": "declined",
-                                                 "reassign": "reassigned", "close": "closed"}[kind.value]
+            target.ended, target.outcome = (
+                now,
+                {"accept": "accepted", "decline": "declined", "reassign": "reassigned", "close": "closed"}[kind.value],
+            )
             target.code = None if kind is ActionKind.accept else (code or "not_given")
             target.to = to.value if to else None
         if outcome.follow_up is not None:
             decisions.append(outcome.follow_up)
             for item in outcome.follow_up_items:
                 assert item.state is ItemState.new and item.created_at == now  # a fresh item, never a merge
-                mine.append(Expected(referral.referral_id, item.service.value, target.priority, now,
-                                     now + timedelta(hours=HOURS[Priority(target.priority)])))
+                mine.append(
+                    Expected(
+                        referral.referral_id,
+                        item.service.value,
+                        target.priority,
+                        now,
+                        now + timedelta(hours=HOURS[Priority(target.priority)]),
+                    )
+                )
     return Simulated(referral, decisions, case, events, mine)
 
 
@@ -153,8 +197,10 @@ def quarter(default_ruleset: Ruleset) -> list[Simulated]:
 
 @pytest.fixture(scope="module")
 def report(quarter: list[Simulated]) -> KpiReport:
-    inputs = [ReportInput.of(ReferralRecord(referral=s.referral, decisions=s.decisions), s.case,
-                             Trail(events=s.events)) for s in quarter]
+    inputs = [
+        ReportInput.of(ReferralRecord(referral=s.referral, decisions=s.decisions), s.case, Trail(events=s.events))
+        for s in quarter
+    ]
     return compute_kpis(inputs, START, END, as_of=AS_OF)
 
 
@@ -227,8 +273,45 @@ def test_time_to_claim_and_accept_per_service(quarter: list[Simulated], report: 
         assert row.time_to_claim.count == len(claim)
         assert (row.time_to_claim.median_hours, row.time_to_claim.p90_hours) == (_pick(claim, 50), _pick(claim, 90))
         assert row.time_to_accept.count == len(accept)
-        assert (row.time_to_accept.median_hours, row.time_to_accept.p90_hours) == (
-            _pick(accept, 50), _pick(accept, 90))
+        assert (row.time_to_accept.median_hours, row.time_to_accept.p90_hours) == (_pick(accept, 50), _pick(accept, 90))
+
+
+def _timed(items: list[Expected]) -> tuple[int, float | None, float | None, int, float | None, float | None]:
+    claim = [(e.claimed - e.created).total_seconds() / 3600 for e in items if e.claimed]
+    accept = [(e.ended - e.created).total_seconds() / 3600 for e in items if e.ended and e.outcome == "accepted"]
+    return (len(claim), _pick(claim, 50), _pick(claim, 90), len(accept), _pick(accept, 50), _pick(accept, 90))
+
+
+def _timing_of(row: SourceRow | PriorityRow | ObjectiveRow) -> tuple[object, ...]:
+    claim, accept = row.time_to_claim, row.time_to_accept
+    return (claim.count, claim.median_hours, claim.p90_hours, accept.count, accept.median_hours, accept.p90_hours)
+
+
+def test_time_to_claim_and_accept_per_source_priority_and_objective(
+    quarter: list[Simulated], report: KpiReport
+) -> None:
+    """The same timings per source agency (its referrals' items), item priority and objective (the items of
+    the referrals counted under it)."""
+    items = _known(quarter)
+    cohort = _in_quarter(quarter)
+    agency = {s.referral.referral_id: s.referral.submission.source.agency.value for s in cohort}
+    for source in report.by_source:
+        assert _timing_of(source) == _timed([e for e in items if agency[e.referral_id] == source.source_agency])
+    for priority in report.by_priority:
+        assert _timing_of(priority) == _timed([e for e in items if e.priority == priority.priority])
+    for objective in report.by_objective:
+        counted = set()
+        for s in cohort:
+            mine = [e for e in items if e.referral_id == s.referral.referral_id]
+            concerns = set().union(*(OBJECTIVE_OF_CONCERN.get(c.value, set()) for c in s.referral.submission.concerns))
+            services = set().union(
+                *(OBJECTIVE_OF_SERVICE[e.service] for e in mine if e.outcome not in ("declined", "reassigned"))
+            )
+            if objective.objective in concerns | services:
+                counted.add(s.referral.referral_id)
+        assert _timing_of(objective) == _timed([e for e in items if e.referral_id in counted])
+    assert all(row.time_to_accept.count > 0 for row in report.by_objective)
+    assert sum(row.time_to_claim.count for row in report.by_source) == sum(e.claimed is not None for e in items)
 
 
 def test_sla_compliance_per_service_and_priority(quarter: list[Simulated], report: KpiReport) -> None:
@@ -241,19 +324,29 @@ def test_sla_compliance_per_service_and_priority(quarter: list[Simulated], repor
         met = sum(e.ended is not None and e.ended <= e.due for e in settled)
         open_late = sum(e.outcome is None and e.due < AS_OF for e in mine)
         breached = len(settled) - met + open_late
-        expected[key] = (met, breached, open_late, sum(e.outcome is None and e.due >= AS_OF for e in mine),
-                         sum(e.outcome in ("declined", "reassigned") for e in mine),
-                         round(met / (met + breached), 4) if met + breached else None)
-    got = {(r.service, r.priority): (r.met, r.breached, r.open_past_due, r.pending, r.handed_on, r.compliance)
-           for r in report.sla}
+        expected[key] = (
+            met,
+            breached,
+            open_late,
+            sum(e.outcome is None and e.due >= AS_OF for e in mine),
+            sum(e.outcome in ("declined", "reassigned") for e in mine),
+            round(met / (met + breached), 4) if met + breached else None,
+        )
+    got = {
+        (r.service, r.priority): (r.met, r.breached, r.open_past_due, r.pending, r.handed_on, r.compliance)
+        for r in report.sla
+    }
     assert got == expected
     assert sum(v[1] for v in expected.values()) > 0 and sum(v[0] for v in expected.values()) > 0
 
 
 def test_declines_reassignments_and_closures_with_reason_codes(quarter: list[Simulated], report: KpiReport) -> None:
     """Each final non-acceptance is counted by service, reason code and (for reassignments) target."""
-    expected = Counter((e.outcome, e.service, e.code, e.to) for e in _known(quarter)
-                       if e.outcome in ("declined", "reassigned", "closed"))
+    expected = Counter(
+        (e.outcome, e.service, e.code, e.to)
+        for e in _known(quarter)
+        if e.outcome in ("declined", "reassigned", "closed")
+    )
     assert {(r.outcome, r.service, r.reason_code, r.to): r.count for r in report.outcomes} == dict(expected)
     assert any(r.reason_code == "other" for r in report.outcomes)
     assert any(r.reason_code == "not_given" for r in report.outcomes)
@@ -271,18 +364,22 @@ def test_referrals_by_priority_and_objective(quarter: list[Simulated], report: K
     for s in _in_quarter(quarter):
         by_priority[min((a.priority.value for a in s.decisions[0].assignments), key=order.index)] += 1
         concerns = set().union(*(OBJECTIVE_OF_CONCERN.get(c.value, set()) for c in s.referral.submission.concerns))
-        services = set().union(*(OBJECTIVE_OF_SERVICE[e.service] for e in items
-                                 if e.referral_id == s.referral.referral_id
-                                 and e.outcome not in ("declined", "reassigned")))
+        services = set().union(
+            *(
+                OBJECTIVE_OF_SERVICE[e.service]
+                for e in items
+                if e.referral_id == s.referral.referral_id and e.outcome not in ("declined", "reassigned")
+            )
+        )
         objectives.update(concerns | services)
         concern_hits.update(concerns)
         service_hits.update(services)
         none += not (concerns | services)
     assert {p.priority: p.referrals for p in report.by_priority} == {p: by_priority[p] for p in order}
-    assert {p.priority: p.items for p in report.by_priority} == {p: sum(e.priority == p for e in items)
-                                                                 for p in order}
+    assert {p.priority: p.items for p in report.by_priority} == {p: sum(e.priority == p for e in items) for p in order}
     assert {o.objective: (o.referrals, o.by_concern, o.by_service) for o in report.by_objective} == {
-        n: (objectives[n], concern_hits[n], service_hits[n]) for n in range(1, 6)}
+        n: (objectives[n], concern_hits[n], service_hits[n]) for n in range(1, 6)
+    }
     assert report.supporting_no_objective == none
 
 
@@ -295,8 +392,13 @@ def test_report_serialises_to_json_and_back(report: KpiReport) -> None:
 
 
 def _one(accepted_at: datetime, concerns: tuple[str, ...] = ("hate_crime",), age: int = 40) -> ReportInput:
-    referral = build_referral(reference=f"EDGE-{accepted_at:%Y%m%d%H%M%S}", submitted_at=accepted_at,
-                              concerns=concerns, role="victim", age=age)
+    referral = build_referral(
+        reference=f"EDGE-{accepted_at:%Y%m%d%H%M%S}",
+        submitted_at=accepted_at,
+        concerns=concerns,
+        role="victim",
+        age=age,
+    )
     return ReportInput.of(ReferralRecord(referral=referral), None, None)
 
 
@@ -326,12 +428,20 @@ def test_period_must_end_after_it_starts() -> None:
         compute_kpis([], START, START)
 
 
-@pytest.mark.parametrize(("values", "median", "p90"), [
-    ([], None, None), ([7.0], 7.0, 7.0), ([2.0, 1.0], 1.0, 2.0), ([3.0, 1.0, 2.0], 2.0, 3.0),
-    ([float(n) for n in range(1, 11)], 5.0, 9.0), ([float(n) for n in range(1, 12)], 6.0, 10.0),
-])
-def test_percentiles_use_nearest_rank_on_small_samples(values: list[float], median: float | None,
-                                                      p90: float | None) -> None:
+@pytest.mark.parametrize(
+    ("values", "median", "p90"),
+    [
+        ([], None, None),
+        ([7.0], 7.0, 7.0),
+        ([2.0, 1.0], 1.0, 2.0),
+        ([3.0, 1.0, 2.0], 2.0, 3.0),
+        ([float(n) for n in range(1, 11)], 5.0, 9.0),
+        ([float(n) for n in range(1, 12)], 6.0, 10.0),
+    ],
+)
+def test_percentiles_use_nearest_rank_on_small_samples(
+    values: list[float], median: float | None, p90: float | None
+) -> None:
     """Nearest rank: an observed value, the smallest with at least p% of values at or below it."""
     assert (nearest_rank(values, 50), nearest_rank(values, 90)) == (median, p90)
     assert timing(values).count == len(values)
@@ -349,8 +459,9 @@ def test_parse_bound_reads_dates_as_utc_midnight_and_naive_times_as_utc() -> Non
 
 def _input(case: Case, events: list[AuditEvent], *decisions: TriageDecision) -> ReportInput:
     referral = build_referral(reference="EDGE-CASE", submitted_at=T0)
-    record = ReferralRecord(referral=referral.model_copy(update={"referral_id": REFERRAL_ID}),
-                            decisions=list(decisions))
+    record = ReferralRecord(
+        referral=referral.model_copy(update={"referral_id": REFERRAL_ID}), decisions=list(decisions)
+    )
     return ReportInput.of(record, case, Trail(events=events))
 
 
@@ -360,29 +471,40 @@ def test_reassignment_into_an_open_item_is_one_item_with_the_raised_priority() -
     case, created = apply_decision(None, first, T0)
     events, head = decision_events(None, first, created)
     later = T0 + timedelta(hours=2)
-    sent = action(ActionKind.reassign, Service.no_more, "officer-nm", reason="wrong_service", to=Service.sada,
-                  at=later)
-    outcome = apply_action(case, sent, OfficerScope(officer_id="officer-nm", services=frozenset({Service.no_more})),
-                           later, RULESET, DEADLINES)
+    sent = action(ActionKind.reassign, Service.no_more, "officer-nm", reason="wrong_service", to=Service.sada, at=later)
+    outcome = apply_action(
+        case,
+        sent,
+        OfficerScope(officer_id="officer-nm", services=frozenset({Service.no_more})),
+        later,
+        RULESET,
+        DEADLINES,
+    )
     more, head = action_events(head, sent, outcome)
     assert outcome.follow_up is not None
-    report = compute_kpis([_input(outcome.case, events + more, first, outcome.follow_up)],
-                          T0 - timedelta(days=1), T0 + timedelta(days=1))
+    report = compute_kpis(
+        [_input(outcome.case, events + more, first, outcome.follow_up)], T0 - timedelta(days=1), T0 + timedelta(days=1)
+    )
     sada = next(r for r in report.by_service if r.service == "sada")
     assert sada.items == 1
     assert [(s.service, s.priority) for s in report.sla if s.service == "sada"] == [("sada", "high")]
     assert [(o.outcome, o.service, o.reason_code, o.to) for o in report.outcomes] == [
-        ("reassigned", "no_more", "wrong_service", "sada")]
+        ("reassigned", "no_more", "wrong_service", "sada")
+    ]
 
 
 def test_case_items_fill_in_when_the_trail_lags() -> None:
     """An item the trail does not show yet still counts, with its state from the case."""
     first = decision(assignment(Service.hate_crime, Priority.medium))
     case, _ = apply_decision(None, first, T0)
-    closed = apply_action(case, action(ActionKind.close, Service.hate_crime, "o-hc", reason="duplicate",
-                                       at=T0 + timedelta(hours=1)),
-                          OfficerScope(officer_id="o-hc", services=frozenset({Service.hate_crime})),
-                          T0 + timedelta(hours=1), RULESET, DEADLINES).case
+    closed = apply_action(
+        case,
+        action(ActionKind.close, Service.hate_crime, "o-hc", reason="duplicate", at=T0 + timedelta(hours=1)),
+        OfficerScope(officer_id="o-hc", services=frozenset({Service.hate_crime})),
+        T0 + timedelta(hours=1),
+        RULESET,
+        DEADLINES,
+    ).case
     report = compute_kpis([_input(closed, [], first)], T0 - timedelta(days=1), T0 + timedelta(days=1))
     row = next(r for r in report.by_service if r.service == "hate_crime")
     assert (row.items, row.closed, row.sla_met, row.sla_compliance) == (1, 1, 1, 1.0)

@@ -52,6 +52,18 @@ def redo(case: Case, sent: OfficerAction, officer: OfficerScope) -> ActionOutcom
 # Decisions into queue items
 
 
+def test_item_standing_in_for_several_services_keeps_them_all_and_merges_later_ones() -> None:
+    """A manual_review item replacing sos and sada, then no_more too, names all three, sos first."""
+    first = decision(assignment(Service.manual_review, Priority.high, replaces_all=[Service.sos, Service.sada]))
+    case, [item] = apply_decision(None, first, T0)
+    assert (item.replaces, item.replaces_all) == (Service.sos, [Service.sos, Service.sada])
+    later = decision(
+        assignment(Service.manual_review, Priority.standard, replaces=Service.no_more), decision_id="later-decision"
+    )
+    case, [merged] = apply_decision(case, later, LATER)
+    assert (merged.replaces, merged.replaces_all) == (Service.sos, [Service.sos, Service.sada, Service.no_more])
+
+
 def test_decision_creates_one_new_item_per_assigned_service() -> None:
     """Each assignment becomes a new item in its service's queue with the decision's flags."""
     made = decision(assignment(Service.sada, Priority.high), Service.mnwg, flags=[Flag.marac])

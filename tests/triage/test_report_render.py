@@ -25,17 +25,25 @@ def small_report(source_agency: str = "police") -> KpiReport:
     events, head = decision_events(None, made, created)
     sada = OfficerScope(officer_id="o-sada", services=frozenset({Service.sada}))
     sos = OfficerScope(officer_id="o-sos", services=frozenset({Service.sos}))
-    for hours, kind, service, scope, reason in ((2, ActionKind.claim, Service.sada, sada, None),
-                                                (5, ActionKind.accept, Service.sada, sada, None),
-                                                (6, ActionKind.decline, Service.sos, sos, "not_eligible")):
+    for hours, kind, service, scope, reason in (
+        (2, ActionKind.claim, Service.sada, sada, None),
+        (5, ActionKind.accept, Service.sada, sada, None),
+        (6, ActionKind.decline, Service.sos, sos, "not_eligible"),
+    ):
         at = T0 + timedelta(hours=hours)
         sent = action(kind, service, scope.officer_id, reason=reason, at=at)
         outcome = apply_action(case, sent, scope, at, RULESET, DEADLINES)
         more, head = action_events(head, sent, outcome)
         events, case = events + more, outcome.case
-    referral = ReportInput(referral_id=made.referral_id, accepted_at=T0, source_agency=source_agency,
-                           concerns=["domestic_abuse"], decisions=[made], items=list(case.items.values()),
-                           events=events)
+    referral = ReportInput(
+        referral_id=made.referral_id,
+        accepted_at=T0,
+        source_agency=source_agency,
+        concerns=["domestic_abuse"],
+        decisions=[made],
+        items=list(case.items.values()),
+        events=events,
+    )
     return compute_kpis([referral], START, END, as_of=END)
 
 
@@ -62,8 +70,39 @@ def test_csv_rows_carry_the_report_figures() -> None:
     assert table[("sla", "sada", "high", "compliance")] == "1.0"
     assert table[("sla", "sos", "medium", "handed_on")] == "1"
     assert table[("outcomes", "sos", "not_eligible", "declined")] == "1"
-    assert table[("by_objective", "2", "Provide safe reporting and support to domestic abuse survivors and "
-                  "victims of modern slavery", "referrals")] == "1"
+    assert (
+        table[
+            (
+                "by_objective",
+                "2",
+                "Provide safe reporting and support to domestic abuse survivors and victims of modern slavery",
+                "referrals",
+            )
+        ]
+        == "1"
+    )
+
+
+def test_csv_gives_the_timings_per_source_priority_and_objective_too() -> None:
+    """The sada item, claimed at 2 h and accepted at 5 h, is timed under its agency, priority and objective."""
+    table = {tuple(row[:4]): row[4] for row in rows(render_csv(small_report()))[1:]}
+    objective = "Provide safe reporting and support to domestic abuse survivors and victims of modern slavery"
+    for group in (("by_source", "police", ""), ("by_priority", "high", ""), ("by_objective", "2", objective)):
+        assert table[(*group, "time_to_claim_median_hours")] == "2.0"
+        assert table[(*group, "time_to_accept_p90_hours")] == "5.0"
+        assert table[(*group, "time_to_accept_count")] == "1"
+    assert table[("by_priority", "medium", "", "time_to_claim_count")] == "0"
+    assert table[("by_priority", "medium", "", "time_to_claim_median_hours")] == ""
+
+
+def test_html_tables_show_the_timings_per_source_priority_and_objective() -> None:
+    """Each of the three tables has the four timing columns, filled for the timed group."""
+    page = render_html(small_report())
+    for heading in ("Referrals by source agency", "Referrals by priority", "Referrals by strategy objective"):
+        section = re.sub(r">\s+<", "><", page.split(f"<h2>{heading}</h2>", 1)[1].split("<h2>", 1)[0])
+        assert '<th class="n">Claim median h</th>' in section
+        assert '<th class="n">Accept p90 h</th>' in section
+        assert '<td class="n">2</td><td class="n">2</td>' in section
 
 
 def test_html_is_a_self_contained_page_with_svg_charts() -> None:

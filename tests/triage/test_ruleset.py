@@ -34,9 +34,18 @@ def test_default_ruleset_loads_with_its_version_and_every_rule(default_ruleset: 
     """The shipped file parses and carries the twelve rules of DESIGN §4."""
     assert default_ruleset.version == "2026.11.1"
     assert [rule.id for rule in default_ruleset.rules] == [
-        "da-victim-high-risk", "da-victim", "da-child-victim", "da-perpetrator", "da-children-in-household",
-        "modern-slavery", "hate-crime", "youth-violence", "youth-violence-family", "prison-leaver",
-        "substance-or-offending", "multiple-needs",
+        "da-victim-high-risk",
+        "da-victim",
+        "da-child-victim",
+        "da-perpetrator",
+        "da-children-in-household",
+        "modern-slavery",
+        "hate-crime",
+        "youth-violence",
+        "youth-violence-family",
+        "prison-leaver",
+        "substance-or-offending",
+        "multiple-needs",
     ]
 
 
@@ -45,27 +54,39 @@ def test_default_ruleset_routes_to_every_service_and_raises_every_flag(default_r
     routed = {rule.route_to for rule in default_ruleset.rules} - {None}
     assert routed == set(Service)
     overrides = default_ruleset.overrides
-    specs = [*(spec for rule in default_ruleset.rules for spec in rule.flags),
-             *overrides.repeat_referral.flags, *overrides.immediate_danger.flags]
+    specs = [
+        *(spec for rule in default_ruleset.rules for spec in rule.flags),
+        *overrides.repeat_referral.flags,
+        *overrides.immediate_danger.flags,
+    ]
     assert {spec.flag for spec in specs} == set(Flag)
 
 
 def test_default_deadlines_and_coverage_follow_the_design(default_ruleset: Ruleset) -> None:
     """urgent 4 h, high 24 h, medium 72 h, standard 120 h; sada five districts, the rest Stevenage."""
     assert default_ruleset.deadlines == {
-        Priority.urgent: 4, Priority.high: 24, Priority.medium: 72, Priority.standard: 120
+        Priority.urgent: 4,
+        Priority.high: 24,
+        Priority.medium: 72,
+        Priority.standard: 120,
     }
     assert set(default_ruleset.coverage[Service.sada]) == set(District) - {District.other}
-    others = {service: districts for service, districts in default_ruleset.coverage.items()
-              if service is not Service.sada}
-    assert others == {service: (District.stevenage,) for service in set(Service) - {Service.sada,
-                                                                                   Service.manual_review}}
+    others = {
+        service: districts for service, districts in default_ruleset.coverage.items() if service is not Service.sada
+    }
+    assert others == {
+        service: (District.stevenage,) for service in set(Service) - {Service.sada, Service.manual_review}
+    }
 
 
 def test_a_field_of_the_wrong_type_names_the_rule_and_the_field() -> None:
     """One sentence: the file, the rule id, the dotted field and what is wrong."""
-    message = error_for(edited("      role_in: [victim]\n      min_age: 16\n      any_of:",
-                               "      role_in: [victim]\n      min_age: sixteen\n      any_of:"))
+    message = error_for(
+        edited(
+            "      role_in: [victim]\n      min_age: 16\n      any_of:",
+            "      role_in: [victim]\n      min_age: sixteen\n      any_of:",
+        )
+    )
     assert message.startswith(
         "ruleset bad.yaml: rule 'da-victim-high-risk': field 'when.min_age': Input should be a valid integer"
     )
@@ -80,9 +101,7 @@ def test_a_misspelt_condition_is_rejected_by_name() -> None:
 def test_duplicate_rule_ids_are_rejected() -> None:
     """Two rules cannot share an id."""
     message = error_for(edited("  - id: da-perpetrator\n", "  - id: da-victim\n"))
-    assert message == (
-        "ruleset bad.yaml: rule 'da-victim': field 'id': the id is already used by an earlier rule"
-    )
+    assert message == ("ruleset bad.yaml: rule 'da-victim': field 'id': the id is already used by an earlier rule")
 
 
 @pytest.mark.parametrize(
@@ -91,9 +110,11 @@ def test_duplicate_rule_ids_are_rejected() -> None:
         ("    route_to: hate_crime\n", "    route_to: hate_crimes\n", "rule 'hate-crime': field 'route_to'"),
         ("    flags: [marac]\n", "    flags: [mrac]\n", "rule 'da-victim-high-risk': field 'flags.0.flag'"),
         ("      concerns_any: [hate_crime]", "      concerns_any: [hate]", "field 'when.concerns_any.0'"),
-        ("    priority: medium\n\n  - id: da-child-victim",
-         "    priority: low\n\n  - id: da-child-victim",
-         "rule 'da-victim': field 'priority'"),
+        (
+            "    priority: medium\n\n  - id: da-child-victim",
+            "    priority: low\n\n  - id: da-child-victim",
+            "rule 'da-victim': field 'priority'",
+        ),
     ],
     ids=["unknown-service", "unknown-flag", "unknown-concern", "unknown-priority"],
 )
@@ -119,9 +140,7 @@ def test_a_routed_service_needs_coverage() -> None:
 
 def test_every_priority_needs_a_deadline() -> None:
     """A missing deadline is reported by field."""
-    assert error_for(edited("  urgent: 4\n", "")).endswith(
-        "field 'deadlines': no deadline for priority 'urgent'"
-    )
+    assert error_for(edited("  urgent: 4\n", "")).endswith("field 'deadlines': no deadline for priority 'urgent'")
 
 
 def test_override_reason_placeholders_are_checked() -> None:
@@ -147,3 +166,21 @@ def test_deadlines_come_from_the_ruleset() -> None:
     ruleset = parse_ruleset(edited("  urgent: 4\n", "  urgent: 2\n"), "two-hours.yaml")
     decision = decide(build_referral(immediate_danger=True), ruleset, SUBMITTED_AT, [])
     assert decision.assignments[0].due_at == SUBMITTED_AT + timedelta(hours=2)
+
+
+def test_a_flag_reason_needs_an_assignment_to_carry_it() -> None:
+    """A flag-only rule cannot give its flag a reason: no assignment would show it."""
+    message = error_for(
+        edited(
+            "    flags: [children_in_household]\n",
+            '    flags: [{flag: children_in_household, reason: "Children at home"}]\n',
+        )
+    )
+    assert "rule 'da-children-in-household'" in message
+    assert "a flag's 'reason' needs route_to to name a service" in message
+
+
+def test_a_flag_reason_is_only_allowed_on_a_rule_not_an_override() -> None:
+    """The overrides give their own reason; a reason on their flags is a misspelt field."""
+    message = error_for(edited("      - repeat\n", '      - {flag: repeat, reason: "Seen before"}\n'))
+    assert "override 'repeat_referral': field 'flags.0.reason'" in message

@@ -1,0 +1,26 @@
+"""What the console shows of a queue item, in the partnership's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.vocabulary import Priority, Service
+from services.triage.console_pages import item_view
+from services.triage.queue import apply_decision
+from tests.triage.decision_factory import T0, assignment, decision
+
+
+@pytest.mark.parametrize(
+    ("replaced", "words"),
+    [
+        ([], None),
+        ([Service.sada], "the SADA item"),
+        ([Service.sada, Service.sos, Service.no_more], "the SADA, SOS and No More items"),
+    ],
+    ids=["none", "one", "three"],
+)
+def test_item_page_names_every_service_the_item_replaces(replaced: list[Service], words: str | None) -> None:
+    """A manual review standing in for several services names each of them, not only the first."""
+    made = decision(assignment(Service.manual_review, Priority.high, replaces_all=replaced))
+    _, [item] = apply_decision(None, made, T0)
+    assert item_view(item, T0)["replaces"] == words

@@ -15,6 +15,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
 """Statuses that rightly refuse invalid data: schemathesis's list, less 5xx, plus 413 (a body over the limit)."""
 
+CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}}})
+"""For loading a document to validate real answers against (413 counts as a rejection)."""
+
 ALL_CHECKS = [check for check in CHECKS.get_all() if not is_check_class(check)]
 """Every built-in check: the in-process equivalent of `schemathesis run --checks all`."""
 

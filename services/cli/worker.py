@@ -19,10 +19,11 @@ def run_worker(service: str) -> None:
     from faust import Worker
 
     from services.common.consumer_group import wait_for_departed_members
-    from services.common.logs import configure_logging
+    from services.common.logs import configure_logging, get_logger
 
     settings = service_settings(service)
     configure_logging(settings.log_level, service)
+    get_logger("sosafe.worker").info("worker_starting", embedded_broker=settings.embedded_broker)
     asyncio.run(wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}", settings.session_timeout_s))
     built = importlib.import_module(f"services.{service}.app").build(settings)
     worker = Worker(built.app, loglevel=settings.log_level, override_logging=False, quiet=True)

@@ -42,7 +42,7 @@ def test_a_supervised_stack_restarts_a_killed_worker_on_its_port_and_counts_it(t
             "intake exited with signal SIGKILL; restarting it in 1 s",
             "intake restarted (1 restart(s) so far)",
         ]
-        assert (tmp_path / "logs" / "intake.log").read_bytes().count(b"[^Worker]: Starting...") == 2
+        assert (tmp_path / "logs" / "intake.log").read_bytes().count(b'"event": "worker_starting"') == 2
 
         intake.kill()
         time.sleep(1.5)

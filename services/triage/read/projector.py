@@ -72,6 +72,15 @@ class Projector:
             for tp, offset in self.started_from.items():
                 consumer.seek(tp, offset)
             ends = await consumer.end_offsets(tps)
+            for tp, offset in self.started_from.items():
+                if offset > ends[tp]:  # the topic was recreated (a new embedded broker): rebuild the read model
+                    log.error(
+                        "read_model_ahead_of_topic",
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        stored_offset=offset,
+                        end_offset=ends[tp],
+                    )
             while True:
                 batch = await consumer.getmany(timeout_ms=200, max_records=self.max_records)
                 records = [record for records in batch.values() for record in records]

@@ -1,13 +1,15 @@
-"""Fixtures shared by every test: the whole system on the real embedded broker."""
+"""Fixtures shared by every test: the whole system on the real embedded broker; a read-model database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from services.cli.stack import Stack
+from services.triage.read.database import migrate
+from tests.support.read_database import KINDS, fresh_database
 
 
 @pytest.fixture
@@ -25,3 +27,11 @@ def stack_factory(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     yield start
     for stack in started:
         stack.stop()
+
+
+@pytest.fixture(params=KINDS)
+async def read_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty, migrated read-model database: SQLite, and PostgreSQL where one answers (else skipped)."""
+    async with fresh_database(request.param, tmp_path) as url:
+        await migrate(url)
+        yield url

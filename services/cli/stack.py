@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from services.cli.mail_sink import MailSink
 from services.cli.processes import ServiceProcess
 from services.cli.supervisor import RestartPolicy, Supervisor
 from services.common.broker import EmbeddedBroker, create_topics, free_port
+from services.triage.read.database import sqlite_file
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Stack:
 
     def start_broker(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # The broker keeps nothing across a stop, so neither may the read model projected from it.
+        shutil.rmtree(sqlite_file(self.workdir / "data").parent, ignore_errors=True)
         self.broker = EmbeddedBroker(port=self.broker_port, log_path=self.workdir / "broker.log")
         self.broker.start()
         self.broker_port = self.broker.port

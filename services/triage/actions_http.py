@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from schemas.action import ActionKind, OfficerAction
-from schemas.codec import decode, encode
+from schemas.codec import encode
 from schemas.vocabulary import Service
 from services.triage.officers import parse_service
-from services.triage.queue import ActionOutcome, Case
+from services.triage.queue import ActionOutcome
 
 if TYPE_CHECKING:
     from services.common.access import Officer
@@ -32,7 +32,7 @@ class Refusal:
     detail: str
 
 
-def check_target(triage: Triage, officer: Officer, service: str, referral_id: str,
+async def check_target(triage: Triage, officer: Officer, service: str, referral_id: str,
                  action: str) -> Service | Refusal:
     """The queue to act on, or why the request cannot name an action there."""
     wanted = parse_service(service)
@@ -40,7 +40,7 @@ def check_target(triage: Triage, officer: Officer, service: str, referral_id: st
         return Refusal(404, "unknown_action", "There is no such queue or action.")
     if wanted not in officer.scope:
         return Refusal(403, "out_of_scope", "This queue is not in your scope.")
-    if not triage.view.cases.get(referral_id.encode()):
+    if await triage.view.case(referral_id) is None:
         return Refusal(404, "unknown_referral", "No referral with this id is queued here.")
     return wanted
 
@@ -54,10 +54,9 @@ def command_for(officer: Officer, service: Service, referral_id: str, action: st
         to=to)
 
 
-def recorded_outcome(triage: Triage, command: OfficerAction) -> ActionOutcome | None:
-    """The outcome the case agent recorded for this action, read from the case table (any replica)."""
-    raw = triage.view.cases.get(command.referral_id.encode())
-    case = decode(raw, Case) if raw else None
+async def recorded_outcome(triage: Triage, command: OfficerAction) -> ActionOutcome | None:
+    """The outcome the case agent recorded for this action, read from the read model (any replica)."""
+    case = await triage.view.case(command.referral_id)
     record = case.actions.get(command.action_id) if case else None
     if case is None or record is None:
         return None
@@ -85,7 +84,7 @@ async def submit(triage: Triage, command: OfficerAction) -> ActionOutcome | Refu
                     outcome = await asyncio.wait_for(asyncio.shield(reply), REPLY_POLL_S)
             else:
                 await asyncio.sleep(REPLY_POLL_S / 5)
-            recorded = recorded_outcome(triage, command)
+            recorded = await recorded_outcome(triage, command)
             if recorded is not None:
                 return outcome or recorded
             if loop.time() >= deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,7 +16,9 @@ from services.common.access import AccessFile, Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.observability import install_observability
 from services.triage.metrics import TriageMetrics
-from services.triage.read_model import ReadModel
+from services.triage.read.database import migrate, open_engine, read_model_url
+from services.triage.read.projector import Projector
+from services.triage.read.queries import ReadModel
 from services.triage.replies import PendingReplies
 from services.triage.ruleset import Ruleset, load_ruleset
 from services.triage.settings import TriageSettings
@@ -58,6 +61,8 @@ def build(settings: TriageSettings) -> Triage:
     registry = new_registry()
     access = load_access(settings.config_file)
     partitions = settings.topic_partitions
+    read_url = read_model_url(settings)
+    asyncio.run(migrate(read_url))  # the read model's schema is current before anything serves
 
     def topic(name: str, internal: bool = False) -> faust.TopicT:
         return app.topic(name, internal=internal, partitions=partitions)
@@ -67,7 +72,8 @@ def build(settings: TriageSettings) -> Triage:
 
     triage = Triage(
         settings=settings, app=app, registry=registry, metrics=TriageMetrics.create(registry),
-        ruleset=ruleset, access=access, tokens=Registry(access), replies=PendingReplies(), view=ReadModel(),
+        ruleset=ruleset, access=access, tokens=Registry(access), replies=PendingReplies(),
+        view=ReadModel(open_engine(read_url)),
         accepted=topic(topics.ACCEPTED), decisions=topic(topics.DECISIONS), actions=topic(topics.ACTIONS),
         escalations=topic(topics.ESCALATIONS), audit=topic(topics.AUDIT), dead=topic(topics.DEAD_MESSAGES),
         by_subject=topic(topics.TRIAGE_BY_SUBJECT, internal=True),
@@ -77,8 +83,13 @@ def build(settings: TriageSettings) -> Triage:
     install_observability(app, registry, "triage", extra_ready=triage.view.caught_up.is_set)
 
     @app.task  # type: ignore[untyped-decorator]
-    async def follow_changelogs() -> None:
-        await triage.view.follow(settings.bootstrap_servers)
+    async def project_read_model() -> None:
+        writer = open_engine(read_url, writer=True)
+        try:
+            await Projector(writer, settings.bootstrap_servers, triage.view.caught_up).run()
+        finally:
+            await writer.dispose()
+            await triage.view.engine.dispose()
 
     agents.register(triage)
     web.register(triage)

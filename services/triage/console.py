@@ -18,7 +18,6 @@ import jinja2
 from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 
-from schemas.codec import decode
 from schemas.vocabulary import Service
 from services.common.logs import get_logger
 from services.triage.console_pages import reason_options, service_name
@@ -168,9 +167,8 @@ class Console:
                                 f"The {service_name(wanted)} queue is not in your scope.")
         return wanted
 
-    def case(self, referral_id: str) -> Case | None:
-        raw = self.triage.view.cases.get(referral_id.encode())
-        return decode(raw, Case) if raw else None
+    async def case(self, referral_id: str) -> Case | None:
+        return await self.triage.view.case(referral_id)
 
 
 def redirect(view: View, location: str, cookie: str | None = None, secure: bool = False) -> Response:

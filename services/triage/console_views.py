@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
-from schemas.codec import decode
 from schemas.vocabulary import Service
 from services.common.logs import get_logger
 from services.triage.actions_http import Refusal, check_target, command_for, submit
@@ -28,10 +27,7 @@ from services.triage.console import (
 )
 from services.triage.console_pages import ACTION_DONE, item_view, referral_details, signature, timeline
 from services.triage.officers import may_see
-from services.triage.queue import open_and_overdue, queue_view
-from services.triage.records import ReferralRecord
 from services.triage.trail import REASON_CODES
-from services.triage.web import all_cases
 
 if TYPE_CHECKING:
     from services.triage.app import Triage
@@ -42,30 +38,28 @@ NOTE_MAX = 400
 REASONED = {"decline", "reassign", "close"}
 
 
-def queue_counts(console: Console, visit: Visit, now: datetime) -> dict[str, Any]:
+async def queue_counts(console: Console, visit: Visit, now: datetime) -> dict[str, Any]:
     assert visit.officer is not None
-    counts = open_and_overdue(all_cases(console.triage), [s for s in Service if s in visit.officer.scope], now)
+    counts = await console.triage.view.open_and_overdue([s for s in Service if s in visit.officer.scope], now)
     rows = [{"service": s.value, "open": o, "overdue": d} for s, (o, d) in counts.items()]
     return {"queues": rows, "signature": signature([f"{r['service']}:{r['open']}:{r['overdue']}" for r in rows])}
 
 
-def queue_rows(console: Console, service: Service, state: str, now: datetime) -> dict[str, Any]:
-    items = queue_view(all_cases(console.triage), service, "all" if state == "all" else "open")
+async def queue_rows(console: Console, service: Service, state: str, now: datetime) -> dict[str, Any]:
+    items = await console.triage.view.queue(service, "all" if state == "all" else "open")
     return {"items": [item_view(i, now) for i in items], "state_filter": state, "service": service.value,
             "signature": signature([f"{i.referral_id}:{i.state}:{i.claimed_by}" for i in items])}
 
 
-def item_context(console: Console, visit: Visit, service: Service, referral_id: str, now: datetime
+async def item_context(console: Console, visit: Visit, service: Service, referral_id: str, now: datetime
                  ) -> dict[str, Any] | None:
     """Everything the item page shows, or None when the referral has no item in this queue."""
     assert visit.officer is not None
-    case = console.case(referral_id)
+    case, record = await console.triage.view.referral(referral_id)
     item = case.items.get(service) if case else None
     if case is None or item is None:
         return None
-    raw_record = console.triage.view.referrals.get(referral_id.encode())
-    record = decode(raw_record, ReferralRecord) if raw_record else None
-    events = console.triage.view.trail(referral_id.encode()).events
+    events = (await console.triage.view.trail(referral_id)).events
     shown = record is not None and may_see(visit.officer, case)
     details = referral_details(record.referral) if record and shown else None
     narrative = record.referral.submission.narrative if record and shown else None
@@ -109,14 +103,14 @@ def register(triage: Triage, console: Console) -> None:
             return redirect(self, sign_in_url(target))
         if target is not None:
             return redirect(self, target)
-        return console.page(self, "home.html", visit, title="Your queues", **queue_counts(console, visit, now()))
+        return console.page(self, "home.html", visit, title="Your queues", **await queue_counts(console, visit, now()))
 
     @app.page("/console/parts/queues", name="console_part_queues")
     async def home_part(self: View, request: Request) -> Response:
         visit = console.visit(request)
         if visit.officer is None:
             return self.text("Sign in again.", status=401)
-        return self.html(console.render("_queues.html", visit, **queue_counts(console, visit, now())))
+        return self.html(console.render("_queues.html", visit, **await queue_counts(console, visit, now())))
 
     @app.page("/console/sign-in", name="console_sign_in")
     class SignIn(View):
@@ -163,7 +157,7 @@ def register(triage: Triage, console: Console) -> None:
             return wanted
         state = "all" if request.query.get("state") == "all" else "open"
         return console.page(self, "queue.html", visit, title=f"{wanted} queue",
-                            **queue_rows(console, wanted, state, now()))
+                            **await queue_rows(console, wanted, state, now()))
 
     @app.page("/console/queues/{service}/parts/table", name="console_part_queue")
     async def queue_part(self: View, request: Request, service: str) -> Response:
@@ -174,7 +168,7 @@ def register(triage: Triage, console: Console) -> None:
         if not isinstance(wanted, Service):
             return wanted
         state = "all" if request.query.get("state") == "all" else "open"
-        return self.html(console.render("_queue_table.html", visit, **queue_rows(console, wanted, state, now())))
+        return self.html(console.render("_queue_table.html", visit, **await queue_rows(console, wanted, state, now())))
 
     async def item_page(view: View, request: Request, visit: Visit, service: str, referral_id: str,
                         status: int = 200, errors: tuple[tuple[str, str], ...] = (),
@@ -182,7 +176,7 @@ def register(triage: Triage, console: Console) -> None:
         wanted = console.scope_problem(view, visit, service)
         if not isinstance(wanted, Service):
             return wanted
-        context = item_context(console, visit, wanted, referral_id, now())
+        context = await item_context(console, visit, wanted, referral_id, now())
         if context is None:
             return console.problem(view, visit, 404, "Page not found",
                                    "This referral has no item in this queue.")
@@ -205,7 +199,7 @@ def register(triage: Triage, console: Console) -> None:
         wanted = console.scope_problem(self, visit, service)
         if not isinstance(wanted, Service):
             return wanted
-        context = item_context(console, visit, wanted, referral_id, now())
+        context = await item_context(console, visit, wanted, referral_id, now())
         if context is None or part not in ("status", "timeline"):
             return self.text("Not found.", status=404)
         return self.html(console.render(f"_item_{part}.html", visit, **context))
@@ -218,7 +212,7 @@ def register(triage: Triage, console: Console) -> None:
                 return console.forbidden_form(self, visit)
             if visit.officer is None:
                 return console.sign_in_redirect(self, request)
-            target = check_target(triage, visit.officer, service, referral_id, action)
+            target = await check_target(triage, visit.officer, service, referral_id, action)
             if isinstance(target, Refusal):
                 return await item_page(self, request, visit, service, referral_id, target.status,
                                        (("", target.detail),))

@@ -11,13 +11,10 @@ from typing import TYPE_CHECKING
 
 from faust.web import Request, Response, View
 
-from schemas.codec import decode
 from schemas.rejection import FieldError
 from services.common.web_errors import error_response
-from services.triage.case import Case
-from services.triage.kpis import ReportInput, compute_kpis, parse_bound
+from services.triage.kpis import compute_kpis, parse_bound
 from services.triage.officers import officer_for
-from services.triage.records import ReferralRecord
 from services.triage.report_render import render_csv, render_html
 
 if TYPE_CHECKING:
@@ -36,21 +33,6 @@ REPORT_PAGE_HEADERS = {
 def quarter_start(now: datetime) -> datetime:
     """The first day of the quarter `now` falls in, at midnight UTC (the RAG reports quarterly)."""
     return datetime(now.year, 3 * ((now.month - 1) // 3) + 1, 1, tzinfo=UTC)
-
-
-def report_inputs(triage: Triage, start: datetime, end: datetime) -> list[ReportInput]:
-    """Every referral accepted in [start, end) this worker holds, with its case and audit trail."""
-    inputs = []
-    for raw in triage.view.referrals.values():
-        if not raw:
-            continue
-        record = decode(raw, ReferralRecord)
-        if not start <= record.referral.accepted_at < end:
-            continue
-        key = record.referral.referral_id.encode()
-        raw_case = triage.view.cases.get(key)
-        inputs.append(ReportInput.of(record, decode(raw_case, Case) if raw_case else None, triage.view.trail(key)))
-    return inputs
 
 
 def period_errors(query: dict[str, str]) -> tuple[datetime | None, datetime | None, list[FieldError]]:
@@ -90,7 +72,7 @@ def register(triage: Triage) -> None:
                                      message="format must be json, csv or html."))
         if errors or start is None or end is None:
             return error_response(self, 422, "invalid_period", "The report period is not valid.", errors)
-        report = compute_kpis(report_inputs(triage, start, end), start, end, as_of=datetime.now(UTC))
+        report = compute_kpis(await triage.view.report_inputs(start, end), start, end, as_of=datetime.now(UTC))
         if fmt == "csv":
             return self.text(render_csv(report), content_type="text/csv")
         if fmt == "html":
@@ -115,5 +97,5 @@ def register(triage: Triage) -> None:
         if errors or start is None or end is None:
             return self.html("<h1>Period not valid</h1><p>Use ?from=YYYY-MM-DD&amp;to=YYYY-MM-DD.</p>",
                              status=422, headers=REPORT_PAGE_HEADERS)
-        report = compute_kpis(report_inputs(triage, start, end), start, end, as_of=now)
+        report = compute_kpis(await triage.view.report_inputs(start, end), start, end, as_of=now)
         return self.html(render_html(report), headers=REPORT_PAGE_HEADERS)

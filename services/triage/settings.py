@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from services.common.settings import CommonSettings
 from services.triage.ruleset import DEFAULT_RULESET_PATH
@@ -16,3 +16,8 @@ class TriageSettings(CommonSettings):
     sla_check_interval_s: float = Field(default=30.0, gt=0)
     action_reply_timeout_s: float = Field(default=10.0, gt=0)
     session_secret: str = Field(default="dev-only-console-session-secret", min_length=16)
+    read_model_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the read model, e.g. postgresql+asyncpg://user:password@host/db. "
+        "Unset: SQLite at <data_dir>/read-model/triage.sqlite. Secret: it may hold a password.",
+    )

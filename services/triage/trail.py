@@ -30,7 +30,7 @@ REASON_CODES = frozenset({
 })
 """Reasons counted in reports. Officer text outside this list is counted as `other` and never audited."""
 
-_EMITTER_ORDER = {"intake": 0, "triage": 1, "notify": 2}
+EMITTER_ORDER = {"intake": 0, "triage": 1, "notify": 2}
 
 
 def reason_code(reason: str | None) -> str | None:
@@ -105,5 +105,5 @@ class Trail(BaseModel):
         """The trail of `events`, in any order and with repeats (redelivered events)."""
         unique = {(e.chain, e.seq): e for e in events}
         ordered = sorted(unique.values(),
-                         key=lambda e: (e.occurred_at, _EMITTER_ORDER[e.emitted_by], e.chain, e.seq))
+                         key=lambda e: (e.occurred_at, EMITTER_ORDER[e.emitted_by], e.chain, e.seq))
         return cls(events=ordered[-MAX_TRAIL:])

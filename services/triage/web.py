@@ -9,7 +9,6 @@ import orjson
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
-from schemas.codec import decode
 from services.common.logs import get_logger
 from services.common.web_errors import error_response
 from services.intake.validation import field_errors
@@ -23,8 +22,7 @@ from services.triage.officers import (
     parse_service,
 )
 from services.triage.openapi import ITEM_FIELDS, openapi_document
-from services.triage.queue import Case, QueueItem, open_and_overdue, queue_view
-from services.triage.records import ReferralRecord
+from services.triage.queue import QueueItem
 
 if TYPE_CHECKING:
     from services.common.access import Officer
@@ -35,10 +33,6 @@ log = get_logger("sosafe.triage.web")
 
 def item_json(item: QueueItem) -> dict[str, Any]:
     return item.model_dump(mode="json", include=set(ITEM_FIELDS))
-
-
-def all_cases(triage: Triage) -> list[Case]:
-    return [decode(raw, Case) for raw in triage.view.cases.values() if raw]
 
 
 def register(triage: Triage) -> None:
@@ -65,7 +59,7 @@ def register(triage: Triage) -> None:
         officer = authenticate(request)
         if officer is None:
             return unauthorised(self)
-        counts = open_and_overdue(all_cases(triage), sorted(officer.scope), datetime.now(UTC))
+        counts = await triage.view.open_and_overdue(sorted(officer.scope), datetime.now(UTC))
         return self.json([{"service": s.value, "open": o, "overdue": d} for s, (o, d) in counts.items()])
 
     @app.page("/v1/queues/{service}")
@@ -81,7 +75,7 @@ def register(triage: Triage) -> None:
         state = request.query.get("state", "open")
         if state not in ("open", "all"):
             return error_response(self, 422, "invalid_state", "state must be open or all.")
-        items = queue_view(all_cases(triage), wanted, state)  # type: ignore[arg-type]
+        items = await triage.view.queue(wanted, state)  # type: ignore[arg-type]
         return self.json([item_json(item) for item in items])
 
     @app.page("/v1/referrals/{referral_id}")
@@ -89,15 +83,12 @@ def register(triage: Triage) -> None:
         officer = authenticate(request)
         if officer is None:
             return unauthorised(self)
-        key = referral_id.encode()
-        raw_case, raw_record = triage.view.cases.get(key), triage.view.referrals.get(key)
-        if not raw_case or not raw_record:
+        case, record = await triage.view.referral(referral_id)
+        if case is None or record is None:
             return error_response(self, 404, "unknown_referral", "No referral with this id is queued here.")
-        case = decode(raw_case, Case)
         if not may_see(officer, case):
             return error_response(self, 403, "out_of_scope", "This referral is not in your scope.")
-        record = decode(raw_record, ReferralRecord)
-        trail = triage.view.trail(key)
+        trail = await triage.view.trail(referral_id)
         return self.json(
             {
                 "referral": record.referral.model_dump(mode="json"),
@@ -116,7 +107,7 @@ def register(triage: Triage) -> None:
             return await act(self, officer, service, referral_id, action, await request.read())
 
     async def act(view: View, officer: Officer, service: str, referral_id: str, action: str, body: bytes) -> Response:
-        target = check_target(triage, officer, service, referral_id, action)
+        target = await check_target(triage, officer, service, referral_id, action)
         if isinstance(target, Refusal):
             return error_response(view, target.status, target.code, target.detail)
         try:

@@ -1,54 +1,144 @@
-"""The read model builds each referral's trail from `audit.events` as it arrives (redelivered, out of order)."""
+"""The SQL read model: what `project` stores from the changelog and `audit.events`, and what the views read.
+
+Each test runs on SQLite, and on PostgreSQL where one answers on 127.0.0.1:5432 (skipped, saying why, if not).
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import orjson
+import pytest
+from structlog.testing import capture_logs
 
-from schemas.codec import encode
 from schemas.escalation import Escalation
 from schemas.vocabulary import Priority, Service
 from services.common.topics import AUDIT
-from services.triage.queue import apply_decision
-from services.triage.read_model import ReadModel
-from services.triage.trail import decision_events, escalation_event
-from tests.triage.decision_factory import REFERRAL_ID, T0, assignment, decision
+from services.triage.case import ItemState
+from services.triage.read.database import open_engine
+from services.triage.read.projection import CASES, project, stored_offsets
+from services.triage.read.queries import ReadModel
+from services.triage.trail import escalation_event
+from tests.support.read_database import Consumed
+from tests.support.read_records import audit_records, case_records, queued, referral_id_of, with_item
+from tests.triage.decision_factory import T0, assignment
 
 
-def _events() -> list:
-    first = decision(assignment(Service.sada, Priority.high), assignment(Service.no_more, Priority.standard))
-    _, items = apply_decision(None, first, T0)
-    events, head = decision_events(None, first, items)
-    item = items[0]
-    escalated, _ = escalation_event(head, Escalation(
-        escalation_id="esc-1", referral_id=REFERRAL_ID, service=item.service, priority=item.priority,
-        due_at=item.due_at, state=item.state, detected_at=T0 + timedelta(days=2)))
-    return [*events, escalated]
+@pytest.fixture
+async def view(read_url: str) -> AsyncIterator[ReadModel]:
+    model = ReadModel(open_engine(read_url, writer=True))
+    yield model
+    await model.engine.dispose()
 
 
-def test_events_in_any_order_and_repeated_give_one_trail_in_time_order() -> None:
-    events = _events()
-    model = ReadModel()
-    for event in [events[3], events[1], events[0], events[1], events[2], events[3]]:
-        model.apply(AUDIT, REFERRAL_ID.encode(), encode(event))
-    trail = model.trail(REFERRAL_ID.encode())
+async def store(view: ReadModel, records: list[Consumed]) -> int:
+    async with view.engine.begin() as connection:
+        return await project(connection, records)
+
+
+async def test_events_in_any_order_and_repeated_give_one_trail_in_time_order(view: ReadModel) -> None:
+    """Redelivered and out-of-order audit events make one trail, each event once, in the order they happened."""
+    state, events = queued("RM-TRAIL", assignment(Service.sada, Priority.high), Service.no_more)
+    item = state.case.items[Service.sada]  # type: ignore[union-attr]
+    escalated, _ = escalation_event(
+        state.head,
+        Escalation(
+            escalation_id="esc-1",
+            referral_id=item.referral_id,
+            service=item.service,
+            priority=item.priority,
+            due_at=item.due_at,
+            state=item.state,
+            detected_at=T0 + timedelta(days=2),
+        ),
+    )
+    events = [*events, escalated]
+    delivered = [events[3], events[1], events[0], events[1], events[2], events[3]]
+    await store(view, audit_records(delivered[:3]))
+    await store(view, audit_records(delivered[3:], first_offset=3))
+    trail = await view.trail(referral_id_of(state))
     assert [e.hash for e in trail.events] == [e.hash for e in events]
     assert [e.action.value for e in trail.events] == ["triaged", "queued", "queued", "escalated"]
 
 
-def test_unreadable_or_referral_less_events_are_left_out_and_unknown_referrals_have_an_empty_trail() -> None:
-    model = ReadModel()
-    model.apply(AUDIT, b"x", b"{not json")
-    model.apply(AUDIT, b"x", b'{"kind": "something else"}')
-    assert model.audit == {}
-    assert model.trail(b"no-such-referral").events == []
+async def test_unreadable_and_referral_less_events_are_logged_left_out_and_passed(view: ReadModel) -> None:
+    """Bad events are logged (position only) and stored nowhere; the offsets still move past them."""
+    state, events = queued("RM-BAD", Service.sada)
+    rejected = events[0].model_copy(update={"referral_id": None, "chain": "intake:sub-1"})
+    records = [
+        Consumed(AUDIT, 0, 0, b"x", b"{not json"),
+        Consumed(
+            AUDIT,
+            0,
+            1,
+            b"x",
+            orjson.dumps({"referral_id": referral_id_of(state), "chain": "triage:x", "seq": 7, "action": "nonsense"}),
+        ),
+        *audit_records([rejected, events[0]], first_offset=2),
+    ]
+    with capture_logs() as logs:
+        assert await store(view, records) == 4
+    unreadable = [entry for entry in logs if entry["event"] == "audit_event_unreadable_in_read_model"]
+    assert [entry["offset"] for entry in unreadable] == [0, 1]
+    assert [e.hash for e in (await view.trail(referral_id_of(state))).events] == [events[0].hash]
+    assert (await view.trail("no-such-referral")).events == []
+    async with view.engine.connect() as connection:
+        assert await stored_offsets(connection) == {(AUDIT, 0): 4}
 
 
-def test_an_event_filed_by_its_keys_but_invalid_is_left_out_of_the_trail_not_served_broken() -> None:
-    events = _events()
-    model = ReadModel()
-    model.apply(AUDIT, REFERRAL_ID.encode(), encode(events[0]))
-    model.apply(AUDIT, REFERRAL_ID.encode(),
-                orjson.dumps({"referral_id": REFERRAL_ID, "chain": "triage:x", "seq": 7, "action": "nonsense"}))
-    assert [e.hash for e in model.trail(REFERRAL_ID.encode()).events] == [events[0].hash]
+async def test_queues_are_filtered_by_service_and_state_in_priority_then_due_order(view: ReadModel) -> None:
+    """A service's open queue holds its open items, most pressing first; `all` adds the final ones."""
+    standard, _ = queued("RM-Q1", assignment(Service.sada, Priority.standard))
+    urgent, _ = queued("RM-Q2", assignment(Service.sada, Priority.urgent), Service.sos)
+    high, _ = queued("RM-Q3", assignment(Service.sada, Priority.high))
+    settled = with_item(high, Service.sada, ItemState.accepted)
+    await store(view, case_records([standard, urgent, high, settled]))
+    open_ids = [item.referral_id for item in await view.queue(Service.sada)]
+    assert open_ids == [referral_id_of(urgent), referral_id_of(standard)]
+    all_ids = [item.referral_id for item in await view.queue(Service.sada, "all")]
+    assert all_ids == [referral_id_of(urgent), referral_id_of(high), referral_id_of(standard)]
+    assert [item.referral_id for item in await view.queue(Service.sos)] == [referral_id_of(urgent)]
+    counts = await view.open_and_overdue([Service.sada, Service.sos, Service.no_more], T0 + timedelta(hours=5))
+    assert counts == {Service.sada: (2, 1), Service.sos: (1, 0), Service.no_more: (0, 0)}
+
+
+async def test_a_referral_reads_back_with_its_case_record_and_the_recorded_state(view: ReadModel) -> None:
+    """The latest state of a referral wins; an unknown referral has neither case nor record."""
+    state, _ = queued("RM-ONE", Service.sada)
+    claimed = with_item(state, Service.sada, ItemState.claimed)
+    await store(view, case_records([state]))
+    await store(view, case_records([claimed], first_offset=1))
+    case, record = await view.referral(referral_id_of(state))
+    assert case is not None and case.items[Service.sada].state == ItemState.claimed
+    assert record is not None and record.referral == state.referral
+    assert await view.case(referral_id_of(state)) == case
+    assert await view.referral("no-such-referral") == (None, None)
+
+
+async def test_the_kpi_inputs_are_the_referrals_accepted_in_the_period_with_their_trails(view: ReadModel) -> None:
+    """[from, to): a referral accepted at `to` is out; each input carries its own audit events only."""
+    early, early_events = queued("RM-K1", Service.sada, accepted_at=T0)
+    late, late_events = queued("RM-K2", Service.sos, accepted_at=T0 + timedelta(days=1))
+    await store(view, [*case_records([early, late]), *audit_records([*early_events, *late_events])])
+    inputs = await view.report_inputs(T0, T0 + timedelta(days=1))
+    assert [i.referral_id for i in inputs] == [referral_id_of(early)]
+    assert [e.hash for e in inputs[0].events] == [e.hash for e in early_events]
+    assert [i.service for i in inputs[0].items] == [Service.sada]
+    both = await view.report_inputs(T0, T0 + timedelta(days=2))
+    assert sorted(i.referral_id for i in both) == sorted([referral_id_of(early), referral_id_of(late)])
+
+
+async def test_records_below_the_stored_offsets_are_skipped_so_a_second_projector_adds_nothing(
+    view: ReadModel,
+) -> None:
+    """What another projector on the same database stored is not applied again, nor are the offsets moved back."""
+    first, _ = queued("RM-S1", Service.sada)
+    claimed = with_item(first, Service.sada, ItemState.claimed)
+    records = case_records([first, claimed], partition=1)
+    assert await store(view, records) == 2
+    assert await store(view, records[:1]) == 0
+    case = await view.case(referral_id_of(first))
+    assert case is not None and case.items[Service.sada].state == ItemState.claimed
+    async with view.engine.connect() as connection:
+        assert await stored_offsets(connection) == {(CASES, 1): 2}

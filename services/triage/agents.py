@@ -87,6 +87,13 @@ def register(triage: Triage) -> None:
         if step.outcome is not None:
             metrics.officer_actions.labels(value.kind.value, step.outcome.status).inc()
             triage.replies.resolve(step.outcome)
+            log.info(
+                "officer_action_answered",
+                kind=value.kind.value,
+                outcome=step.outcome.status,
+                error=step.outcome.error,
+                redelivered=step.redelivered,
+            )
         if step.decision is not None:
             decision = step.decision
             for assignment in decision.assignments:

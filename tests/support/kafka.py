@@ -52,5 +52,17 @@ async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = 
         await producer.stop()
 
 
+async def produce_batch(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]]) -> list[RecordMetadata]:
+    """Send each (key, value) in order through one producer; the broker's acknowledgement of each, in order,
+    so each message can be found again by its partition and offset."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        pending = [await producer.send(topic, value, key=key) for key, value in messages]
+        return [await acknowledged for acknowledged in pending]
+    finally:
+        await producer.stop()
+
+
 def run(coro: object) -> object:
     return asyncio.get_event_loop().run_until_complete(coro)  # type: ignore[arg-type]

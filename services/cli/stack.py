@@ -48,6 +48,14 @@ class Stack:
     def outbox(self) -> Path:
         return self.workdir / "outbox"
 
+    @property
+    def state(self) -> Path:
+        """The workers' local table state, one directory per worker (RocksDB locks its files)."""
+        return self.workdir / "state"
+
+    def state_dir(self, worker: str) -> Path:
+        return self.state / worker
+
     def env(self) -> dict[str, str]:
         assert self.broker is not None
         env = {
@@ -65,9 +73,11 @@ class Stack:
         return env
 
     def start_broker(self) -> None:
+        """A fresh embedded broker holds nothing, so the tables the workers kept on disk go with the old one."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         # The broker keeps nothing across a stop, so neither may the read model projected from it.
         shutil.rmtree(sqlite_file(self.workdir / "data").parent, ignore_errors=True)
+        shutil.rmtree(self.state, ignore_errors=True)
         self.broker = EmbeddedBroker(port=self.broker_port, log_path=self.workdir / "broker.log")
         self.broker.start()
         self.broker_port = self.broker.port
@@ -100,6 +110,7 @@ class Stack:
         """Start (or restart) one worker; `name`/`port` allow a second replica of the same service."""
         key = name or service
         env = self.env()
+        env["SOSAFE_STATE_DIR"] = str(self.state_dir(key))
         if port is not None:
             env[f"SOSAFE_{service.upper()}_PORT"] = str(port)
         proc = ServiceProcess(service, env, port or self.ports[service], log_path=self.workdir / "logs" / f"{key}.log")

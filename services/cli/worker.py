@@ -19,12 +19,20 @@ def run_worker(service: str) -> None:
     from faust import Worker
 
     from services.common.consumer_group import wait_for_departed_members
+    from services.common.local_state import app_state_dir, claim, mark_stopped_cleanly
     from services.common.logs import configure_logging, get_logger
 
     settings = service_settings(service)
     configure_logging(settings.log_level, service)
     get_logger("sosafe.worker").info("worker_starting", embedded_broker=settings.embedded_broker)
     asyncio.run(wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}", settings.session_timeout_s))
+    state_dir = app_state_dir(settings.tables_dir, f"sosafe-{service}")
+    claim(state_dir)
     built = importlib.import_module(f"services.{service}.app").build(settings)
     worker = Worker(built.app, loglevel=settings.log_level, override_logging=False, quiet=True)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exit_:
+        if exit_.code in (0, None):  # a crash exits otherwise, or through os._exit (worker_exit)
+            mark_stopped_cleanly(state_dir)
+        raise

@@ -11,6 +11,7 @@ from schemas.submission import MAX_BODY_BYTES
 from services.common.confirmed_producer import ConfirmingProducer
 from services.common.confirmed_producer import install as install_producer
 from services.common.contiguous_consumer import install as install_contiguous_consumer
+from services.common.local_state import app_state_dir
 from services.common.send_faults import SendFaults, parse_faults
 from services.common.settings import CommonSettings
 from services.common.split_producer import SplitProducer
@@ -19,11 +20,11 @@ from services.common.split_producer import SplitProducer
 def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any) -> faust.App:
     """A Faust app for one service; nothing connects until the worker starts."""
     embedded = settings.embedded_broker
-    datadir = settings.data_dir / "faust" / app_id
+    datadir = app_state_dir(settings.tables_dir, app_id)
     datadir.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = dict(
         broker=settings.broker_urls,
-        store="memory://",
+        store=settings.table_store,
         key_serializer="raw",
         value_serializer="raw",
         topic_partitions=settings.topic_partitions,
@@ -51,8 +52,11 @@ def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any)
     # Tansu reports a partition's end offset as the first offset of the last batch + 1; one record per
     # changelog batch keeps Faust table recovery exact (SplitProducer). Apache Kafka does not need it.
     faults = parse_faults(settings.fault_fail_sends)
-    install_producer(app, SplitProducer if embedded else ConfirmingProducer,
-                     SendFaults(faults, settings.data_dir / "faults", app_id) if faults else None)
+    install_producer(
+        app,
+        SplitProducer if embedded else ConfirmingProducer,
+        SendFaults(faults, settings.data_dir / "faults", app_id) if faults else None,
+    )
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,14 @@ class CommonSettings(BaseSettings):
     subject_key_secret: SecretStr = SecretStr("dev-only-subject-key-change-me")
     log_level: str = "INFO"
     data_dir: Path = REPO_ROOT / "var"
+    table_store: Literal["rocksdb://", "memory://"] = Field(
+        default="rocksdb://",
+        description="Where Faust tables live: RocksDB on local disk (kept across restarts), or memory (tests).",
+    )
+    state_dir: Path | None = Field(
+        default=None,
+        description="This worker's local table state; default `<data_dir>/state`. One per replica on a machine.",
+    )
     web_bind: str = "127.0.0.1"
     console_base_url: str = "http://127.0.0.1:8002"
     fault_fail_sends: str = Field(
@@ -46,6 +55,11 @@ class CommonSettings(BaseSettings):
             raise ValueError("SOSAFE_FAULT_FAIL_SENDS is for fault tests on the embedded broker only")
         parse_faults(self.fault_fail_sends)  # a malformed spec stops start-up, naming the entry
         return self
+
+    @property
+    def tables_dir(self) -> Path:
+        """The directory holding every app's table state for this worker (RocksDB takes a lock on it)."""
+        return self.state_dir if self.state_dir is not None else self.data_dir / "state"
 
     @property
     def broker_urls(self) -> list[str]:

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from services.common import topics
 from services.common.access import AccessFile, Registry, load_access
 from services.common.faust_app import make_app, new_registry
+from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
 from services.intake.metrics import IntakeMetrics
 from services.intake.publisher import SubmissionPublisher
@@ -44,6 +45,7 @@ def build(settings: IntakeSettings) -> Intake:
     app = make_app(topics.INTAKE_APP, settings, settings.intake_port)
     registry = new_registry()
     access = load_access(settings.config_file)
+    recovered = recovered_records_counter(registry)
 
     def raw_topic(name: str, internal: bool = False) -> faust.TopicT:
         return app.topic(
@@ -64,9 +66,7 @@ def build(settings: IntakeSettings) -> Intake:
         accepted=raw_topic(topics.ACCEPTED),
         rejected=raw_topic(topics.REJECTED),
         audit=raw_topic(topics.AUDIT),
-        seen=app.Table(
-            "referrals-seen", default=None, partitions=settings.topic_partitions, key_type=bytes, value_type=bytes
-        ),
+        seen=bytes_table(app, "referrals-seen", settings.topic_partitions, recovered, "intake"),
     )
     # Started before the app's own producer, consumer and web server, and stopped after them.
     app.add_dependency(intake.publisher)

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from schemas.notification import NotificationChannel
 from services.common import topics
 from services.common.faust_app import make_app, new_registry
+from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
 from services.notify.adapters.channels import Sender
 from services.notify.adapters.smtp import SmtpSender
@@ -71,28 +72,42 @@ def build(settings: NotifySettings) -> Notify:
     app = make_app(topics.NOTIFY_APP, settings, settings.notify_port)
     registry = new_registry()
     smtp = SmtpSender(
-        host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
-        domain=settings.smtp_domain, team_addresses=routing.team_addresses(),
-        manager_addresses=routing.manager_addresses(), starttls=settings.smtp_starttls,
-        use_tls=settings.smtp_use_tls, username=settings.smtp_username,
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_sender,
+        domain=settings.smtp_domain,
+        team_addresses=routing.team_addresses(),
+        manager_addresses=routing.manager_addresses(),
+        starttls=settings.smtp_starttls,
+        use_tls=settings.smtp_use_tls,
+        username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        timeout=settings.send_timeout_s)
-    webhook = WebhookSender(targets=routing.webhook_targets(settings.webhook_secrets()),
-                            timeout=settings.send_timeout_s)
+        timeout=settings.send_timeout_s,
+    )
+    webhook = WebhookSender(
+        targets=routing.webhook_targets(settings.webhook_secrets()), timeout=settings.send_timeout_s
+    )
     partitions = settings.topic_partitions
+    recovered = recovered_records_counter(registry)
 
     def topic(name: str) -> faust.TopicT:
         return app.topic(name, partitions=partitions)
 
     notify = Notify(
-        settings=settings, app=app, registry=registry, metrics=NotifyMetrics.create(registry),
-        routing=routing, senders=Senders(smtp, webhook),
-        decisions=topic(topics.DECISIONS), escalations=topic(topics.ESCALATIONS),
-        retry=topic(topics.NOTIFY_RETRY), dead=topic(topics.NOTIFY_DEAD), audit=topic(topics.AUDIT),
+        settings=settings,
+        app=app,
+        registry=registry,
+        metrics=NotifyMetrics.create(registry),
+        routing=routing,
+        senders=Senders(smtp, webhook),
+        decisions=topic(topics.DECISIONS),
+        escalations=topic(topics.ESCALATIONS),
+        retry=topic(topics.NOTIFY_RETRY),
+        dead=topic(topics.NOTIFY_DEAD),
+        audit=topic(topics.AUDIT),
         dead_messages=topic(topics.DEAD_MESSAGES),
-        sent=app.Table("notifications-sent", default=None, partitions=partitions, key_type=bytes, value_type=bytes),
-        retried=app.Table("notifications-retried", default=None, partitions=partitions,
-                          key_type=bytes, value_type=bytes),
+        sent=bytes_table(app, "notifications-sent", partitions, recovered, "notify"),
+        retried=bytes_table(app, "notifications-retried", partitions, recovered, "notify"),
     )
 
     @app.service

@@ -22,7 +22,7 @@ from services.common.logs import get_logger
 from services.triage.case_steps import Step, on_action, on_decision, on_referral, on_sla_check
 from services.triage.queue import OfficerScope
 from services.triage.records import SlaCheck, SubjectHistory
-from services.triage.referral_state import ReferralState
+from services.triage.referral_state import ReferralState, StoredCase
 from services.triage.rules import PriorSubjectReferral, decide
 from services.triage.sla import DeadlineIndex, refresh_gauges
 
@@ -42,6 +42,8 @@ def register(triage: Triage) -> None:
         topics.TRIAGE_SLA_CHECKS,
         partitions=triage.settings.topic_partitions,
     )
+
+    deadlines = DeadlineIndex()
 
     def load(key: bytes) -> ReferralState | None:
         raw = triage.cases.get(key)
@@ -77,6 +79,8 @@ def register(triage: Triage) -> None:
             return
         if step.state is not None:
             triage.cases[key] = encode(step.state)
+            if step.state.case is not None:
+                deadlines.note(step.state.case)
         for sent in step.sent:
             await senders[sent.topic].send(key=sent.key.encode(), value=sent.value.encode())
         count(step, value)
@@ -166,13 +170,17 @@ def register(triage: Triage) -> None:
                     )
                     triage.subject_history[key] = encode(history.with_referral(entry))
 
-    deadlines = DeadlineIndex(lambda raw: decode(raw, ReferralState).case)
+    @triage.cases.on_recover
+    async def index_open_items() -> None:
+        """The partitions held have changed: index the open items of the referrals now held, once."""
+        deadlines.rebuild(decode(raw, StoredCase).case for raw in triage.cases.values() if raw)
+        log.info("open_items_indexed", open_referrals=len(deadlines))
 
     @app.timer(triage.settings.sla_check_interval_s)  # type: ignore[untyped-decorator]
     async def watch_deadlines() -> None:
         """Asks the case agent to escalate each open item past its deadline; refreshes the queue gauges."""
         now = datetime.now(UTC)
-        due = refresh_gauges(metrics, deadlines.open_cases(triage.cases), now)
+        due = refresh_gauges(metrics, deadlines.open_cases(), now)
         for referral_id in due:
             await triage.sla_checks.send(
                 key=referral_id.encode(), value=encode(SlaCheck(referral_id=referral_id, checked_at=now))

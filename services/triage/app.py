@@ -14,6 +14,7 @@ from schemas.vocabulary import Priority
 from services.common import topics
 from services.common.access import AccessFile, Registry, load_access
 from services.common.faust_app import make_app, new_registry
+from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
 from services.triage.metrics import TriageMetrics
 from services.triage.read.database import migrate, open_engine, read_model_url
@@ -67,18 +68,31 @@ def build(settings: TriageSettings) -> Triage:
     def topic(name: str, internal: bool = False) -> faust.TopicT:
         return app.topic(name, internal=internal, partitions=partitions)
 
+    recovered = recovered_records_counter(registry)
+
     def table(name: str) -> TableT[bytes, bytes]:
-        return app.Table(name, default=None, partitions=partitions, key_type=bytes, value_type=bytes)
+        return bytes_table(app, name, partitions, recovered, "triage")
 
     triage = Triage(
-        settings=settings, app=app, registry=registry, metrics=TriageMetrics.create(registry),
-        ruleset=ruleset, access=access, tokens=Registry(access), replies=PendingReplies(),
+        settings=settings,
+        app=app,
+        registry=registry,
+        metrics=TriageMetrics.create(registry),
+        ruleset=ruleset,
+        access=access,
+        tokens=Registry(access),
+        replies=PendingReplies(),
         view=ReadModel(open_engine(read_url)),
-        accepted=topic(topics.ACCEPTED), decisions=topic(topics.DECISIONS), actions=topic(topics.ACTIONS),
-        escalations=topic(topics.ESCALATIONS), audit=topic(topics.AUDIT), dead=topic(topics.DEAD_MESSAGES),
+        accepted=topic(topics.ACCEPTED),
+        decisions=topic(topics.DECISIONS),
+        actions=topic(topics.ACTIONS),
+        escalations=topic(topics.ESCALATIONS),
+        audit=topic(topics.AUDIT),
+        dead=topic(topics.DEAD_MESSAGES),
         by_subject=topic(topics.TRIAGE_BY_SUBJECT, internal=True),
         sla_checks=topic(topics.TRIAGE_SLA_CHECKS, internal=True),
-        cases=table("cases"), subject_history=table("subject-history"),
+        cases=table("cases"),
+        subject_history=table("subject-history"),
     )
     install_observability(app, registry, "triage", extra_ready=triage.view.caught_up.is_set)
 

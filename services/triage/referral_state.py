@@ -65,3 +65,12 @@ class ReferralState(BaseModel):
         if self.referral is None:
             return None
         return ReferralRecord(referral=self.referral, decisions=self.decisions, head=self.head)
+
+
+class StoredCase(BaseModel):
+    """Only the case of a stored `ReferralState`: the other fields are skipped, not validated (cheaper when
+    every stored referral is read, as after a recovery)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    case: Case | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,41 +30,48 @@ class OpenCase:
 
     @classmethod
     def of(cls, case: Case) -> OpenCase:
-        return cls(case.referral_id, tuple(
-            OpenItem(item.service, item.priority, item.due_at, item.escalated_for_due_at == item.due_at)
-            for item in case.items.values() if item.is_open))
+        return cls(
+            case.referral_id,
+            tuple(
+                OpenItem(item.service, item.priority, item.due_at, item.escalated_for_due_at == item.due_at)
+                for item in case.items.values()
+                if item.is_open
+            ),
+        )
 
 
 class DeadlineIndex:
-    """Each stored referral's open items, decoded again only when its stored state has changed.
+    """The open items of the referrals this worker holds, kept up to date as each case changes.
 
-    The watch runs every `sla_check_interval_s` over the whole table; decoding every referral's state each
-    time grew with the table and became triage's largest cost in long runs (docs/benchmarks.md). Only
-    the small `OpenCase` summaries are kept, never the decoded states.
+    Only referrals with an open item are held, as small `OpenCase` summaries; a referral is dropped when its
+    last item closes. The deadline watch reads this index every `sla_check_interval_s`, so its work grows
+    with the open work, not with the cases table (which holds every referral, on disk). The index is
+    rebuilt from the table once after each recovery, when the partitions this worker holds change.
     """
 
-    def __init__(self, case_of: Callable[[bytes], Case | None]) -> None:
-        self._case_of = case_of
-        self._known: dict[bytes, tuple[bytes, OpenCase | None]] = {}
+    def __init__(self) -> None:
+        self._open: dict[str, OpenCase] = {}
 
-    def open_cases(self, stored: Mapping[bytes, bytes]) -> list[OpenCase]:
-        known: dict[bytes, tuple[bytes, OpenCase | None]] = {}
-        found = []
-        for key, raw in stored.items():
-            if not raw:
-                continue
-            before = self._known.get(key)
-            if before is not None and (before[0] is raw or before[0] == raw):
-                summary = before[1]
-            else:
-                case = self._case_of(raw)
-                summary = OpenCase.of(case) if case is not None else None
-                summary = summary if summary is not None and summary.items else None
-            known[key] = (raw, summary)
-            if summary is not None:
-                found.append(summary)
-        self._known = known
-        return found
+    def note(self, case: Case) -> None:
+        """The case as just stored: keep its open items, or forget it once none is open."""
+        summary = OpenCase.of(case)
+        if summary.items:
+            self._open[case.referral_id] = summary
+        else:
+            self._open.pop(case.referral_id, None)
+
+    def rebuild(self, cases: Iterable[Case | None]) -> None:
+        """Start again from the cases this worker now holds (after a start-up or a rebalance)."""
+        self._open = {}
+        for case in cases:
+            if case is not None:
+                self.note(case)
+
+    def open_cases(self) -> list[OpenCase]:
+        return list(self._open.values())
+
+    def __len__(self) -> int:
+        return len(self._open)
 
 
 def needs_escalation(case: OpenCase, now: datetime) -> bool:

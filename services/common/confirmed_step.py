@@ -13,6 +13,7 @@ restart, and the step, written to be replayed, sends what it had not sent.
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,10 +43,16 @@ def confirmed_step(event: faust.EventT[Any]) -> Iterator[None]:
         _end(event, "CancelledError")  # a restarted agent would acknowledge the messages after this one
     except BaseException as exc:
         withhold_ack(event)
-        _end(event, type(exc).__name__)
+        _end(event, type(exc).__name__, _where(exc))
 
 
-def _end(event: faust.EventT[Any], error_type: str) -> None:
+def _where(exc: BaseException) -> str | None:
+    """The innermost frame that raised: file, line and function, never the message (it may quote values)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno} {frames[-1].name}" if frames else None
+
+
+def _end(event: faust.EventT[Any], error_type: str, where: str | None = None) -> None:
     message = event.message
     end_worker(
         "step_failed",
@@ -53,4 +60,5 @@ def _end(event: faust.EventT[Any], error_type: str) -> None:
         partition=message.partition,
         offset=message.offset,
         error_type=error_type,
+        where=where,
     )

@@ -70,7 +70,8 @@ async def test_killing_every_worker_repeatedly_loses_and_duplicates_nothing(tmp_
     services = tuple(s.value for s in Service)
     env = {"SOSAFE_CONFIG_FILE": str(access_with_webhooks(tmp_path / "access.yaml", receiver, services)),
            **{f"SOSAFE_WEBHOOK_SECRET_{s.upper()}": "crash-secret" for s in services}}
-    stack = Stack(workdir=tmp_path / "stack", partitions=4, extra_env=env)
+    exits: list[str] = []
+    stack = Stack(workdir=tmp_path / "stack", partitions=4, extra_env=env, supervise=True, report=exits.append)
     await asyncio.to_thread(stack.start)
     try:
         assert stack.broker is not None
@@ -82,6 +83,8 @@ async def test_killing_every_worker_repeatedly_loses_and_duplicates_nothing(tmp_
             await asyncio.to_thread(stack.processes[name].wait_ready, 90)
         outcomes = await routed_exactly_once(stack, COUNT, tmp_path / "stack", timeout=150, webhooks=receiver)
         print(f"killed {killed}; redelivered with the same ids: {outcomes.redelivered}")
+        failed_steps = [line for line in exits if " exited " in line]
+        assert not failed_steps, f"workers ended on their own (see step_failed in their logs): {failed_steps}"
     finally:
         await asyncio.to_thread(stack.stop)
         await receiver.stop()

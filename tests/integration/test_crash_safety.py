@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from schemas.vocabulary import Service
 from services.cli.stack import Stack
 from services.cli.synthetic import synthetic_submissions
+from services.common.worker_exit import EXIT_STEP_UNCONFIRMED
 from tests.support.config import access_with_webhooks
 from tests.support.outcomes import routed_exactly_once
 from tests.support.receivers import WebhookReceiver
@@ -83,8 +84,11 @@ async def test_killing_every_worker_repeatedly_loses_and_duplicates_nothing(tmp_
             await asyncio.to_thread(stack.processes[name].wait_ready, 90)
         outcomes = await routed_exactly_once(stack, COUNT, tmp_path / "stack", timeout=150, webhooks=receiver)
         print(f"killed {killed}; redelivered with the same ids: {outcomes.redelivered}")
-        failed_steps = [line for line in exits if " exited " in line]
-        assert not failed_steps, f"workers ended on their own (see step_failed in their logs): {failed_steps}"
+        # A step caught by a rebalance may end its worker (code 75, `step_failed` in its log), which is the
+        # designed answer: the supervisor restarts it and the message comes again. Anything else is a crash.
+        crashed = [line for line in exits if " exited " in line and f"code {EXIT_STEP_UNCONFIRMED};" not in line]
+        assert not crashed, f"workers crashed on their own: {crashed}"
+        print(f"workers that ended a step they could not complete: {[e for e in exits if ' exited ' in e]}")
     finally:
         await asyncio.to_thread(stack.stop)
         await receiver.stop()

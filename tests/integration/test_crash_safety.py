@@ -9,15 +9,14 @@ import random
 import uuid
 from datetime import UTC, datetime
 
-import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from schemas.vocabulary import Service
 from services.cli.stack import Stack
 from services.cli.synthetic import synthetic_submissions
 from services.common.worker_exit import EXIT_STEP_UNCONFIRMED
 from tests.support.config import access_with_webhooks
+from tests.support.kafka import produce_steadily
 from tests.support.outcomes import routed_exactly_once
 from tests.support.receivers import WebhookReceiver
 
@@ -25,20 +24,6 @@ pytestmark = pytest.mark.integration
 
 COUNT = 400
 WORKERS = ("intake", "triage", "notify")
-
-
-async def produce_all(bootstrap: str, bodies: list[dict]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for n, body in enumerate(bodies):
-            await producer.send("referrals.submitted", orjson.dumps(body))
-            if n % 25 == 24:
-                await producer.flush()
-                await asyncio.sleep(0.5)  # a steady stream for about 8 s, so the kills land mid-flow
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 async def chaos(stack: Stack, rng: random.Random, rounds: int) -> list[str]:
@@ -77,8 +62,8 @@ async def test_killing_every_worker_repeatedly_loses_and_duplicates_nothing(tmp_
     try:
         assert stack.broker is not None
         bodies = list(synthetic_submissions(COUNT, seed, datetime.now(UTC), f"crash-{uuid.uuid4().hex[:6]}"))
-        killed, _ = await asyncio.gather(chaos(stack, random.Random(seed), 6),
-                                         produce_all(stack.broker.bootstrap, bodies))
+        producing = produce_steadily(stack.broker.bootstrap, "referrals.submitted", bodies, 25, 0.5)
+        killed, _ = await asyncio.gather(chaos(stack, random.Random(seed), 6), producing)
         assert {name.split()[0] for name in killed} == set(WORKERS), killed
         for name in WORKERS:
             await asyncio.to_thread(stack.processes[name].wait_ready, 90)

@@ -7,14 +7,13 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.cli.stack import Stack
 from services.cli.supervisor import RestartPolicy
 from services.cli.synthetic import synthetic_submissions
 from services.common.worker_exit import EXIT_STEP_UNCONFIRMED
+from tests.support.kafka import produce_steadily
 from tests.support.outcomes import routed_exactly_once
 
 pytestmark = pytest.mark.integration
@@ -31,20 +30,6 @@ FAULTS = {
 """One failed send in every step each agent takes: the topic and which send to it fails (once)."""
 
 
-async def produce_all(bootstrap: str, bodies: list[dict]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for n, body in enumerate(bodies):
-            await producer.send("referrals.submitted", orjson.dumps(body))
-            if n % 10 == 9:
-                await producer.flush()
-                await asyncio.sleep(0.3)
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
 @pytest.mark.timeout(420)
 async def test_a_failed_send_in_any_step_loses_and_duplicates_nothing(tmp_path) -> None:
     """With one send failing in every step of every agent (outputs, audit events and table changelogs), each
@@ -58,7 +43,7 @@ async def test_a_failed_send_in_any_step_loses_and_duplicates_nothing(tmp_path) 
     try:
         assert stack.broker is not None
         bodies = list(synthetic_submissions(COUNT, 3, datetime.now(UTC), f"faults-{uuid.uuid4().hex[:6]}"))
-        await produce_all(stack.broker.bootstrap, bodies)
+        await produce_steadily(stack.broker.bootstrap, "referrals.submitted", bodies, 10, 0.3)
         outcomes = await routed_exactly_once(stack, COUNT, tmp_path, timeout=240)
         assert len(outcomes.referral_ids) == COUNT
         for service, faults in FAULTS.items():

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord, RecordMetadata
 
@@ -66,3 +67,19 @@ async def produce_batch(bootstrap: str, topic: str, messages: list[tuple[bytes |
 
 def run(coro: object) -> object:
     return asyncio.get_event_loop().run_until_complete(coro)  # type: ignore[arg-type]
+
+
+async def produce_steadily(bootstrap: str, topic: str, bodies: list[dict], every: int, pause: float) -> None:
+    """Send each body as JSON, flushing and pausing `pause` seconds after every `every` of them, so a test's
+    faults land while the flow is under way."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        for n, body in enumerate(bodies):
+            await producer.send(topic, orjson.dumps(body))
+            if n % every == every - 1:
+                await producer.flush()
+                await asyncio.sleep(pause)
+        await producer.flush()
+    finally:
+        await producer.stop()

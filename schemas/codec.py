@@ -31,7 +31,7 @@ TOPIC_MODELS: Final[dict[str, type[BaseModel]]] = {
     "audit.events": AuditEvent,
     "messages.dead": DeadLetter,
 }
-"""Every contract topic of DESIGN §2 and the model of its values."""
+"""Every contract topic and the model of its values."""
 
 
 def encode(message: BaseModel) -> bytes:

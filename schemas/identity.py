@@ -1,4 +1,4 @@
-"""Deterministic identities: the referral id (DESIGN §2) and the subject key (DESIGN §4)."""
+"""Deterministic identities: the referral id and the subject key."""
 
 from __future__ import annotations
 

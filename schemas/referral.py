@@ -14,7 +14,7 @@ SubjectKey = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 class Referral(Message):
-    """An accepted referral. `subject_key` is the keyed hash of DESIGN §4, never the identity itself."""
+    """An accepted referral. `subject_key` is a keyed hash of the subject's names and birth date, never the identity."""
 
     referral_version: Literal["1"] = "1"
     referral_id: Annotated[str, StringConstraints(min_length=36, max_length=36)]

@@ -1,4 +1,4 @@
-"""Referral submission v1 (DESIGN §3, contract): what a partner sends."""
+"""Referral submission v1 (contract): what a partner sends."""
 
 from __future__ import annotations
 

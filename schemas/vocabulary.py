@@ -1,4 +1,4 @@
-"""The partnership's enumerations (DESIGN §3, §4): partners, districts, concerns, services, priorities."""
+"""The partnership's enumerations: partners, districts, concerns, services, priorities."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Synthetic but realistic referrals (fictitious people) that exercise every rule of DESIGN §4.
+"""Synthetic but realistic referrals (fictitious people) that exercise every rule of the default routing policy.
 
 Used by `sosafe demo`, the tests and the benchmark, so all three see the same kinds of referral.
 """
@@ -22,7 +22,7 @@ ORGANISATIONS = {
 }
 POSTCODES = ("SG1 1AA", "SG1 2BB", "SG2 7CD", "SG2 9EF", "SG1 4GH")
 
-# (name, agency, role, concerns, age, extra fields) — each exercises one or more rules of DESIGN §4.
+# (name, agency, role, concerns, age, extra fields) — each exercises one or more rules of the default routing policy.
 SCENARIOS: tuple[tuple[str, str, str, tuple[str, ...], int | None, dict[str, Any]], ...] = (
     ("da_high_risk", "police", "victim", ("domestic_abuse",), 31,
      {"risk": {"dash_score": 16, "level": "high", "immediate_danger": False}, "household": {"children_under_18": 2}}),

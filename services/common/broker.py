@@ -120,7 +120,7 @@ class EmbeddedBroker:
 async def create_topics(
     bootstrap: str, partitions: int, topics: Iterable[str] | None = None, timeout: float = 30.0
 ) -> list[str]:
-    """Create every topic with one partition count (DESIGN §6: auto-created topics clash).
+    """Create every topic with one partition count (auto-created topics get the broker's default count and clash).
 
     Returns the topics that were newly created; existing ones are left as they are.
     """

@@ -1,4 +1,4 @@
-"""A Faust consumer that delivers each partition's messages in unbroken offset order (at-least-once, DESIGN §7).
+"""A Faust consumer that delivers each partition's messages in unbroken offset order (at least once).
 
 Faust 0.15.3's fetch loop (`Consumer._drain_messages`) loses messages around a rebalance or restart:
 

@@ -1,4 +1,5 @@
-"""Builds a Faust app with the settings every service shares (DESIGN §6 embedded-broker facts)."""
+"""Builds a Faust app with the settings every service shares, tuned for the embedded broker where it runs
+on one (docs/architecture.md#the-embedded-broker)."""
 
 from __future__ import annotations
 

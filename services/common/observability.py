@@ -1,4 +1,4 @@
-"""Health, readiness and metrics views every service serves (DESIGN §5)."""
+"""Health, readiness and metrics views every service serves."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The structlog processor that keeps personal data out of every log line (DESIGN §7)."""
+"""The structlog processor that keeps personal data out of every log line."""
 
 from __future__ import annotations
 

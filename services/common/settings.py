@@ -15,7 +15,7 @@ DEV_CONFIG = REPO_ROOT / "deploy" / "config" / "dev.yaml"
 
 
 class CommonSettings(BaseSettings):
-    """Broker, access file, logging and the embedded-broker tuning of DESIGN §6."""
+    """Broker, access file, logging and the embedded-broker tuning (docs/architecture.md#the-embedded-broker)."""
 
     model_config = SettingsConfigDict(env_prefix="SOSAFE_", extra="ignore", frozen=True, env_ignore_empty=True)
 

@@ -1,7 +1,7 @@
 """A Faust producer that batches ordinary topics and writes table changelogs one record per batch.
 
 On the embedded broker (Tansu) a partition's reported end offset is the first offset of its last write
-batch + 1, and Faust's table recovery reads a changelog only up to that figure (DESIGN §6): with several
+batch + 1, and Faust's table recovery reads a changelog only up to that figure: with several
 records per batch the newest table writes would be lost at a worker restart. One record per batch fixes
 that, but applied to every topic it made each send to a partition wait a full round trip for the one
 before (the throughput analysis in `docs/benchmarks.md`). Only changelogs are read that way, so only they

@@ -1,4 +1,4 @@
-"""Every topic the system uses (DESIGN §2), so that all of them are created before workers start."""
+"""Every topic the system uses (docs/architecture.md#topics), so that all of them are created before workers start."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ NOTIFY_RETRY: Final = "notifications.retry"
 NOTIFY_DEAD: Final = "notifications.dead"
 AUDIT: Final = "audit.events"
 DEAD_MESSAGES: Final = "messages.dead"
-"""Messages triage or notify could not process (added to DESIGN §2 in v1.1; restricted access)."""
+"""Messages triage or notify could not process (an addition to the original contract; restricted access)."""
 
 CONTRACT_TOPICS: Final = (
     SUBMITTED, ACCEPTED, REJECTED, DECISIONS, ACTIONS, ESCALATIONS, NOTIFY_RETRY, NOTIFY_DEAD, AUDIT, DEAD_MESSAGES,

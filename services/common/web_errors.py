@@ -1,4 +1,4 @@
-"""The JSON error shape of every HTTP interface: {"error", "detail", "errors"} (DESIGN §5)."""
+"""The JSON error shape of every HTTP interface: {"error", "detail", "errors"}."""
 
 from __future__ import annotations
 

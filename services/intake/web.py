@@ -1,4 +1,4 @@
-"""Intake's HTTP views (DESIGN §5): submit a referral, the schema, the OpenAPI document."""
+"""Intake's HTTP views: submit a referral, the schema, the OpenAPI document."""
 
 from __future__ import annotations
 

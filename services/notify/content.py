@@ -1,7 +1,8 @@
 """What a receiving team is told, and how it reads: pure, no I/O, no clock (the time is an argument).
 
 A notification carries only the referral id, service, priority, deadline, flags and a console link
-(DESIGN §7). Rendering reads nothing else: `WEBHOOK_FIELDS` is the whole of what leaves the service.
+(least privilege, docs/architecture.md#guarantees). Rendering reads nothing else: `WEBHOOK_FIELDS` is
+the whole of what leaves the service.
 """
 
 from __future__ import annotations

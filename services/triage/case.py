@@ -20,7 +20,7 @@ Value = TypeVar("Value")
 
 
 class ItemState(StrEnum):
-    """Where a queue item is in its life (DESIGN §5). new and claimed are open; the rest are final."""
+    """Where a queue item is in its life. new and claimed are open; the rest are final."""
 
     new = "new"
     claimed = "claimed"

@@ -1,4 +1,4 @@
-"""The duty-officer console (DESIGN §5 `GET /`): server-rendered pages, signed sessions, CSRF on every form.
+"""The duty-officer console (`GET /`): server-rendered pages, signed sessions, CSRF on every form.
 
 The plumbing shared by the console's views lives here (sessions, rendering, headers, scope); the views
 themselves are in `console_views.py`.

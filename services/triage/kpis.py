@@ -1,4 +1,4 @@
-"""The partnership's KPI report (DESIGN §5 `GET /v1/reports/kpis`): pure, no I/O and no clock reads.
+"""The partnership's KPI report (`GET /v1/reports/kpis`): pure, no I/O and no clock reads.
 
 The cohort is every referral *accepted* in ``[start, end)``; what became of its queue items is read as
 known at ``as_of`` (the report's own time, ``end`` unless given). Figures: referrals by source agency,

@@ -1,4 +1,4 @@
-"""The overrides that follow the rules (DESIGN §4): nothing matched, repeat referral, out of area,
+"""The overrides that follow the rules: nothing matched, repeat referral, out of area,
 no lawful basis, merging per service, immediate danger. Pure functions over draft assignments.
 """
 
@@ -74,7 +74,7 @@ def apply_overrides(
     *,
     is_repeat: bool,
 ) -> tuple[list[Draft], set[Flag], list[OverrideFinding]]:
-    """The overrides in the order DESIGN §4 lists them, merging to one assignment per service
+    """The overrides in the order the routing policy lists them, merging to one assignment per service
     before immediate danger raises them all."""
     sections = ruleset.overrides
     flags = set(flags)

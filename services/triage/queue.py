@@ -1,4 +1,4 @@
-"""The duty-officer queues' pure core: officer actions, SLA breaches and queue views (DESIGN §5).
+"""The duty-officer queues' pure core: officer actions, SLA breaches and queue views.
 
 No I/O and no clock reads: the time is an argument. The per-referral state these functions take and
 return (`Case`, `QueueItem`) and `apply_decision` live in `services.triage.case` and are re-exported here.
@@ -118,7 +118,7 @@ def apply_action(
     ruleset_version: str,
     deadlines: Mapping[Priority, timedelta],
 ) -> ActionOutcome:
-    """Apply one officer action to a referral's case, or refuse it (DESIGN §5).
+    """Apply one officer action to a referral's case, or refuse it.
 
     A redelivered action (same action_id) returns its recorded outcome, with the same follow-up
     decision so a publish lost before a crash is made good, and changes nothing.

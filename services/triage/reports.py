@@ -1,7 +1,8 @@
-"""`GET /v1/reports/kpis?from=&to=[&format=json|csv|html]` (DESIGN §5): the partnership's KPI report.
+"""`GET /v1/reports/kpis?from=&to=[&format=json|csv|html]`: the partnership's KPI report.
 
-Managers only. Built from this worker's tables (like `web.all_cases`): with several triage workers each
-reports the referrals of the partitions it holds. The figures come from the pure `kpis.compute_kpis`.
+Managers only. Read from the SQL read model (`triage.view`), which holds every referral whichever replica
+owns it, so every triage replica answers with the same report. The figures come from the pure
+`kpis.compute_kpis`.
 """
 
 from __future__ import annotations

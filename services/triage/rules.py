@@ -78,7 +78,7 @@ class Explanation:
 def decide(
     referral: Referral, ruleset: Ruleset, now: datetime, history: Sequence[PriorSubjectReferral]
 ) -> TriageDecision:
-    """Where `referral` goes under `ruleset`, decided at `now` (DESIGN §4)."""
+    """Where `referral` goes under `ruleset`, decided at `now`: the rules, then the overrides."""
     return explain(referral, ruleset, now, history).decision
 
 

@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 DEFAULT_RULESET_PATH: Final = Path(__file__).with_name("default_ruleset.yaml")
-"""The partnership's published policy (DESIGN §4), shipped with the service."""
+"""The partnership's published policy, shipped with the service."""
 
 Hours = Annotated[float, Field(gt=0, le=24 * 365)]
 """Deadlines are in hours; fractions are allowed (tests use seconds-long deadlines)."""

@@ -1,4 +1,4 @@
-"""The overrides section of a ruleset: what happens after the rules (DESIGN §4), each configurable."""
+"""The overrides section of a ruleset: what happens after the rules, each configurable."""
 
 from __future__ import annotations
 

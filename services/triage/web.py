@@ -1,4 +1,4 @@
-"""Triage's HTTP API (DESIGN §5): queues, referrals and officer actions, scope enforced on each."""
+"""Triage's HTTP API: queues, referrals and officer actions, scope enforced on each."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ def test_compose_file_is_valid_against_the_compose_specification(compose: dict[s
 
 
 def test_the_cluster_has_every_part_of_the_design(compose: dict[str, Any]) -> None:
-    """Kafka, topic initialisation, the workers, Prometheus, Grafana and a mail catcher (DESIGN §6)."""
+    """Kafka, topic initialisation, the workers, Prometheus, Grafana and a mail catcher."""
     assert set(compose["services"]) >= {"kafka", "topic-init", "prometheus", "grafana", "mailpit", *WORKERS}
 
 
@@ -138,7 +138,7 @@ def test_topic_init_creates_every_topic_of_the_code_exactly_once(compose: dict[s
 
 
 def test_audit_topic_is_kept_forever_and_never_compacted(compose: dict[str, Any]) -> None:
-    """audit.events: cleanup.policy=delete with unlimited retention (DESIGN §2: append-only)."""
+    """audit.events: cleanup.policy=delete with unlimited retention (the audit trail is append-only)."""
     topics, config = topic_init_groups(compose)["FOREVER"]
     settings = dict(pair.split("=", 1) for pair in config.split(","))
     assert topics == ["audit.events"]
@@ -156,7 +156,7 @@ def test_table_changelogs_are_compacted_and_nothing_else_is(compose: dict[str, A
 
 
 def test_services_and_topic_init_use_one_partition_count(compose: dict[str, Any]) -> None:
-    """The workers' SOSAFE_TOPIC_PARTITIONS is the count topic-init creates (DESIGN §6: mismatches clash)."""
+    """The workers' SOSAFE_TOPIC_PARTITIONS is the count topic-init creates (a mismatch clashes with the changelogs)."""
     count = environment(compose["services"]["topic-init"])["TOPIC_PARTITIONS"]
     assert int(default_of(count)) >= 2
     for name in WORKERS:

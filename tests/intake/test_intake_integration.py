@@ -131,7 +131,7 @@ async def test_undecodable_bytes_are_rejected_and_the_agent_keeps_going(stack: S
 async def test_http_refusals_have_the_documented_status_and_error_shape(
     stack: Stack, token: str | None, body: dict | None, raw: bytes | None, content_type: str, status: int, code: str
 ) -> None:
-    """Each refusal of DESIGN §5 answers its status with {"error", "detail", "errors"}."""
+    """Each refusal of intake's HTTP contract answers its status with {"error", "detail", "errors"}."""
     got, answer = await post_json(
         stack.url("intake") + "/v1/referrals", body, token, raw=raw, content_type=content_type
     )

@@ -1,4 +1,4 @@
-"""Hostile HTTP against intake (DESIGN §7 "bad input"): fuzzing from the OpenAPI document and hand-made attacks.
+"""Hostile HTTP against intake (the "bad input" guarantee): fuzzing from the OpenAPI document and hand-made attacks.
 
 Every refusal must be a quick 4xx in the documented error shape; afterwards intake still works.
 """

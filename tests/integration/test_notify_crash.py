@@ -1,5 +1,5 @@
 """A notify worker killed after the peer received a notification but before committing sends it again
-only with the same id, so the peer can de-duplicate (issue 4, DESIGN §7)."""
+only with the same id, so the peer can de-duplicate (issue 4: at least once, never lost)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Submission v1 (DESIGN §3): what is accepted and what is refused."""
+"""Submission v1: what is accepted and what is refused."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.support.payloads import submission
 
 
 def test_the_design_example_is_valid() -> None:
-    """The example body of DESIGN §3 validates."""
+    """A complete submission with every field filled (`tests/support/payloads.py`) validates."""
     model = ReferralSubmission.model_validate(submission())
     assert model.concerns[0] == "domestic_abuse"
 

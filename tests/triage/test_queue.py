@@ -1,4 +1,4 @@
-"""Duty-officer queue items: decisions into items, officer actions and refusals (DESIGN §5), SLA breaches."""
+"""Duty-officer queue items: decisions into items, officer actions and refusals, SLA breaches."""
 
 from __future__ import annotations
 

@@ -77,7 +77,8 @@ def assert_invariants(
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=initial_decisions(), data=st.data())
 def test_random_officer_actions_keep_every_referral_in_some_queue(first: TriageDecision, data: st.DataObject) -> None:
-    """Any sequence of actions, late decisions and ticks keeps the queue invariants of DESIGN §1 and §5."""
+    """Any sequence of actions, late decisions and ticks keeps the queue invariants: an accepted referral
+    stays in an open queue until an officer accepts or closes it, and a final state never changes."""
     case, _ = apply_decision(None, first, T0)
     finals: dict[ItemKey, QueueItem] = {}
     assert_invariants(case, case, finals)

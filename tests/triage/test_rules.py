@@ -1,4 +1,4 @@
-"""The default policy (DESIGN §4) applied by the pure engine, row by row and in combination."""
+"""The default policy applied by the pure engine, row by row and in combination."""
 
 from __future__ import annotations
 
@@ -405,7 +405,7 @@ def test_default_policy_routes_the_referral(
     expected_routes: list[Route],
     expected_flags: list[str],
 ) -> None:
-    """Each referral gets exactly the services, priorities, rule ids and flags of DESIGN §4."""
+    """Each referral gets exactly the services, priorities, rule ids and flags the policy gives it."""
     decision = decide(build_referral(**facts), default_ruleset, SUBMITTED_AT, history)
     assert routes(decision) == expected_routes
     assert [flag.value for flag in decision.flags] == expected_flags

@@ -1,4 +1,4 @@
-"""The ruleset format: the shipped policy loads and covers DESIGN §4; a bad one fails with one sentence."""
+"""The ruleset format: the shipped policy loads and has every rule; a bad one fails with one sentence."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def error_for(text: str) -> str:
 
 
 def test_default_ruleset_loads_with_its_version_and_every_rule(default_ruleset: Ruleset) -> None:
-    """The shipped file parses and carries the twelve rules of DESIGN §4."""
+    """The shipped file parses and carries the policy's twelve rules."""
     assert default_ruleset.version == "2026.11.1"
     assert [rule.id for rule in default_ruleset.rules] == [
         "da-victim-high-risk",
@@ -50,7 +50,7 @@ def test_default_ruleset_loads_with_its_version_and_every_rule(default_ruleset: 
 
 
 def test_default_ruleset_routes_to_every_service_and_raises_every_flag(default_ruleset: Ruleset) -> None:
-    """No queue and no flag of DESIGN §4 is left out of the shipped policy."""
+    """No queue and no flag of the policy is left out of the shipped policy."""
     routed = {rule.route_to for rule in default_ruleset.rules} - {None}
     assert routed == set(Service)
     overrides = default_ruleset.overrides

@@ -86,7 +86,12 @@ async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeou
     async def all_mailed() -> bool:
         return {(m.referral_id, m.service) for m in read_outbox(stack.outbox)} >= expected_mails
 
-    await eventually(all_mailed, timeout=timeout, what="a notification for every assignment")
+    try:
+        await eventually(all_mailed, timeout=timeout, what="a notification for every assignment")
+    except AssertionError as exc:
+        missing = sorted(expected_mails - {(m.referral_id, m.service) for m in read_outbox(stack.outbox)})
+        detail = f"{len(missing)} of {len(expected_mails)} never mailed, e.g. {missing[:3]}"
+        raise AssertionError(f"{exc}: {detail}") from exc
     await asyncio.sleep(2.0)  # anything sent twice late would arrive now
     ids_per_assignment: dict[tuple[str, str], set[str]] = defaultdict(set)
     for mail in read_outbox(stack.outbox):

@@ -1,7 +1,8 @@
 """Records written per referral: how many records the whole path puts on the broker for one referral.
 
 A fresh `Stack` takes `count` synthetic referrals over HTTP; once every one is notified and the topics
-have stopped growing, each topic's records (over its partitions) are counted and divided by `count`. Every topic counts: contract topics, internal hops and table changelogs.
+have stopped growing, each topic's records (over its partitions) are counted and divided by `count`.
+Every topic counts: contract topics, internal hops and table changelogs.
 """
 
 from __future__ import annotations
@@ -49,8 +50,13 @@ async def topic_records(bootstrap: str) -> dict[str, int]:
 
     Read rather than taken from the offsets: the embedded broker's end offset of a partition whose last
     batch holds several records is short of the records it holds."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=50)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+    )
     await consumer.start()
     try:
         names = [t for t in await consumer.topics() if not t.startswith("__")]

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from schemas.identity import referral_id_for
 from services.cli.stack import Stack
 from services.cli.supervisor import RestartPolicy
 from services.cli.synthetic import synthetic_submissions
@@ -32,11 +33,14 @@ FAULTS = {
 
 
 async def produce_all(bootstrap: str, bodies: list[dict]) -> None:
+    """Every other submission keyed by its referral id, as the HTTP path sends it: intake admits those where it
+    reads them, and the others after the re-keying hop, so the faults reach both ways of admitting."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
         for n, body in enumerate(bodies):
-            await producer.send("referrals.submitted", orjson.dumps(body))
+            key = referral_id_for(body["source"]["system"], body["source"]["reference"]).encode() if n % 2 else None
+            await producer.send("referrals.submitted", orjson.dumps(body), key=key)
             if n % 10 == 9:
                 await producer.flush()
                 await asyncio.sleep(0.3)

@@ -3,7 +3,8 @@
 Settings (environment, prefix `SOSAFE_BENCH_`): `COUNT` referrals per throughput run (default 20,000),
 `HTTP_CONCURRENCY` clients (16), `LATENCY_RATE` per second (200) and
 `LATENCY_LOW_RATE` (50) for `LATENCY_SECONDS` (30) each, `PARTITIONS`
-per topic (4). Method and figures: docs/benchmarks.md; summary: docs/benchmarks.json.
+per topic (4), `RECORDS_COUNT` HTTP referrals whose records are counted (500). Method and figures:
+docs/benchmarks.md; summary: docs/benchmarks.json.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.cli.bench_baselines import BaselineResult, peak_rss_mb, run_baseline
 from services.cli.bench_load import NotifiedTracker, Submission, post_http, produce_direct, submissions
+from services.cli.bench_records import records_per_referral
 from services.cli.bench_report import machine, percentile, today, write_docs
 from services.cli.stack import Stack
 from services.common.settings import REPO_ROOT
@@ -35,12 +37,14 @@ class BenchSettings(BaseSettings):
     latency_seconds: float = Field(default=30.0, gt=0)
     latency_low_rate: float = Field(default=50.0, gt=0)
     partitions: int = Field(default=4, ge=1)
+    records_count: int = Field(default=500, ge=1)
     workdir: Path = REPO_ROOT / "var" / "bench"
     docs: Path = REPO_ROOT / "docs"
 
 
-async def _latency_run(bootstrap: str, tracker: NotifiedTracker, rate: float, seconds: float, tag: str
-                       ) -> dict[str, Any]:
+async def _latency_run(
+    bootstrap: str, tracker: NotifiedTracker, rate: float, seconds: float, tag: str
+) -> dict[str, Any]:
     """Direct-Kafka submissions paced at `rate` per second; percentiles of send → last notification sent."""
     paced: list[Submission] = submissions(round(rate * seconds), f"bench-latency-{tag}")
     print(f"Latency: {len(paced)} referrals at {rate:.0f}/s", flush=True)
@@ -70,13 +74,17 @@ async def _warm_up(bootstrap: str, tracker: NotifiedTracker, tag: str) -> int:
     return len(warm)
 
 
-async def _notified(tracker: NotifiedTracker, ids: list[str], started: float, label: str, rate_key: str
-                    ) -> dict[str, Any]:
+async def _notified(
+    tracker: NotifiedTracker, ids: list[str], started: float, label: str, rate_key: str
+) -> dict[str, Any]:
     """Waits for `ids` to be notified: whether all were, how many, and at what rate (under `rate_key`)."""
     prefix = label.split()[0]
     complete = await tracker.wait_for(ids, max(300.0, len(ids) / 20), label)
-    out = {f"{prefix}_complete": complete, rate_key: _rate(tracker, ids, started),
-           f"{prefix}_notified": tracker.count_done(ids)}
+    out = {
+        f"{prefix}_complete": complete,
+        rate_key: _rate(tracker, ids, started),
+        f"{prefix}_notified": tracker.count_done(ids),
+    }
     print(f"  {label}: {out[f'{prefix}_notified']}/{len(ids)} notified, {out[rate_key]:.0f}/s", flush=True)
     return out
 
@@ -100,8 +108,7 @@ async def _http_run(stack: Stack, tracker: NotifiedTracker, settings: BenchSetti
     return out | await _notified(tracker, [s.referral_id for s in http], started, "http path", "http_notified_per_s")
 
 
-async def _latency_runs(bootstrap: str, tracker: NotifiedTracker, settings: BenchSettings, tag: str
-                        ) -> dict[str, Any]:
+async def _latency_runs(bootstrap: str, tracker: NotifiedTracker, settings: BenchSettings, tag: str) -> dict[str, Any]:
     out: dict[str, Any] = {"sent": 0}
     for rate, prefix in ((settings.latency_rate, ""), (settings.latency_low_rate, "low_")):
         found = await _latency_run(bootstrap, tracker, rate, settings.latency_seconds, f"{tag}-{prefix}")
@@ -147,8 +154,11 @@ def _system_runs(settings: BenchSettings) -> tuple[dict[str, Any], dict[str, dic
         stack.start()
         try:
             runs.update(asyncio.run(_phase(phase, stack, settings)))
-            rss[phase] = {service: round(peak_rss_mb(proc.process.pid), 1)
-                          for service, proc in stack.processes.items() if proc.process is not None}
+            rss[phase] = {
+                service: round(peak_rss_mb(proc.process.pid), 1)
+                for service, proc in stack.processes.items()
+                if proc.process is not None
+            }
         finally:
             stack.stop()
     return runs, rss
@@ -170,32 +180,57 @@ def run_bench() -> int:
     faust = _baseline("faust", settings, bodies)
 
     runs, rss_by_phase = _system_runs(settings)
+    print(f"Records per referral: {settings.records_count} referrals over HTTP on a fresh stack", flush=True)
+    records = records_per_referral(settings.workdir / "stack-records", settings.records_count, settings.partitions)
+    print(records.table(), flush=True)
     # The largest run's figure per service (the Kafka and HTTP runs each carry COUNT referrals).
-    rss = {service: max(phase.get(service, 0.0) for phase in rss_by_phase.values())
-           for service in rss_by_phase["kafka"]}
+    rss = {
+        service: max(phase.get(service, 0.0) for phase in rss_by_phase.values()) for service in rss_by_phase["kafka"]
+    }
     runs["referrals_total"] = max(runs[f"{phase}_referrals"] for phase in PHASES)
 
     results: dict[str, Any] = {
-        "date": today(), "machine": machine(),
-        "kafka_path_per_s": round(runs["kafka_path_per_s"], 1), "http_per_s": round(runs["http_per_s"], 1),
-        "faust_baseline_per_s": round(faust.per_s, 1), "raw_baseline_per_s": round(raw.per_s, 1),
+        "date": today(),
+        "machine": machine(),
+        "kafka_path_per_s": round(runs["kafka_path_per_s"], 1),
+        "http_per_s": round(runs["http_per_s"], 1),
+        "faust_baseline_per_s": round(faust.per_s, 1),
+        "raw_baseline_per_s": round(raw.per_s, 1),
         "ratio_to_faust": round(runs["kafka_path_per_s"] / faust.per_s, 3),
         "ratio_to_raw": round(runs["kafka_path_per_s"] / raw.per_s, 4),
-        "p50_ms": runs["p50_ms"], "p95_ms": runs["p95_ms"], "p99_ms": runs["p99_ms"], "rss_mb": rss,
-        "extra": {**runs, "count": settings.count, "partitions": settings.partitions,
-                  "latency_rate": settings.latency_rate, "latency_low_rate": settings.latency_low_rate,
-                  "latency_seconds": settings.latency_seconds,
-                  "baseline_rss_mb": {"raw": raw.rss_mb, "faust": faust.rss_mb}, "rss_mb_by_run": rss_by_phase,
-                  "wall_s": time.perf_counter() - wall},
+        "p50_ms": runs["p50_ms"],
+        "p95_ms": runs["p95_ms"],
+        "p99_ms": runs["p99_ms"],
+        "rss_mb": rss,
+        "records_per_referral": round(records.per_referral, 2),
+        "extra": {
+            **runs,
+            "count": settings.count,
+            "records_count": settings.records_count,
+            "records_by_topic": records.by_topic,
+            "partitions": settings.partitions,
+            "latency_rate": settings.latency_rate,
+            "latency_low_rate": settings.latency_low_rate,
+            "latency_seconds": settings.latency_seconds,
+            "baseline_rss_mb": {"raw": raw.rss_mb, "faust": faust.rss_mb},
+            "rss_mb_by_run": rss_by_phase,
+            "wall_s": time.perf_counter() - wall,
+        },
     }
     write_docs(results, settings.docs)
     (settings.workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    print(f"\nKafka path {results['kafka_path_per_s']:.0f}/s; HTTP accepted {results['http_per_s']:.0f}/s; "
-          f"bare Faust {results['faust_baseline_per_s']:.0f}/s; raw aiokafka {results['raw_baseline_per_s']:.0f}/s")
-    print(f"Ratio kafka path / faust baseline: {results['ratio_to_faust']:.1%}; "
-          f"kafka path / raw baseline: {results['ratio_to_raw']:.2%}")
-    print(f"Latency at {settings.latency_rate:.0f}/s: p50 {results['p50_ms']} ms, p95 {results['p95_ms']} ms, "
-          f"p99 {results['p99_ms']} ms; peak RSS {rss} MB after {runs['referrals_total']} referrals")
+    print(
+        f"\nKafka path {results['kafka_path_per_s']:.0f}/s; HTTP accepted {results['http_per_s']:.0f}/s; "
+        f"bare Faust {results['faust_baseline_per_s']:.0f}/s; raw aiokafka {results['raw_baseline_per_s']:.0f}/s"
+    )
+    print(
+        f"Ratio kafka path / faust baseline: {results['ratio_to_faust']:.1%}; "
+        f"kafka path / raw baseline: {results['ratio_to_raw']:.2%}"
+    )
+    print(
+        f"Latency at {settings.latency_rate:.0f}/s: p50 {results['p50_ms']} ms, p95 {results['p95_ms']} ms, "
+        f"p99 {results['p99_ms']} ms; peak RSS {rss} MB after {runs['referrals_total']} referrals"
+    )
     print(f"Wrote {settings.docs / 'benchmarks.md'} and {settings.docs / 'benchmarks.json'}")
     complete = all(runs[k] for k in ("kafka_complete", "http_complete", "latency_complete", "low_latency_complete"))
     return 0 if complete else 1

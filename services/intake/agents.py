@@ -16,6 +16,7 @@ from services.common.confirmed_step import confirmed_step
 from services.common.logs import get_logger
 from services.intake.admission import SeenRecord, admit, rejection, to_referral
 from services.intake.envelopes import open_message
+from services.intake.placement import admissible_in_place
 from services.intake.validation import SubmissionInvalid
 
 if TYPE_CHECKING:
@@ -33,43 +34,84 @@ def register(intake: Intake) -> None:
     metrics = intake.metrics
     secret = intake.settings.subject_key_secret.get_secret_value().encode()
 
-    async def reject(raw: bytes, exc: SubmissionInvalid, *, submission_id: str, partner_id: str | None,
-                     channel: Channel, received_at: datetime, referral_id: str | None = None) -> None:
+    async def reject(
+        raw: bytes,
+        exc: SubmissionInvalid,
+        *,
+        submission_id: str,
+        partner_id: str | None,
+        channel: Channel,
+        received_at: datetime,
+        referral_id: str | None = None,
+    ) -> None:
         record, events = rejection(
-            submission_id=submission_id, referral_id=referral_id, partner_id=partner_id, channel=channel,
-            received_at=received_at, rejected_at=datetime.now(UTC), reason=exc.reason,
-            errors=exc.errors, raw=raw)
+            submission_id=submission_id,
+            referral_id=referral_id,
+            partner_id=partner_id,
+            channel=channel,
+            received_at=received_at,
+            rejected_at=datetime.now(UTC),
+            reason=exc.reason,
+            errors=exc.errors,
+            raw=raw,
+        )
         await intake.rejected.send(key=submission_id.encode(), value=encode(record))
         for event in events:
             await intake.audit.send(key=(referral_id or submission_id).encode(), value=encode(event))
         metrics.rejected.labels(exc.reason, channel.value).inc()
-        log.warning("submission_rejected", reason=exc.reason, error_count=len(exc.errors),
-                    error_locations=[e.loc for e in exc.errors[:10]])
+        log.warning(
+            "submission_rejected",
+            reason=exc.reason,
+            error_count=len(exc.errors),
+            error_locations=[e.loc for e in exc.errors[:10]],
+        )
 
     async def validate_one(event: faust.EventT[bytes]) -> None:
         message = event.message
-        structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition,
-                                               offset=message.offset)
+        structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition, offset=message.offset)
         raw = event.value or b""
         received = _message_time(event)
         fallback_id = f"{message.topic}:{message.partition}:{message.offset}"
         try:
-            opened = open_message(raw, access=intake.access, topic=message.topic,
-                                  partition=message.partition, offset=message.offset, timestamp=received)
+            opened = open_message(
+                raw,
+                access=intake.access,
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                timestamp=received,
+            )
         except SubmissionInvalid as exc:
             metrics.received.labels("unknown", Channel.kafka.value).inc()
-            await reject(raw, exc, submission_id=fallback_id, partner_id=None, channel=Channel.kafka,
-                         received_at=received)
+            await reject(
+                raw, exc, submission_id=fallback_id, partner_id=None, channel=Channel.kafka, received_at=received
+            )
             return
         envelope = opened.envelope
         metrics.received.labels(opened.partner.agency.value, envelope.channel.value).inc()
         try:
             referral = to_referral(envelope, opened.partner, secret)
         except SubmissionInvalid as exc:
-            await reject(raw, exc, submission_id=envelope.submission_id, partner_id=opened.partner.id,
-                         channel=envelope.channel, received_at=envelope.received_at)
+            await reject(
+                raw,
+                exc,
+                submission_id=envelope.submission_id,
+                partner_id=opened.partner.id,
+                channel=envelope.channel,
+                received_at=envelope.received_at,
+            )
             return
-        await intake.validated.send(key=referral.referral_id.encode(), value=encode(referral))
+        consumer = intake.app.consumer
+        if admissible_in_place(
+            message.key,
+            referral.referral_id,
+            message.partition,
+            consumer.topic_partitions(message.topic),
+            intake.settings.topic_partitions,
+        ):
+            await admit_referral(referral)  # keyed where its seen record lives (HTTP): no hop needed
+        else:
+            await intake.validated.send(key=referral.referral_id.encode(), value=encode(referral))
 
     @intake.app.agent(intake.submitted, name="validate-submissions")
     async def validate_submissions(stream: faust.StreamT[bytes]) -> None:
@@ -82,13 +124,24 @@ def register(intake: Intake) -> None:
             referral = decode(event.value, Referral)
         except ValidationError:  # only intake writes this topic: a bug or a forged message
             metrics.poison.labels("intake", event.message.topic).inc()
-            await reject(event.value or b"", SubmissionInvalid("internal_invalid", []),
-                         submission_id=f"internal:{event.message.partition}:{event.message.offset}",
-                         partner_id=None, channel=Channel.kafka, received_at=_message_time(event))
+            await reject(
+                event.value or b"",
+                SubmissionInvalid("internal_invalid", []),
+                submission_id=f"internal:{event.message.partition}:{event.message.offset}",
+                partner_id=None,
+                channel=Channel.kafka,
+                received_at=_message_time(event),
+            )
             return
-        structlog.contextvars.bind_contextvars(referral_id=referral.referral_id,
-                                               partition=event.message.partition,
-                                               offset=event.message.offset)
+        structlog.contextvars.bind_contextvars(
+            topic=event.message.topic, partition=event.message.partition, offset=event.message.offset
+        )
+        await admit_referral(referral)
+
+    async def admit_referral(referral: Referral) -> None:
+        """Record the referral id as seen (once), pass the referral on and audit it. Run inside the step of
+        the message it came in, whose partition holds the referral's seen record."""
+        structlog.contextvars.bind_contextvars(referral_id=referral.referral_id)
         key = referral.referral_id.encode()
         stored = intake.seen.get(key)
         record = decode(stored, SeenRecord) if stored else None
@@ -104,10 +157,8 @@ def register(intake: Intake) -> None:
             log.info("submission_redelivered", outcome=admission.outcome.value)
             return
         (metrics.accepted if admission.outcome == "accepted" else metrics.duplicate).labels(agency).inc()
-        metrics.admission_latency.observe(
-            max(0.0, (datetime.now(UTC) - referral.received_at).total_seconds()))
-        log.info("referral_admitted", outcome=admission.outcome.value, agency=agency,
-                 channel=referral.channel.value)
+        metrics.admission_latency.observe(max(0.0, (datetime.now(UTC) - referral.received_at).total_seconds()))
+        log.info("referral_admitted", outcome=admission.outcome.value, agency=agency, channel=referral.channel.value)
 
     @intake.app.agent(intake.validated, name="admit-referrals")
     async def admit_referrals(stream: faust.StreamT[bytes]) -> None:

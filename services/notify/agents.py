@@ -58,30 +58,24 @@ def register(notify: Notify) -> None:
     async def deliver_all(
         table: TableT[bytes, bytes], key: bytes, chain_key: str, pending: list[tuple[str, Notification, int]]
     ) -> None:
-        """Intent (flushed), attempt, then record and send what each attempt produced (see dispatch)."""
+        """Attempt what is not done yet, record every attempt in one write, and send what they produced
+        only once that record is on the broker (see dispatch)."""
         raw = table.get(key)
         record = decode(raw, DeliveryRecord) if raw else DeliveryRecord()
-        todo = []
+        produced: list[Message] = []
+        attempted = False
         for step, n, number in pending:
             done = record.done_step(step)
             if done is not None:  # a redelivery: the attempt was made; its messages go out again
-                await send_messages(key, done.messages)
+                produced.extend(done.messages)
                 labels(n, "duplicate_skipped")
-            else:
-                todo.append((step, n, number))
-        fresh = [step for step, _, _ in todo if step not in record.intents]
-        if fresh:
-            record = record.with_intents(fresh, datetime.now(UTC))
-            table[key] = encode(record)
-            await app.producer.flush()
-        for step, n, number in todo:
-            failure = await attempt(n)
+                continue
+            failure, attempted = await attempt(n), True
             result = attempt_result(
-                n, number, failure, record.intents[step], record.head, chain_key, settings.retry_policy, notify.rng
+                n, number, failure, datetime.now(UTC), record.head, chain_key, settings.retry_policy, notify.rng
             )
             record = record.with_done(step, result.messages, result.head)
-            table[key] = encode(record)
-            await send_messages(key, result.messages)
+            produced.extend(result.messages)
             for outcome in result.outcomes:
                 labels(n, outcome)
             log.log(
@@ -93,6 +87,10 @@ def register(notify: Notify) -> None:
                 failure=failure[1] if failure else None,
                 dead_lettered=result.dead,
             )
+        if attempted:
+            table[key] = encode(record)
+            await app.producer.flush()  # recorded before any of its messages can be seen
+        await send_messages(key, produced)
 
     def notifications_for(topic: str, raw: bytes, now: datetime) -> list[Notification]:
         console = settings.console_base_url

@@ -1,13 +1,15 @@
 """What notify remembers per referral, and what each delivery attempt produces (pure).
 
-A notification is an outside effect that cannot be taken back, so notify works in three moves:
-1. record the *intent* (the attempt's time) in the table and flush it to the broker before sending;
-2. send to the peer;
-3. record the attempt as done, with the messages it produced (audit event, retry or dead letter), then
-   send those messages.
-A worker killed anywhere re-runs the attempt from what survived: the same time from the intent, the same
-chain position, so the same audit event (no fork in the hash chain); a done attempt re-sends its stored
-messages; the peer may see the notification twice, always with the same id (Message-ID, Idempotency-Key).
+A notification is an outside effect that cannot be taken back, so notify works in three moves per message:
+1. send each notification to its peer;
+2. record every attempt as done, with the messages it produced (audit event, retry or dead letter), in one
+   table write, and flush it to the broker;
+3. only then send those messages.
+A message is therefore never on the broker unless the record that produced it is. A worker killed before
+the record was acknowledged sent none of the attempt's messages: the redelivered message makes the attempt
+again, at its own time, from the same chain position, and no other event ever took that position (no fork
+in the hash chain). A done attempt re-sends its stored messages. The peer may see a notification twice,
+always with the same id (Message-ID, Idempotency-Key).
 """
 
 from __future__ import annotations
@@ -45,22 +47,20 @@ class Done(BaseModel):
 
 
 class DeliveryRecord(BaseModel):
+    """Notify's one table value per referral (per chain). Values stored before attempts were recorded in
+    one write also carry `intents`; they still decode, and an intent not done is attempted again."""
+
     model_config = ConfigDict(frozen=True)
 
     head: ChainHead = ChainHead()
-    intents: dict[str, datetime] = Field(default_factory=dict)
     done: list[Done] = Field(default_factory=list)
 
     def done_step(self, step: str) -> Done | None:
         return next((d for d in self.done if d.step == step), None)
 
-    def with_intents(self, steps: list[str], now: datetime) -> DeliveryRecord:
-        return self.model_copy(update={"intents": {**{s: now for s in steps}, **self.intents}})
-
     def with_done(self, step: str, messages: list[Message], head: ChainHead) -> DeliveryRecord:
-        intents = {s: t for s, t in self.intents.items() if s != step}
         done = [*self.done, Done(step=step, messages=messages)][-MAX_DONE:]
-        return DeliveryRecord(head=head, intents=intents, done=done)
+        return DeliveryRecord(head=head, done=done)
 
 
 @dataclass(frozen=True)
@@ -72,24 +72,48 @@ class AttemptResult:
     dead: bool = False
 
 
-def delivery_event(head: ChainHead | None, chain_key: str, notification: Notification, action: AuditAction,
-                   occurred_at: datetime, attempt: int, failure: str | None = None
-                   ) -> tuple[AuditEvent, ChainHead]:
+def delivery_event(
+    head: ChainHead | None,
+    chain_key: str,
+    notification: Notification,
+    action: AuditAction,
+    occurred_at: datetime,
+    attempt: int,
+    failure: str | None = None,
+) -> tuple[AuditEvent, ChainHead]:
     """`notified`, `notification_failed` or `dead_lettered`, with non-personal details only."""
     details: dict[str, str | int | bool | list[str] | None] = {
-        "notification_id": notification.notification_id, "channel": notification.channel.value,
-        "service": notification.service.value, "kind": notification.kind.value, "attempt": attempt,
+        "notification_id": notification.notification_id,
+        "channel": notification.channel.value,
+        "service": notification.service.value,
+        "kind": notification.kind.value,
+        "attempt": attempt,
     }
     if failure is not None:
         details["failure"] = failure
-    return next_event(head, emitter="notify", chain_key=chain_key, referral_id=notification.referral_id,
-                      action=action, actor_kind=ActorKind.service, actor="notify", occurred_at=occurred_at,
-                      details=details)
+    return next_event(
+        head,
+        emitter="notify",
+        chain_key=chain_key,
+        referral_id=notification.referral_id,
+        action=action,
+        actor_kind=ActorKind.service,
+        actor="notify",
+        occurred_at=occurred_at,
+        details=details,
+    )
 
 
-def attempt_result(notification: Notification, attempt: int, failure: tuple[str, str, bool] | None,
-                   occurred_at: datetime, head: ChainHead, chain_key: str, policy: RetryPolicy,
-                   rng: random.Random) -> AttemptResult:
+def attempt_result(
+    notification: Notification,
+    attempt: int,
+    failure: tuple[str, str, bool] | None,
+    occurred_at: datetime,
+    head: ChainHead,
+    chain_key: str,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> AttemptResult:
     """The messages of one attempt. `failure` is (transport message, failure code, permanent) or None."""
     if failure is None:
         event, head = delivery_event(head, chain_key, notification, AuditAction.notified, occurred_at, attempt)
@@ -98,7 +122,8 @@ def attempt_result(notification: Notification, attempt: int, failure: tuple[str,
     dead, next_attempt = after_failure(notification, attempt, message, occurred_at, policy, rng, permanent=permanent)
     action = AuditAction.dead_lettered if dead else AuditAction.notification_failed
     event, head = delivery_event(head, chain_key, notification, action, occurred_at, attempt, code)
-    messages = [Message(topic=topics.NOTIFY_DEAD if dead else topics.NOTIFY_RETRY,
-                        value=encode(next_attempt).decode()),
-                Message(topic=topics.AUDIT, value=encode(event).decode())]
+    messages = [
+        Message(topic=topics.NOTIFY_DEAD if dead else topics.NOTIFY_RETRY, value=encode(next_attempt).decode()),
+        Message(topic=topics.AUDIT, value=encode(event).decode()),
+    ]
     return AttemptResult(messages, head, ["failed", "dead_lettered" if dead else "retried"], dead)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from schemas.identity import referral_id_for
 from services.cli.stack import Stack
 from services.cli.supervisor import RestartPolicy
 from services.cli.synthetic import synthetic_submissions
@@ -30,6 +31,12 @@ FAULTS = {
 """One failed send in every step each agent takes: the topic and which send to it fails (once)."""
 
 
+def key_every_other(n: int, body: dict) -> bytes | None:
+    """Every other submission keyed by its referral id, as the HTTP path sends it: intake admits those where it
+    reads them, and the others after the re-keying hop, so the faults reach both ways of admitting."""
+    return referral_id_for(body["source"]["system"], body["source"]["reference"]).encode() if n % 2 else None
+
+
 @pytest.mark.timeout(420)
 async def test_a_failed_send_in_any_step_loses_and_duplicates_nothing(tmp_path) -> None:
     """With one send failing in every step of every agent (outputs, audit events and table changelogs), each
@@ -43,7 +50,7 @@ async def test_a_failed_send_in_any_step_loses_and_duplicates_nothing(tmp_path) 
     try:
         assert stack.broker is not None
         bodies = list(synthetic_submissions(COUNT, 3, datetime.now(UTC), f"faults-{uuid.uuid4().hex[:6]}"))
-        await produce_steadily(stack.broker.bootstrap, "referrals.submitted", bodies, 10, 0.3)
+        await produce_steadily(stack.broker.bootstrap, "referrals.submitted", bodies, 10, 0.3, key_every_other)
         outcomes = await routed_exactly_once(stack, COUNT, tmp_path, timeout=240)
         assert len(outcomes.referral_ids) == COUNT
         for service, faults in FAULTS.items():

@@ -1,26 +1,47 @@
-"""Notify's delivery record: intents give re-run attempts the same time, so the same audit event."""
+"""Notify's delivery record: the attempts of a message, recorded with the messages they produced."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
 
+from schemas.codec import decode
 from schemas.notification import Notification
 from services.notify.backoff import RetryPolicy
 from services.notify.dispatch import DeliveryRecord, attempt_result
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-NOTE = Notification(notification_id="n1", kind="assignment", channel="email", referral_id="r1", service="sada",
-                    priority="high", due_at=T0, flags=[], link="http://x/", source_id="d1", created_at=T0)
+NOTE = Notification(
+    notification_id="n1",
+    kind="assignment",
+    channel="email",
+    referral_id="r1",
+    service="sada",
+    priority="high",
+    due_at=T0,
+    flags=[],
+    link="http://x/",
+    source_id="d1",
+    created_at=T0,
+)
 
 
-def test_an_attempt_re_run_from_its_intent_gives_the_identical_audit_event() -> None:
-    """Killed after sending but before recording: the re-run's event equals the first (no chain fork)."""
-    record = DeliveryRecord().with_intents(["n1"], T0)
-    first = attempt_result(NOTE, 1, None, record.intents["n1"], record.head, "r1", RetryPolicy(), random.Random(1))
-    again = attempt_result(NOTE, 1, None, record.intents["n1"], record.head, "r1", RetryPolicy(), random.Random(2))
-    assert first.messages == again.messages and first.outcomes == ["sent"]
-    assert record.with_intents(["n1"], datetime(2030, 1, 1, tzinfo=UTC)).intents["n1"] == T0
+def test_an_attempt_re_run_before_it_was_recorded_takes_the_same_chain_position() -> None:
+    """Killed after sending but before recording: the re-run's event follows the same head as the first
+    would have (which never reached the broker), so the chain does not fork."""
+    record = DeliveryRecord()
+    first = attempt_result(NOTE, 1, None, T0, record.head, "r1", RetryPolicy(), random.Random(1))
+    again = attempt_result(
+        NOTE, 1, None, datetime(2030, 1, 1, tzinfo=UTC), record.head, "r1", RetryPolicy(), random.Random(2)
+    )
+    assert first.head.seq == again.head.seq == 1 and first.outcomes == ["sent"]
+
+
+def test_a_record_stored_with_intents_still_decodes() -> None:
+    """Values stored when intents were written before each attempt are read; the intent is passed over."""
+    stored = b'{"head": {"seq": 0, "hash": "' + b"0" * 64 + b'"}, "intents": {"n1": "2026-11-26T10:00:00Z"}}'
+    record = decode(stored, DeliveryRecord)
+    assert record.done_step("n1") is None and record.head == DeliveryRecord().head
 
 
 def test_a_failure_goes_to_retry_then_to_the_dead_letter_topic_at_the_last_attempt() -> None:
@@ -37,8 +58,8 @@ def test_a_failure_goes_to_retry_then_to_the_dead_letter_topic_at_the_last_attem
 
 def test_done_attempts_are_remembered_with_their_messages() -> None:
     """A redelivered notification finds its attempt done and the messages to send again."""
-    record = DeliveryRecord().with_intents(["n1"], T0)
+    record = DeliveryRecord()
     result = attempt_result(NOTE, 1, None, T0, record.head, "r1", RetryPolicy(), random.Random(1))
     done = record.with_done("n1", result.messages, result.head)
     assert done.done_step("n1") is not None and done.done_step("n1").messages == result.messages
-    assert "n1" not in done.intents and done.head.seq == 1
+    assert done.head.seq == 1

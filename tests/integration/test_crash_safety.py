@@ -41,7 +41,7 @@ async def chaos(stack: Stack, rng: random.Random, rounds: int) -> list[str]:
     hits the restarted worker again while it is still recovering its tables and joining its group."""
     killed = []
     for n in range(rounds):
-        await asyncio.sleep(rng.uniform(1.0, 3.0))
+        await asyncio.sleep(rng.uniform(0.8, 2.5))
         name = WORKERS[n] if n < 3 else rng.choice(WORKERS)  # each service at least once
         await asyncio.to_thread(restart, stack, name)
         killed.append(name)
@@ -73,8 +73,8 @@ async def test_killing_every_worker_repeatedly_loses_and_duplicates_nothing(tmp_
         for replica in ("triage", "notify"):
             await asyncio.to_thread(stack.start_service, replica, True, f"{replica}-2", free_port())
         bodies = list(synthetic_submissions(COUNT, seed, datetime.now(UTC), f"crash-{uuid.uuid4().hex[:6]}"))
-        producing = produce_steadily(stack.broker.bootstrap, "referrals.submitted", bodies, 25, 0.5)
-        killed, _ = await asyncio.gather(chaos(stack, random.Random(seed), 8), producing)
+        producing = produce_steadily(stack.broker.bootstrap, "referrals.submitted", bodies, 10, 0.5)
+        killed, _ = await asyncio.gather(chaos(stack, random.Random(seed), 12), producing)
         assert {name.split()[0].removesuffix("-2") for name in killed} == SERVICES_KILLED, killed
         for name in WORKERS:
             await asyncio.to_thread(stack.processes[name].wait_ready, 90)

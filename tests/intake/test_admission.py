@@ -24,8 +24,9 @@ POLICE = next(p for p in ACCESS.partners if p.id == "dev-police")
 
 def envelope(submission_id: str, **overrides: object) -> SubmissionEnvelope:
     body = submission(reference="ADM-1", submitted_at="2026-11-26T09:59:00Z", **overrides)
-    return SubmissionEnvelope(submission_id=submission_id, partner_id="dev-police", channel="http",
-                              received_at=NOW, payload=body)
+    return SubmissionEnvelope(
+        submission_id=submission_id, partner_id="dev-police", channel="http", received_at=NOW, payload=body
+    )
 
 
 def test_first_submission_is_accepted_then_a_new_one_is_a_duplicate_and_a_redelivery_is_nothing() -> None:
@@ -39,6 +40,44 @@ def test_first_submission_is_accepted_then_a_new_one_is_a_duplicate_and_a_redeli
     redelivered = admit(again.record, to_referral(envelope("s2"), POLICE, b"k"))
     assert redelivered.redelivered and redelivered.outcome == Outcome.duplicate
     assert redelivered.audit == again.audit and redelivered.record == again.record
+
+
+def test_an_accepted_referral_is_published_as_accepted() -> None:
+    """The first submission of a referral id gives the referral to publish on the accepted topic."""
+    referral = to_referral(envelope("s1"), POLICE, b"k")
+    assert admit(None, referral).accepted == referral
+
+
+def test_a_redelivered_accepted_submission_is_published_as_accepted_again() -> None:
+    """A worker killed before its send reached the broker: the redelivery gives the accepted referral again."""
+    referral = to_referral(envelope("s1"), POLICE, b"k")
+    first = admit(None, referral)
+    redelivered = admit(first.record, referral)
+    assert redelivered.redelivered and redelivered.accepted == referral
+
+
+def test_a_redelivered_accepted_submission_is_published_again_after_a_later_duplicate() -> None:
+    """The accepted submission redelivered after a duplicate was admitted is still published as accepted."""
+    referral = to_referral(envelope("s1"), POLICE, b"k")
+    duplicate = admit(admit(None, referral).record, to_referral(envelope("s2"), POLICE, b"k"))
+    redelivered = admit(duplicate.record, referral)
+    assert redelivered.outcome == Outcome.accepted and redelivered.accepted == referral
+    assert [e.seq for e in redelivered.audit] == [1, 2]
+
+
+def test_a_duplicate_is_not_published_as_accepted() -> None:
+    """A new submission of a known referral id is audited as a duplicate and not published."""
+    first = admit(None, to_referral(envelope("s1"), POLICE, b"k"))
+    duplicate = admit(first.record, to_referral(envelope("s2"), POLICE, b"k"))
+    assert duplicate.outcome == Outcome.duplicate and duplicate.accepted is None
+
+
+def test_a_redelivered_duplicate_is_not_published_as_accepted() -> None:
+    """Redelivering a duplicate does not turn it into an accepted referral."""
+    first = admit(None, to_referral(envelope("s1"), POLICE, b"k"))
+    duplicate_referral = to_referral(envelope("s2"), POLICE, b"k")
+    again = admit(admit(first.record, duplicate_referral).record, duplicate_referral)
+    assert again.redelivered and again.accepted is None
 
 
 def test_source_must_be_the_submitting_partner() -> None:
@@ -61,10 +100,16 @@ def test_bare_submission_from_a_direct_producer_is_wrapped_with_a_stable_id() ->
     assert one.envelope.channel == "kafka" and one.envelope.submission_id == two.envelope.submission_id
 
 
-@pytest.mark.parametrize(("raw", "reason"), [(b"", "undecodable"), (b"\xff\xfe", "undecodable"),
-                                             (b"[1, 2]", "undecodable"), (b'{"payload": 3}', "invalid_envelope"),
-                                             (b'{"source": {"agency": "police", "system": "nope"}}',
-                                              "unknown_partner")])
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"", "undecodable"),
+        (b"\xff\xfe", "undecodable"),
+        (b"[1, 2]", "undecodable"),
+        (b'{"payload": 3}', "invalid_envelope"),
+        (b'{"source": {"agency": "police", "system": "nope"}}', "unknown_partner"),
+    ],
+)
 def test_unreadable_messages_get_a_reason(raw: bytes, reason: str) -> None:
     """Every kind of bad message is refused with a reason code, never an exception of another kind."""
     with pytest.raises(SubmissionInvalid) as caught:
@@ -74,8 +119,17 @@ def test_unreadable_messages_get_a_reason(raw: bytes, reason: str) -> None:
 
 def test_rejection_keeps_the_raw_payload_and_audits_it() -> None:
     """The dead-letter record holds the sender's bytes; the audit says submitted then rejected."""
-    record, events = rejection(submission_id="s9", referral_id=None, partner_id=None, channel=Channel.kafka,
-                               received_at=NOW, rejected_at=NOW, reason="undecodable", errors=[], raw=b"\xffabc")
+    record, events = rejection(
+        submission_id="s9",
+        referral_id=None,
+        partner_id=None,
+        channel=Channel.kafka,
+        received_at=NOW,
+        rejected_at=NOW,
+        reason="undecodable",
+        errors=[],
+        raw=b"\xffabc",
+    )
     assert "abc" in record.raw_payload and [e.action for e in events] == ["submitted", "rejected"]
 
 

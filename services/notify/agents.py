@@ -22,7 +22,7 @@ from services.common.dead_letters import dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
 from services.notify.content import notifications_for_decision, notifications_for_escalation
-from services.notify.dispatch import DeliveryRecord, Message, attempt_result
+from services.notify.dispatch import DeliveryRecord, Message, plan_delivery, record_attempt
 
 if TYPE_CHECKING:
     from services.notify.app import Notify
@@ -57,25 +57,21 @@ def register(notify: Notify) -> None:
                           pending: list[tuple[str, Notification, int]]) -> None:
         """Intent (flushed), attempt, then record and send what each attempt produced (see dispatch)."""
         raw = table.get(key)
-        record = decode(raw, DeliveryRecord) if raw else DeliveryRecord()
-        todo = []
-        for step, n, number in pending:
-            done = record.done_step(step)
-            if done is not None:  # a redelivery: the attempt was made; its messages go out again
-                await send_messages(key, done.messages)
-                labels(n, "duplicate_skipped")
-            else:
-                todo.append((step, n, number))
-        fresh = [step for step, _, _ in todo if step not in record.intents]
-        if fresh:
-            record = record.with_intents(fresh, datetime.now(UTC))
-            table[key] = encode(record)
+        by_step = {step: (n, number) for step, n, number in pending}
+        plan = plan_delivery(decode(raw, DeliveryRecord) if raw else DeliveryRecord(), list(by_step),
+                             datetime.now(UTC))
+        for done in plan.replay:  # a redelivery: the attempt was made; its messages go out again
+            await send_messages(key, done.messages)
+            labels(by_step[done.step][0], "duplicate_skipped")
+        if plan.new_intents:
+            table[key] = encode(plan.record)
             await app.producer.flush()
-        for step, n, number in todo:
+        record = plan.record
+        for step in plan.attempts:
+            n, number = by_step[step]
             failure = await attempt(n)
-            result = attempt_result(n, number, failure, record.intents[step], record.head, chain_key,
-                                    settings.retry_policy, notify.rng)
-            record = record.with_done(step, result.messages, result.head)
+            record, result = record_attempt(record, step, n, number, failure, chain_key, settings.retry_policy,
+                                            notify.rng)
             table[key] = encode(record)
             await send_messages(key, result.messages)
             for outcome in result.outcomes:

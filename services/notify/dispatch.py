@@ -5,6 +5,8 @@ A notification is an outside effect that cannot be taken back, so notify works i
 2. send to the peer;
 3. record the attempt as done, with the messages it produced (audit event, retry or dead letter), then
    send those messages.
+`plan_delivery` decides, from the record, which steps of a (re)delivered message are attempted and which
+only re-send what they produced; `record_attempt` times each attempt by its intent.
 A worker killed anywhere re-runs the attempt from what survived: the same time from the intent, the same
 chain position, so the same audit event (no fork in the hash chain); a done attempt re-sends its stored
 messages; the peer may see the notification twice, always with the same id (Message-ID, Idempotency-Key).
@@ -102,3 +104,42 @@ def attempt_result(notification: Notification, attempt: int, failure: tuple[str,
                         value=encode(next_attempt).decode()),
                 Message(topic=topics.AUDIT, value=encode(event).decode())]
     return AttemptResult(messages, head, ["failed", "dead_lettered" if dead else "retried"], dead)
+
+
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """What a (re)delivered message's steps come to, before anything is sent."""
+
+    record: DeliveryRecord
+    """With an intent for every step to attempt: a fresh step's is `now`, a re-run keeps its first."""
+    replay: list[Done]
+    """Attempts already made: their stored messages go out again and the peer is not sent anything."""
+    attempts: list[str]
+    """Steps to attempt, in the order given."""
+    new_intents: bool
+    """The record gained intents: store it and flush before the first attempt."""
+
+
+def plan_delivery(record: DeliveryRecord, steps: list[str], now: datetime) -> DeliveryPlan:
+    """Split `steps` into done attempts to replay and attempts to make, recording an intent for new ones."""
+    replay: list[Done] = []
+    attempts: list[str] = []
+    for step in steps:
+        done = record.done_step(step)
+        if done is None:
+            attempts.append(step)
+        else:
+            replay.append(done)
+    fresh = [step for step in attempts if step not in record.intents]
+    planned = record.with_intents(fresh, now) if fresh else record
+    return DeliveryPlan(record=planned, replay=replay, attempts=attempts, new_intents=bool(fresh))
+
+
+def record_attempt(record: DeliveryRecord, step: str, notification: Notification, attempt: int,
+                   failure: tuple[str, str, bool] | None, chain_key: str, policy: RetryPolicy,
+                   rng: random.Random) -> tuple[DeliveryRecord, AttemptResult]:
+    """The attempt at `step`, timed by its recorded intent (never the clock: a re-run after a crash gets the
+    same time, so the same audit event), and the record with the attempt done."""
+    result = attempt_result(notification, attempt, failure, record.intents[step], record.head, chain_key,
+                            policy, rng)
+    return record.with_done(step, result.messages, result.head), result

@@ -155,3 +155,15 @@ def test_each_personal_pattern_is_scrubbed_from_free_text(text: str) -> None:
     """Postcodes (any case, with or without the space), phone numbers and e-mail addresses are replaced."""
     out = redact_personal_data(None, "info", {"event": f"contact {text} today"})
     assert out["event"] == f"contact {REDACTED} today"
+
+
+def test_nesting_in_lists_counts_towards_the_six_levels() -> None:
+    """A string inside seven lists is dropped whole; inside six it is read and kept."""
+    seven: object = "kept"
+    for _ in range(7):
+        seven = [seven]
+    six: object = "kept"
+    for _ in range(6):
+        six = [six]
+    out = redact_personal_data(None, "info", {"event": "x", "seven": seven, "six": six})
+    assert out["seven"] == [[[[[[[REDACTED]]]]]]] and out["six"] == [[[[[["kept"]]]]]]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from schemas.vocabulary import Service
-from services.common.access import Officer, hash_token
-from services.triage.officers import may_see, scope_of
+from services.common.access import AccessFile, Officer, Registry, hash_token
+from services.triage.officers import may_see, officer_for, parse_service, scope_of
 from services.triage.queue import Case, apply_decision
 from tests.triage.decision_factory import T0, decision
 
@@ -75,3 +75,32 @@ def test_scope_of_a_manager_covers_every_service() -> None:
     scope = scope_of(officer(manager=True, officer_id="manager-1"))
     assert scope.manager is True and scope.officer_id == "manager-1"
     assert all(scope.covers(service) for service in Service)
+
+
+def test_a_bearer_token_finds_its_officer() -> None:
+    """The Authorization header's bearer token names the officer who holds it."""
+    sada = officer(Service.sada, officer_id="officer-sada-1")
+    tokens = Registry(AccessFile(officers=[sada, officer(Service.sos, officer_id="officer-sos-1")]))
+    assert officer_for(tokens, "Bearer token-officer-sada-1") == sada
+
+
+def test_an_unknown_token_finds_no_officer() -> None:
+    """A token nobody holds is no officer."""
+    tokens = Registry(AccessFile(officers=[officer(Service.sada)]))
+    assert officer_for(tokens, "Bearer token-someone-else") is None
+
+
+def test_a_missing_or_malformed_authorization_header_finds_no_officer() -> None:
+    """No header, an empty one, or another scheme is no officer, even when the token is known."""
+    tokens = Registry(AccessFile(officers=[officer(Service.sada)]))
+    assert [officer_for(tokens, h) for h in (None, "", "Basic token-officer-1", "Bearer ")] == [None] * 4
+
+
+def test_a_service_name_in_a_path_is_parsed() -> None:
+    """A known service name gives the service."""
+    assert parse_service("modern_slavery") == Service.modern_slavery
+
+
+def test_an_unknown_service_name_gives_none() -> None:
+    """An unknown name is no service, not an error."""
+    assert parse_service("not_a_service") is None

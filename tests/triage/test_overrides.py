@@ -55,6 +55,12 @@ def finding(
         ("no-lawful-basis", {"dash_score": 15, **NO_CONSENT}, False, "consent not obtained but flag marac raised"),
         (
             "no-lawful-basis",
+            {"concerns": ["domestic_abuse", "modern_slavery"], "dash_score": 15, "age": 17, **NO_CONSENT},
+            False,
+            "consent not obtained but flag marac, nrm_child raised",
+        ),
+        (
+            "no-lawful-basis",
             {"concerns": ["modern_slavery"], "age": 40, **NO_CONSENT},
             False,
             "consent not obtained and basis consent, but no assignment needs consent",
@@ -116,3 +122,24 @@ def test_override_flags_may_depend_on_rules_that_fired() -> None:
     repeat = explain(build_referral(), ruleset, SUBMITTED_AT, REPEAT).decision
     danger = explain(build_referral(immediate_danger=True), ruleset, SUBMITTED_AT, []).decision
     assert "marac" in repeat.flags and "safeguarding_child" in danger.flags
+
+
+def test_the_no_lawful_basis_finding_lists_every_service_kept() -> None:
+    """With several kept services the finding names each of them."""
+    ruleset = edited(("    keep_services: [modern_slavery]\n", "    keep_services: [modern_slavery, hate_crime]\n"))
+    assert finding(ruleset, "no-lawful-basis", **NO_CONSENT).detail == (
+        "consent not obtained and basis consent: sent to manual_review except hate_crime, modern_slavery"
+    )
+
+
+def test_an_immediate_danger_flag_may_depend_on_the_referral_facts() -> None:
+    """An immediate-danger flag written with a condition on age is raised for a child only."""
+    ruleset = edited(
+        (
+            "    flags: [immediate_danger]\n",
+            "    flags:\n      - flag: safeguarding_child\n        when: {max_age: 17}\n",
+        )
+    )
+    child = explain(build_referral(immediate_danger=True, age=17), ruleset, SUBMITTED_AT, []).decision
+    adult = explain(build_referral(immediate_danger=True, age=30), ruleset, SUBMITTED_AT, []).decision
+    assert "safeguarding_child" in child.flags and "safeguarding_child" not in adult.flags

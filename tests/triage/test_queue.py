@@ -389,3 +389,58 @@ def test_declining_the_only_manual_review_item_gives_a_fresh_manual_review_item(
     assert fresh.state is ItemState.new
     assert outcome.follow_up is not None
     assert fresh.decision_id == outcome.follow_up.decision_id
+
+
+def test_a_final_action_without_a_reason_records_none() -> None:
+    """accept with no reason keeps no final reason, not an empty or made-up one."""
+    outcome = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada)
+    assert outcome.case.items[Service.sada].final_reason is None
+
+
+def test_a_final_action_records_its_time_on_the_item() -> None:
+    """accept moves the item's updated_at to the time of the action."""
+    outcome = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada)
+    assert outcome.case.items[Service.sada].updated_at == LATER
+
+
+def test_a_breach_is_found_after_an_item_that_is_not_breached() -> None:
+    """Every item of the case is looked at: one not yet due does not hide a later one that is."""
+    case, _ = apply_decision(
+        None, decision(assignment(Service.sada, Priority.standard), assignment(Service.mnwg, Priority.urgent)), T0
+    )
+    _, escalations = find_breaches(case, T0 + timedelta(hours=5))
+    assert [e.service for e in escalations] == [Service.mnwg]
+
+
+def test_breaches_of_two_services_or_two_referrals_have_different_escalation_ids() -> None:
+    """An escalation id names its referral and service as well as the deadline."""
+    one = find_breaches(case_with(Service.sada, Service.sos), T0 + timedelta(days=30))[1]
+    other_case, _ = apply_decision(None, decision(Service.sada, referral_id="another-referral"), T0)
+    other = find_breaches(other_case, T0 + timedelta(days=30))[1]
+    assert len({e.escalation_id for e in [*one, *other]}) == 3
+
+
+def test_open_and_overdue_reads_past_services_not_asked_for() -> None:
+    """A case's first item in an unasked service does not stop its later items being counted."""
+    case = case_with(Service.sos, Service.sada)
+    assert open_and_overdue([case], [Service.sada], T0) == {Service.sada: (1, 0)}
+
+
+def test_an_item_due_exactly_now_is_not_yet_overdue() -> None:
+    """Overdue means past the deadline, not at it."""
+    case = case_with(Service.sada)
+    due = case.items[Service.sada].due_at
+    assert open_and_overdue([case], [Service.sada], due) == {Service.sada: (1, 0)}
+
+
+def test_open_and_overdue_counts_every_overdue_item() -> None:
+    """Three overdue items in one service count three."""
+    cases = [apply_decision(None, decision(Service.sada, referral_id=f"r{i}"), T0)[0] for i in range(3)]
+    assert open_and_overdue(cases, [Service.sada], T0 + timedelta(days=30)) == {Service.sada: (3, 3)}
+
+
+def test_queue_view_shows_open_items_by_default() -> None:
+    """Without a filter the queue hides final items."""
+    accepted = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
+    waiting, _ = apply_decision(None, decision(Service.sada, referral_id="waiting"), T0)
+    assert [item.referral_id for item in queue_view([accepted, waiting], Service.sada)] == ["waiting"]

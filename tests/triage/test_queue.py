@@ -444,3 +444,29 @@ def test_queue_view_shows_open_items_by_default() -> None:
     accepted = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
     waiting, _ = apply_decision(None, decision(Service.sada, referral_id="waiting"), T0)
     assert [item.referral_id for item in queue_view([accepted, waiting], Service.sada)] == ["waiting"]
+
+
+def test_a_reassignment_quotes_the_officers_reason_on_one_line() -> None:
+    """The follow-up's reason names the service left and the officer's words, whitespace collapsed."""
+    outcome = act(
+        case_with(Service.sada),
+        SADA_OFFICER,
+        ActionKind.reassign,
+        Service.sada,
+        to=Service.sos,
+        reason="perpetrator  support\n needed",
+    )
+    assert outcome.follow_up is not None
+    assert outcome.follow_up.assignments[0].reasons == [
+        "Reassigned from sada by a duty officer: perpetrator support needed"
+    ]
+
+
+def test_a_decline_naming_another_service_is_not_a_reassignment() -> None:
+    """Only reassign moves a referral to the service named; a decline falls back to manual review."""
+    outcome = act(
+        case_with(Service.sada), SADA_OFFICER, ActionKind.decline, Service.sada, to=Service.sos, reason="not for us"
+    )
+    assert outcome.follow_up is not None
+    assert outcome.follow_up.kind is DecisionKind.decline_fallback
+    assert [a.service for a in outcome.follow_up.assignments] == [Service.manual_review]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from schemas.action import ActionKind, OfficerAction
 from schemas.decision import DecisionKind, Flag
 from schemas.vocabulary import Priority, Service
 from services.triage.queue import (
+    OFFICER_REASON_CAP,
     ActionOutcome,
     Case,
     ItemState,
@@ -470,3 +473,49 @@ def test_a_decline_naming_another_service_is_not_a_reassignment() -> None:
     assert outcome.follow_up is not None
     assert outcome.follow_up.kind is DecisionKind.decline_fallback
     assert [a.service for a in outcome.follow_up.assignments] == [Service.manual_review]
+
+
+def test_a_refusal_tells_the_officer_why_and_shows_the_item_as_it_stands() -> None:
+    """A refused claim carries its plain-English detail and the unchanged item."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    refused = act(case, SADA_OTHER, ActionKind.claim, Service.sada)
+    assert refused.detail == "the item is claimed by another officer"
+    assert refused.item == case.items[Service.sada]
+
+
+def test_a_redelivered_refusal_gives_the_same_detail_and_item() -> None:
+    """The recorded refusal is replayed whole: its detail and the item as it stands."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    sent = action(ActionKind.claim, Service.sada, SADA_OTHER.officer_id)
+    first = apply_action(case, sent, SADA_OTHER, LATER, RULESET, DEADLINES)
+    again = redo(first.case, sent, SADA_OTHER)
+    assert again.redelivered and (again.detail, again.item) == (first.detail, first.item)
+    assert again.item == case.items[Service.sada]
+
+
+@pytest.mark.parametrize("reason", [None, "", "   \n "])
+def test_a_reassignment_without_words_says_no_reason_given(reason: str | None) -> None:
+    """An empty or blank officer reason reads as "no reason given" in the follow-up decision."""
+    outcome = act(
+        case_with(Service.sada), SADA_OFFICER, ActionKind.reassign, Service.sada, to=Service.sos, reason=reason
+    )
+    assert outcome.follow_up is not None
+    assert outcome.follow_up.assignments[0].reasons == ["Reassigned from sada by a duty officer: no reason given"]
+
+
+def test_an_officer_reason_at_the_cap_is_kept_whole_and_one_longer_is_cut_with_an_ellipsis() -> None:
+    """Up to the cap the officer's words are kept; past it, cut to the cap including a closing ellipsis."""
+    prefix = "Reassigned from sada by a duty officer: "
+    reasons = []
+    for length in (OFFICER_REASON_CAP, OFFICER_REASON_CAP + 1):
+        outcome = act(
+            case_with(Service.sada),
+            SADA_OFFICER,
+            ActionKind.reassign,
+            Service.sada,
+            to=Service.sos,
+            reason="x" * length,
+        )
+        assert outcome.follow_up is not None
+        reasons.append(outcome.follow_up.assignments[0].reasons[0])
+    assert reasons == [prefix + "x" * OFFICER_REASON_CAP, prefix + "x" * (OFFICER_REASON_CAP - 1) + "…"]

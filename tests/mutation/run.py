@@ -60,6 +60,7 @@ class Score:
     other: list[str]
     skipped: int
     seconds: float
+    finished: str
 
     @property
     def counted(self) -> int:
@@ -99,6 +100,7 @@ def score_of(module: str, seconds: float) -> Score:
         module=module,
         total=len(codes),
         seconds=seconds,
+        finished=f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         killed=sum(c in KILLED for c in codes.values()),
         timeout=sum(c in TIMEOUT for c in codes.values()),
         survived=named(SURVIVED),
@@ -142,7 +144,6 @@ def recorded(scores: list[Score]) -> dict[str, dict[str, Any]]:
     """Each module's latest result: this run's, else the one kept in var/mutation/ from an earlier run."""
     path = LOGS / "scores.json"
     kept: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
-    measured = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     for s in scores:
         kept[s.module] = {
             "counted": s.counted,
@@ -152,7 +153,7 @@ def recorded(scores: list[Score]) -> dict[str, dict[str, Any]]:
             "no_tests": len(s.no_tests),
             "score": s.score,
             "seconds": s.seconds,
-            "measured": measured,
+            "measured": s.finished,
         }
     path.write_text(json.dumps(kept, indent=1))
     return kept

@@ -519,3 +519,94 @@ def test_an_officer_reason_at_the_cap_is_kept_whole_and_one_longer_is_cut_with_a
         assert outcome.follow_up is not None
         reasons.append(outcome.follow_up.assignments[0].reasons[0])
     assert reasons == [prefix + "x" * OFFICER_REASON_CAP, prefix + "x" * (OFFICER_REASON_CAP - 1) + "…"]
+
+
+def _refusal_of(
+    case_services: tuple[Service, ...], officer: OfficerScope, sent: OfficerAction, accepted_first: bool = False
+) -> ActionOutcome:
+    case = case_with(*case_services)
+    if accepted_first:
+        case = act(case, officer, ActionKind.accept, Service.sada).case
+    return apply_action(case, sent, officer, LATER, RULESET, DEADLINES)
+
+
+@pytest.mark.parametrize(
+    ("case_services", "officer", "sent", "accepted_first", "expected"),
+    [
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.claim, Service.sada, "someone-else"),
+            False,
+            (403, "officer_mismatch", "the action was sent under another officer's identity"),
+        ),
+        (
+            (Service.sada,),
+            SOS_OFFICER,
+            action(ActionKind.claim, Service.sada, SOS_OFFICER.officer_id),
+            False,
+            (403, "out_of_scope", "the sada queue is outside your scope"),
+        ),
+        (
+            (Service.sos,),
+            MANAGER,
+            action(ActionKind.claim, Service.sada, MANAGER.officer_id),
+            False,
+            (404, "item_not_found", "this referral has no item in the sada queue"),
+        ),
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.decline, Service.sada, SADA_OFFICER.officer_id),
+            False,
+            (422, "reason_required", "decline needs a reason"),
+        ),
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id),
+            False,
+            (422, "target_required", "reassign needs the service to reassign to"),
+        ),
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id, to=Service.sada, reason="r"),
+            False,
+            (422, "target_same_service", "reassign needs a service other than this one"),
+        ),
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.decline, Service.sada, SADA_OFFICER.officer_id, reason="r"),
+            True,
+            (409, "item_final", "the item is already accepted and can no longer change"),
+        ),
+    ],
+    ids=[
+        "officer_mismatch",
+        "out_of_scope",
+        "item_not_found",
+        "reason_required",
+        "target_required",
+        "target_same_service",
+        "item_final",
+    ],
+)
+def test_each_refusal_has_its_status_code_and_plain_english_detail(
+    case_services: tuple[Service, ...],
+    officer: OfficerScope,
+    sent: OfficerAction,
+    accepted_first: bool,
+    expected: tuple[int, str, str],
+) -> None:
+    """Every refusal the officer can meet carries its HTTP status, its code and the sentence they read."""
+    refused = _refusal_of(case_services, officer, sent, accepted_first)
+    assert (refused.status, (refused.http_status, refused.error, refused.detail)) == ("refused", expected)
+
+
+def test_an_action_for_another_referral_is_not_applied() -> None:
+    """An action is never applied to another referral's case."""
+    sent = action(ActionKind.claim, Service.sada, SADA_OFFICER.officer_id, referral_id="another-referral")
+    with pytest.raises(ValueError, match=r"^action belongs to another referral$"):
+        apply_action(case_with(Service.sada), sent, SADA_OFFICER, LATER, RULESET, DEADLINES)

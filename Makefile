@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench install system-packages schemas clean
+.PHONY: run test lint typecheck unit bench mutation install system-packages schemas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,13 @@ test: install system-packages lint
 bench: install
 	$(BIN)/sosafe bench
 
+# Mutation testing of the pure cores against the unit tests only (no broker); slow, so not in `make test`.
+# One worker by default (MUTATION_JOBS=2 for two); writes the score per module to docs/quality.md.
+mutation: install
+	$(BIN)/python tests/mutation/run.py
+
 schemas: install
 	$(BIN)/python -m schemas.export
 
 clean:
-	rm -rf $(VENV) var test-output .mypy_cache .pytest_cache .ruff_cache services/triage/static/govuk
+	rm -rf $(VENV) var test-output mutants .mypy_cache .pytest_cache .ruff_cache services/triage/static/govuk

@@ -57,6 +57,9 @@ class Admission:
     outcome: Outcome
     record: SeenRecord
     audit: list[AuditEvent]
+    accepted: Referral | None
+    """The referral to publish as accepted: on acceptance, and again on each redelivery of the accepted
+    submission (the worker may have died before its first send reached the broker). None for a duplicate."""
     redelivered: bool = False
 
 
@@ -123,7 +126,8 @@ def admit(record: SeenRecord | None, referral: Referral) -> Admission:
     earlier = next((a for a in record.admitted if a.submission_id == referral.submission_id), None) if record else None
     if record is not None and earlier is not None:
         events, _ = _events(earlier.head_before, referral, earlier.outcome)
-        return Admission(earlier.outcome, record, events, redelivered=True)
+        accepted = referral if earlier.outcome == Outcome.accepted else None
+        return Admission(earlier.outcome, record, events, accepted, redelivered=True)
     outcome = Outcome.accepted if record is None else Outcome.duplicate
     head_before = record.head if record else ChainHead()
     events, head = _events(head_before, referral, outcome)
@@ -137,7 +141,7 @@ def admit(record: SeenRecord | None, referral: Referral) -> Admission:
         admitted=admitted[-MAX_REMEMBERED_SUBMISSIONS:],
         head=head,
     )
-    return Admission(outcome, new_record, events)
+    return Admission(outcome, new_record, events, referral if outcome == Outcome.accepted else None)
 
 
 def rejection(

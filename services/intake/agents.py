@@ -149,8 +149,8 @@ def register(intake: Intake) -> None:
         agency = referral.submission.source.agency.value
         if not admission.redelivered:
             intake.seen[key] = encode(admission.record)
-        if admission.outcome == "accepted":
-            await intake.accepted.send(key=key, value=encode(referral))
+        if admission.accepted is not None:
+            await intake.accepted.send(key=key, value=encode(admission.accepted))
         for audit_event in admission.audit:
             await intake.audit.send(key=key, value=encode(audit_event))
         if admission.redelivered:

@@ -23,7 +23,7 @@ from services.common.dead_letters import DeadLetters, dead_letter, decode_or_dea
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
 from services.notify.content import notifications_for_decision, notifications_for_escalation
-from services.notify.dispatch import DeliveryRecord, Message, attempt_result
+from services.notify.dispatch import DeliveryRecord, Message, attempt_result, split_done
 
 if TYPE_CHECKING:
     from services.notify.app import Notify
@@ -62,15 +62,12 @@ def register(notify: Notify) -> None:
         only once that record is on the broker (see dispatch)."""
         raw = table.get(key)
         record = decode(raw, DeliveryRecord) if raw else DeliveryRecord()
-        produced: list[Message] = []
-        attempted = False
+        produced, todo = split_done(record, [step for step, _, _ in pending])
         for step, n, number in pending:
-            done = record.done_step(step)
-            if done is not None:  # a redelivery: the attempt was made; its messages go out again
-                produced.extend(done.messages)
+            if step not in todo:  # a redelivery: the attempt was made; its messages go out again
                 labels(n, "duplicate_skipped")
                 continue
-            failure, attempted = await attempt(n), True
+            failure = await attempt(n)
             result = attempt_result(
                 n, number, failure, datetime.now(UTC), record.head, chain_key, settings.retry_policy, notify.rng
             )
@@ -87,7 +84,7 @@ def register(notify: Notify) -> None:
                 failure=failure[1] if failure else None,
                 dead_lettered=result.dead,
             )
-        if attempted:
+        if todo:
             table[key] = encode(record)
             await app.producer.flush()  # recorded before any of its messages can be seen
         await send_messages(key, produced)

@@ -63,6 +63,20 @@ class DeliveryRecord(BaseModel):
         return DeliveryRecord(head=head, done=done)
 
 
+def split_done(record: DeliveryRecord, steps: list[str]) -> tuple[list[Message], list[str]]:
+    """The messages the steps already done produced (sent again, never attempted again) and, in order, the
+    steps still to attempt."""
+    replay: list[Message] = []
+    todo: list[str] = []
+    for step in steps:
+        done = record.done_step(step)
+        if done is None:
+            todo.append(step)
+        else:
+            replay.extend(done.messages)
+    return replay, todo
+
+
 @dataclass(frozen=True)
 class AttemptResult:
     messages: list[Message]

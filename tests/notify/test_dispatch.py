@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from schemas.codec import decode
 from schemas.notification import Notification
 from services.notify.backoff import RetryPolicy
-from services.notify.dispatch import DeliveryRecord, attempt_result
+from services.notify.dispatch import DeliveryRecord, attempt_result, split_done
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 NOTE = Notification(
@@ -63,3 +63,17 @@ def test_done_attempts_are_remembered_with_their_messages() -> None:
     done = record.with_done("n1", result.messages, result.head)
     assert done.done_step("n1") is not None and done.done_step("n1").messages == result.messages
     assert done.head.seq == 1
+
+
+def test_a_done_step_is_never_attempted_again_and_its_messages_are_replayed() -> None:
+    """Of a redelivered message's steps, the done ones only re-send what they produced; the rest are attempted."""
+    first = attempt_result(NOTE, 1, None, T0, DeliveryRecord().head, "r1", RetryPolicy(), random.Random(1))
+    record = DeliveryRecord().with_done("n1", first.messages, first.head)
+    replay, todo = split_done(record, ["n1", "n2"])
+    assert todo == ["n2"]
+    assert replay == first.messages
+
+
+def test_nothing_done_means_every_step_is_attempted_in_order() -> None:
+    """A first delivery replays nothing and attempts each step once, in the order given."""
+    assert split_done(DeliveryRecord(), ["n2", "n1"]) == ([], ["n2", "n1"])

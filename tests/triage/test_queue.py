@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from schemas.action import ActionKind, OfficerAction
 from schemas.decision import DecisionKind, Flag
 from schemas.vocabulary import Priority, Service
 from services.triage.queue import (
+    OFFICER_REASON_CAP,
     ActionOutcome,
     Case,
     ItemState,
@@ -401,3 +404,221 @@ def test_declining_the_only_manual_review_item_gives_a_fresh_manual_review_item(
     assert fresh.state is ItemState.new
     assert outcome.follow_up is not None
     assert fresh.decision_id == outcome.follow_up.decision_id
+
+
+def test_a_final_action_without_a_reason_records_none() -> None:
+    """accept with no reason keeps no final reason, not an empty or made-up one."""
+    outcome = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada)
+    assert outcome.case.items[Service.sada].final_reason is None
+
+
+def test_a_final_action_records_its_time_on_the_item() -> None:
+    """accept moves the item's updated_at to the time of the action."""
+    outcome = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada)
+    assert outcome.case.items[Service.sada].updated_at == LATER
+
+
+def test_a_breach_is_found_after_an_item_that_is_not_breached() -> None:
+    """Every item of the case is looked at: one not yet due does not hide a later one that is."""
+    case, _ = apply_decision(
+        None, decision(assignment(Service.sada, Priority.standard), assignment(Service.mnwg, Priority.urgent)), T0
+    )
+    _, escalations = find_breaches(case, T0 + timedelta(hours=5))
+    assert [e.service for e in escalations] == [Service.mnwg]
+
+
+def test_breaches_of_two_services_or_two_referrals_have_different_escalation_ids() -> None:
+    """An escalation id names its referral and service as well as the deadline."""
+    one = find_breaches(case_with(Service.sada, Service.sos), T0 + timedelta(days=30))[1]
+    other_case, _ = apply_decision(None, decision(Service.sada, referral_id="another-referral"), T0)
+    other = find_breaches(other_case, T0 + timedelta(days=30))[1]
+    assert len({e.escalation_id for e in [*one, *other]}) == 3
+
+
+def test_open_and_overdue_reads_past_services_not_asked_for() -> None:
+    """A case's first item in an unasked service does not stop its later items being counted."""
+    case = case_with(Service.sos, Service.sada)
+    assert open_and_overdue([case], [Service.sada], T0) == {Service.sada: (1, 0)}
+
+
+def test_an_item_due_exactly_now_is_not_yet_overdue() -> None:
+    """Overdue means past the deadline, not at it."""
+    case = case_with(Service.sada)
+    due = case.items[Service.sada].due_at
+    assert open_and_overdue([case], [Service.sada], due) == {Service.sada: (1, 0)}
+
+
+def test_open_and_overdue_counts_every_overdue_item() -> None:
+    """Three overdue items in one service count three."""
+    cases = [apply_decision(None, decision(Service.sada, referral_id=f"r{i}"), T0)[0] for i in range(3)]
+    assert open_and_overdue(cases, [Service.sada], T0 + timedelta(days=30)) == {Service.sada: (3, 3)}
+
+
+def test_queue_view_shows_open_items_by_default() -> None:
+    """Without a filter the queue hides final items."""
+    accepted = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
+    waiting, _ = apply_decision(None, decision(Service.sada, referral_id="waiting"), T0)
+    assert [item.referral_id for item in queue_view([accepted, waiting], Service.sada)] == ["waiting"]
+
+
+def test_a_reassignment_quotes_the_officers_reason_on_one_line() -> None:
+    """The follow-up's reason names the service left and the officer's words, whitespace collapsed."""
+    outcome = act(
+        case_with(Service.sada),
+        SADA_OFFICER,
+        ActionKind.reassign,
+        Service.sada,
+        to=Service.sos,
+        reason="perpetrator  support\n needed",
+    )
+    assert outcome.follow_up is not None
+    assert outcome.follow_up.assignments[0].reasons == [
+        "Reassigned from sada by a duty officer: perpetrator support needed"
+    ]
+
+
+def test_a_decline_naming_another_service_is_not_a_reassignment() -> None:
+    """Only reassign moves a referral to the service named; a decline falls back to manual review."""
+    outcome = act(
+        case_with(Service.sada), SADA_OFFICER, ActionKind.decline, Service.sada, to=Service.sos, reason="not for us"
+    )
+    assert outcome.follow_up is not None
+    assert outcome.follow_up.kind is DecisionKind.decline_fallback
+    assert [a.service for a in outcome.follow_up.assignments] == [Service.manual_review]
+
+
+def test_a_refusal_tells_the_officer_why_and_shows_the_item_as_it_stands() -> None:
+    """A refused claim carries its plain-English detail and the unchanged item."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    refused = act(case, SADA_OTHER, ActionKind.claim, Service.sada)
+    assert refused.detail == "the item is claimed by another officer"
+    assert refused.item == case.items[Service.sada]
+
+
+def test_a_redelivered_refusal_gives_the_same_detail_and_item() -> None:
+    """The recorded refusal is replayed whole: its detail and the item as it stands."""
+    case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
+    sent = action(ActionKind.claim, Service.sada, SADA_OTHER.officer_id)
+    first = apply_action(case, sent, SADA_OTHER, LATER, RULESET, DEADLINES)
+    again = redo(first.case, sent, SADA_OTHER)
+    assert again.redelivered and (again.detail, again.item) == (first.detail, first.item)
+    assert again.item == case.items[Service.sada]
+
+
+@pytest.mark.parametrize("reason", [None, "", "   \n "])
+def test_a_reassignment_without_words_says_no_reason_given(reason: str | None) -> None:
+    """An empty or blank officer reason reads as "no reason given" in the follow-up decision."""
+    outcome = act(
+        case_with(Service.sada), SADA_OFFICER, ActionKind.reassign, Service.sada, to=Service.sos, reason=reason
+    )
+    assert outcome.follow_up is not None
+    assert outcome.follow_up.assignments[0].reasons == ["Reassigned from sada by a duty officer: no reason given"]
+
+
+def test_an_officer_reason_at_the_cap_is_kept_whole_and_one_longer_is_cut_with_an_ellipsis() -> None:
+    """Up to the cap the officer's words are kept; past it, cut to the cap including a closing ellipsis."""
+    prefix = "Reassigned from sada by a duty officer: "
+    reasons = []
+    for length in (OFFICER_REASON_CAP, OFFICER_REASON_CAP + 1):
+        outcome = act(
+            case_with(Service.sada),
+            SADA_OFFICER,
+            ActionKind.reassign,
+            Service.sada,
+            to=Service.sos,
+            reason="x" * length,
+        )
+        assert outcome.follow_up is not None
+        reasons.append(outcome.follow_up.assignments[0].reasons[0])
+    assert reasons == [prefix + "x" * OFFICER_REASON_CAP, prefix + "x" * (OFFICER_REASON_CAP - 1) + "…"]
+
+
+def _refusal_of(
+    case_services: tuple[Service, ...], officer: OfficerScope, sent: OfficerAction, accepted_first: bool = False
+) -> ActionOutcome:
+    case = case_with(*case_services)
+    if accepted_first:
+        case = act(case, officer, ActionKind.accept, Service.sada).case
+    return apply_action(case, sent, officer, LATER, RULESET, DEADLINES)
+
+
+@pytest.mark.parametrize(
+    ("case_services", "officer", "sent", "accepted_first", "expected"),
+    [
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.claim, Service.sada, "someone-else"),
+            False,
+            (403, "officer_mismatch", "the action was sent under another officer's identity"),
+        ),
+        (
+            (Service.sada,),
+            SOS_OFFICER,
+            action(ActionKind.claim, Service.sada, SOS_OFFICER.officer_id),
+            False,
+            (403, "out_of_scope", "the sada queue is outside your scope"),
+        ),
+        (
+            (Service.sos,),
+            MANAGER,
+            action(ActionKind.claim, Service.sada, MANAGER.officer_id),
+            False,
+            (404, "item_not_found", "this referral has no item in the sada queue"),
+        ),
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.decline, Service.sada, SADA_OFFICER.officer_id),
+            False,
+            (422, "reason_required", "decline needs a reason"),
+        ),
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id),
+            False,
+            (422, "target_required", "reassign needs the service to reassign to"),
+        ),
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id, to=Service.sada, reason="r"),
+            False,
+            (422, "target_same_service", "reassign needs a service other than this one"),
+        ),
+        (
+            (Service.sada,),
+            SADA_OFFICER,
+            action(ActionKind.decline, Service.sada, SADA_OFFICER.officer_id, reason="r"),
+            True,
+            (409, "item_final", "the item is already accepted and can no longer change"),
+        ),
+    ],
+    ids=[
+        "officer_mismatch",
+        "out_of_scope",
+        "item_not_found",
+        "reason_required",
+        "target_required",
+        "target_same_service",
+        "item_final",
+    ],
+)
+def test_each_refusal_has_its_status_code_and_plain_english_detail(
+    case_services: tuple[Service, ...],
+    officer: OfficerScope,
+    sent: OfficerAction,
+    accepted_first: bool,
+    expected: tuple[int, str, str],
+) -> None:
+    """Every refusal the officer can meet carries its HTTP status, its code and the sentence they read."""
+    refused = _refusal_of(case_services, officer, sent, accepted_first)
+    assert (refused.status, (refused.http_status, refused.error, refused.detail)) == ("refused", expected)
+
+
+def test_an_action_for_another_referral_is_not_applied() -> None:
+    """An action is never applied to another referral's case."""
+    sent = action(ActionKind.claim, Service.sada, SADA_OFFICER.officer_id, referral_id="another-referral")
+    with pytest.raises(ValueError, match=r"^action belongs to another referral$"):
+        apply_action(case_with(Service.sada), sent, SADA_OFFICER, LATER, RULESET, DEADLINES)

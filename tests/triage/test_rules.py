@@ -129,6 +129,12 @@ CASES = [
         flags=("duty_to_notify",),
     ),
     case(
+        "modern-slavery-victim-turning-18-tomorrow-is-still-a-child",
+        {"concerns": ["modern_slavery"], "age": None, "date_of_birth": date(2008, 11, 27), **NO_CONSENT},
+        "modern_slavery/high: modern-slavery",
+        flags=("nrm_child",),
+    ),
+    case(
         "modern-slavery-at-18-with-consent-raises-no-flag",
         {"concerns": ["modern_slavery"], "age": 18},
         "modern_slavery/high: modern-slavery",

@@ -22,8 +22,9 @@ def _normalise(name: str) -> str:
     return "".join(ch for ch in decomposed if ch.isalnum())
 
 
-def subject_key_for(key: bytes, given_name: str | None, family_name: str | None,
-                    date_of_birth: date | None) -> str | None:
+def subject_key_for(
+    key: bytes, given_name: str | None, family_name: str | None, date_of_birth: date | None
+) -> str | None:
     """HMAC-SHA256 of normalised family name, given name and birth date; None when any is missing.
 
     The subject is only recognised across referrals when all three are known: a partial match would

@@ -18,8 +18,7 @@ def stack_factory(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     started: list[Stack] = []
 
     def start(services: tuple[str, ...] = ("intake",), partitions: int = 2, **kwargs: object) -> Stack:
-        stack = Stack(workdir=tmp_path / f"stack{len(started)}", services=services, partitions=partitions,
-                      **kwargs)  # type: ignore[arg-type]
+        stack = Stack(workdir=tmp_path / f"stack{len(started)}", services=services, partitions=partitions, **kwargs)  # type: ignore[arg-type]
         started.append(stack)
         stack.start()
         return stack

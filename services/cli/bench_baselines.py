@@ -42,8 +42,14 @@ def peak_rss_mb(pid: int) -> float:
 
 async def _count_arrivals(bootstrap: str, topic: str, count: int, timeout: float) -> float:
     """Seconds from now until `count` records have reached `topic` (inf on timeout)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=50)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=50,
+    )
     await consumer.start()
     seen = 0
     try:
@@ -71,8 +77,14 @@ async def _drive(bootstrap: str, bodies: list[bytes], timeout: float) -> float:
     return await watcher - started
 
 
-def run_baseline(kind: str, workdir: Path, bodies: list[bytes], partitions: int,
-                 extra_env: dict[str, str] | None = None, timeout: float = 600.0) -> BaselineResult:
+def run_baseline(
+    kind: str,
+    workdir: Path,
+    bodies: list[bytes],
+    partitions: int,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 600.0,
+) -> BaselineResult:
     """Three `bench_hop` processes of `kind` on a fresh broker; the time to carry every body across."""
     workdir.mkdir(parents=True, exist_ok=True)
     broker = EmbeddedBroker(log_path=workdir / "broker.log")
@@ -81,9 +93,14 @@ def run_baseline(kind: str, workdir: Path, bodies: list[bytes], partitions: int,
     logs = []
     try:
         asyncio.run(create_topics(broker.bootstrap, partitions, HOP_TOPICS))
-        env = {**os.environ, "SOSAFE_BROKER_URL": broker.url, "SOSAFE_EMBEDDED_BROKER": "true",
-               "SOSAFE_TOPIC_PARTITIONS": str(partitions), "SOSAFE_DATA_DIR": str(workdir / "data"),
-               **(extra_env or {})}
+        env = {
+            **os.environ,
+            "SOSAFE_BROKER_URL": broker.url,
+            "SOSAFE_EMBEDDED_BROKER": "true",
+            "SOSAFE_TOPIC_PARTITIONS": str(partitions),
+            "SOSAFE_DATA_DIR": str(workdir / "data"),
+            **(extra_env or {}),
+        }
         ready_files = []
         for n in range(3):
             ready = workdir / f"hop{n}.ready"
@@ -91,9 +108,23 @@ def run_baseline(kind: str, workdir: Path, bodies: list[bytes], partitions: int,
             ready_files.append(ready)
             log = open(workdir / f"hop{n}.log", "ab")  # noqa: SIM115 - closed below
             logs.append(log)
-            hops.append(subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "services.cli.bench_hop", kind, HOP_TOPICS[n], HOP_TOPICS[n + 1],
-                 f"bench-{kind}-hop{n}", str(ready)], env=env, stdout=log, stderr=subprocess.STDOUT))
+            hops.append(
+                subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                    [
+                        sys.executable,
+                        "-m",
+                        "services.cli.bench_hop",
+                        kind,
+                        HOP_TOPICS[n],
+                        HOP_TOPICS[n + 1],
+                        f"bench-{kind}-hop{n}",
+                        str(ready),
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         deadline = time.monotonic() + 60
         while not all(ready.exists() for ready in ready_files):
             if time.monotonic() > deadline or any(hop.poll() is not None for hop in hops):

@@ -24,10 +24,15 @@ def mark_ready(path: Path) -> None:
 async def raw_hop(settings: CommonSettings, source: str, target: str, group: str, ready: Path) -> None:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=settings.bootstrap_servers, group_id=group,
-                                auto_offset_reset="earliest", enable_auto_commit=True,
-                                session_timeout_ms=int(settings.session_timeout_s * 1000),
-                                heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000))
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=True,
+        session_timeout_ms=int(settings.session_timeout_s * 1000),
+        heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000),
+    )
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, linger_ms=0)
     await producer.start()
     await consumer.start()
@@ -37,8 +42,11 @@ async def raw_hop(settings: CommonSettings, source: str, target: str, group: str
         mark_ready(ready)
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=2000)
-            pending = [await producer.send(target, record.value, key=record.key)
-                       for records in batches.values() for record in records]
+            pending = [
+                await producer.send(target, record.value, key=record.key)
+                for records in batches.values()
+                for record in records
+            ]
             if pending:
                 await asyncio.gather(*pending)
     finally:
@@ -55,10 +63,8 @@ def faust_hop(settings: CommonSettings, source: str, target: str, group: str, re
     from services.common.observability import partitions_assigned
 
     app = make_app(group, settings, free_port())
-    inbound = app.topic(source, key_serializer="raw", value_serializer="raw",
-                        partitions=settings.topic_partitions)
-    outbound = app.topic(target, key_serializer="raw", value_serializer="raw",
-                         partitions=settings.topic_partitions)
+    inbound = app.topic(source, key_serializer="raw", value_serializer="raw", partitions=settings.topic_partitions)
+    outbound = app.topic(target, key_serializer="raw", value_serializer="raw", partitions=settings.topic_partitions)
 
     @app.agent(inbound, name="pass-through")
     async def pass_through(stream: faust.StreamT[bytes]) -> None:

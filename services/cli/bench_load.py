@@ -36,8 +36,9 @@ def submissions(count: int, run: str, seed: int = 2021) -> list[Submission]:
     found = []
     for body in synthetic_submissions(count, seed, datetime.now(UTC), run):
         source = body["source"]
-        found.append(Submission(referral_id_for(source["system"], source["reference"]), source["agency"],
-                                orjson.dumps(body)))
+        found.append(
+            Submission(referral_id_for(source["system"], source["reference"]), source["agency"], orjson.dumps(body))
+        )
     return found
 
 
@@ -58,9 +59,15 @@ class NotifiedTracker:
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(topics.DECISIONS, topics.AUDIT, bootstrap_servers=self.bootstrap,
-                                    group_id=None, auto_offset_reset="earliest", enable_auto_commit=False,
-                                    fetch_max_wait_ms=50)
+        consumer = AIOKafkaConsumer(
+            topics.DECISIONS,
+            topics.AUDIT,
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=50,
+        )
         await consumer.start()
         self._task = asyncio.create_task(self._run(consumer))
 
@@ -124,8 +131,7 @@ class NotifiedTracker:
         return False
 
 
-async def produce_direct(bootstrap: str, items: list[Submission], rate: float | None = None
-                         ) -> dict[str, float]:
+async def produce_direct(bootstrap: str, items: list[Submission], rate: float | None = None) -> dict[str, float]:
     """Bare submission JSON onto `referrals.submitted` with no key (as a partner producer may), as fast as
     the producer takes it or paced at `rate` per second. Returns each referral's send time."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)

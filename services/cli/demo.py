@@ -24,8 +24,9 @@ async def post_all(bodies: list[dict[str, Any]], intake_url: str, concurrency: i
         while not queue.empty():
             body = queue.get_nowait()
             token = f"dev-partner-{body['source']['agency']}"
-            async with session.post(f"{intake_url}/v1/referrals", json=body,
-                                    headers={"Authorization": f"Bearer {token}"}) as response:
+            async with session.post(
+                f"{intake_url}/v1/referrals", json=body, headers={"Authorization": f"Bearer {token}"}
+            ) as response:
                 answer = await response.json(content_type=None)
                 outcomes[answer.get("status") if response.status == 202 else f"http {response.status}"] += 1
 

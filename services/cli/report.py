@@ -30,8 +30,13 @@ def fetch_report(start: str, end: str, triage_url: str, token: str, timeout: flo
     url = f"{triage_url.rstrip('/')}/v1/reports/kpis?{query}"
     if not url.startswith(("http://", "https://")):
         raise ReportError(f"the triage URL must start with http:// or https:// (got {triage_url!r})")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}",  # noqa: S310
-                                                   "Accept": "application/json"})
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             body = response.read()
@@ -43,8 +48,9 @@ def fetch_report(start: str, end: str, triage_url: str, token: str, timeout: flo
     try:
         return KpiReport.model_validate_json(body)
     except ValidationError as exc:
-        raise ReportError(f"triage at {triage_url} sent something that is not a KPI report "
-                          f"({exc.error_count()} problems)") from exc
+        raise ReportError(
+            f"triage at {triage_url} sent something that is not a KPI report ({exc.error_count()} problems)"
+        ) from exc
 
 
 def _detail(body: bytes) -> str:
@@ -67,8 +73,9 @@ def render(report: KpiReport, fmt: str) -> str:
     return report.model_dump_json(indent=2) + "\n"
 
 
-def run_report(start: str, end: str, fmt: str, triage_url: str, token: str,
-               out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run_report(
+    start: str, end: str, fmt: str, triage_url: str, token: str, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     try:
         for name, value in (("--from", start), ("--to", end)):

@@ -27,9 +27,18 @@ def chain_name(emitter: Emitter, chain_key: str) -> str:
     return f"{emitter}:{chain_key}"
 
 
-def next_event(head: ChainHead | None, *, emitter: Emitter, chain_key: str, referral_id: str | None,
-               action: AuditAction, actor_kind: ActorKind, actor: str, occurred_at: datetime,
-               details: dict[str, DetailValue] | None = None) -> tuple[AuditEvent, ChainHead]:
+def next_event(
+    head: ChainHead | None,
+    *,
+    emitter: Emitter,
+    chain_key: str,
+    referral_id: str | None,
+    action: AuditAction,
+    actor_kind: ActorKind,
+    actor: str,
+    occurred_at: datetime,
+    details: dict[str, DetailValue] | None = None,
+) -> tuple[AuditEvent, ChainHead]:
     """The next event of a chain and the chain's new head. Same inputs, same event (ids are derived)."""
     head = head or ChainHead()
     chain = chain_name(emitter, chain_key)

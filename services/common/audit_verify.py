@@ -36,13 +36,17 @@ def verify_chains(events: Iterable[AuditEvent]) -> VerifyReport:
     for event in events:
         report.events += 1
         if event.computed_hash() != event.hash:
-            report.problems.append(ChainProblem(event.chain, event.referral_id, event.seq,
-                                                "hash does not match the event's content"))
+            report.problems.append(
+                ChainProblem(event.chain, event.referral_id, event.seq, "hash does not match the event's content")
+            )
             continue
         earlier = by_chain[event.chain].get(event.seq)
         if earlier is not None and earlier.hash != event.hash:
-            report.problems.append(ChainProblem(event.chain, event.referral_id, event.seq,
-                                                "two different events claim the same place in the chain"))
+            report.problems.append(
+                ChainProblem(
+                    event.chain, event.referral_id, event.seq, "two different events claim the same place in the chain"
+                )
+            )
             continue
         by_chain[event.chain][event.seq] = event
     report.chains = len(by_chain)
@@ -56,7 +60,8 @@ def verify_chains(events: Iterable[AuditEvent]) -> VerifyReport:
                 previous = ""
                 continue
             if previous and found.prev_hash != previous:
-                report.problems.append(ChainProblem(chain, found.referral_id, seq,
-                                                    "prev_hash does not match the event before"))
+                report.problems.append(
+                    ChainProblem(chain, found.referral_id, seq, "prev_hash does not match the event before")
+                )
             previous = found.hash
     return report

@@ -112,8 +112,12 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
             else:
                 self.sequencer.sought(tp, off if off is not None and off >= 0 else None)
         if TRACE:
-            log.info("consumer_trace_sought", offsets={f"{tp.topic}:{tp.partition}": self.sequencer.expected(tp)
-                                                       for tp in committed if self._ordered(tp)})
+            log.info(
+                "consumer_trace_sought",
+                offsets={
+                    f"{tp.topic}:{tp.partition}": self.sequencer.expected(tp) for tp in committed if self._ordered(tp)
+                },
+            )
         self._prepare_counts({tp.topic for tp in committed if self._ordered(tp)})
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
@@ -128,16 +132,20 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
         expected = self.sequencer.expected(tp)
         verdict = self.sequencer.check(tp, offset)
         if TRACE:
-            log.info("consumer_trace", topic=tp.topic, partition=tp.partition, offset=offset, expected=expected,
-                     verdict=verdict.value)
+            log.info(
+                "consumer_trace",
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=offset,
+                expected=expected,
+                verdict=verdict.value,
+            )
         if verdict is Verdict.RESEEK:
-            log.warning("offset_jump_reread", topic=tp.topic, partition=tp.partition, expected=expected,
-                        offset=offset)
+            log.warning("offset_jump_reread", topic=tp.topic, partition=tp.partition, expected=expected, offset=offset)
             self._count_jump(tp, "reread")
             await self.seek(tp, cast(int, expected))  # also marks the rest of this batch overtaken
         elif verdict is Verdict.SKIP_GAP:
-            log.error("offset_gap_skipped", topic=tp.topic, partition=tp.partition, expected=expected,
-                      offset=offset)
+            log.error("offset_gap_skipped", topic=tp.topic, partition=tp.partition, expected=expected, offset=offset)
             self._count_jump(tp, "skipped")
             await self._add_gap(tp, cast(int, expected), offset - 1)
         return verdict in (Verdict.DELIVER, Verdict.SKIP_GAP)

@@ -48,16 +48,24 @@ def partitions_assigned(app: faust.App) -> int:
     return 0
 
 
-def install_observability(app: faust.App, registry: CollectorRegistry, service: str,
-                          extra_ready: Callable[[], bool] | None = None) -> None:
+def install_observability(
+    app: faust.App, registry: CollectorRegistry, service: str, extra_ready: Callable[[], bool] | None = None
+) -> None:
     """`/metrics` (Faust's own sensor plus the service's registry), `/healthz`, `/readyz`."""
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix=f"sosafe_{service}_faust")
-    jumps = Counter("sosafe_consumer_offset_jumps_total",
-                    "Fetches that began past a partition's expected offset: re-read, or skipped if the log lacks them",
-                    ["service", "topic", "outcome"], registry=registry)
+    jumps = Counter(
+        "sosafe_consumer_offset_jumps_total",
+        "Fetches that began past a partition's expected offset: re-read, or skipped if the log lacks them",
+        ["service", "topic", "outcome"],
+        registry=registry,
+    )
     count_offset_jumps(app, jumps, service)
-    lag_gauge = Gauge("sosafe_consumer_lag_messages", "Messages behind the end of each consumed topic",
-                      ["service", "topic"], registry=registry)
+    lag_gauge = Gauge(
+        "sosafe_consumer_lag_messages",
+        "Messages behind the end of each consumed topic",
+        ["service", "topic"],
+        registry=registry,
+    )
 
     @app.timer(LAG_INTERVAL_S)  # type: ignore[untyped-decorator]
     async def measure_lag() -> None:
@@ -76,6 +84,11 @@ def install_observability(app: faust.App, registry: CollectorRegistry, service: 
         recovery = getattr(app.tables, "recovery", None)
         recovering = bool(app.rebalancing or app.in_recovery or (recovery and not recovery.completed.is_set()))
         ready = reachable and assigned > 0 and not recovering and (extra_ready is None or extra_ready())
-        body = {"ready": ready, "service": service, "broker_reachable": reachable,
-                "partitions_assigned": assigned, "recovering": recovering}
+        body = {
+            "ready": ready,
+            "service": service,
+            "broker_reachable": reachable,
+            "partitions_assigned": assigned,
+            "recovering": recovering,
+        }
         return self.json(body, status=200 if ready else 503)

@@ -8,11 +8,32 @@ from typing import Any, Final
 
 REDACTED: Final = "[redacted]"
 
-PERSONAL_KEYS: Final = frozenset({
-    "given_name", "family_name", "name", "full_name", "date_of_birth", "dob", "birth_date", "postcode",
-    "email", "phone", "narrative", "payload", "raw_payload", "raw", "body", "subject", "referrer",
-    "address", "token", "authorization", "password", "secret",
-})
+PERSONAL_KEYS: Final = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "name",
+        "full_name",
+        "date_of_birth",
+        "dob",
+        "birth_date",
+        "postcode",
+        "email",
+        "phone",
+        "narrative",
+        "payload",
+        "raw_payload",
+        "raw",
+        "body",
+        "subject",
+        "referrer",
+        "address",
+        "token",
+        "authorization",
+        "password",
+        "secret",
+    }
+)
 """Keys whose values never reach a log, at any depth."""
 
 _PATTERNS: Final = (
@@ -35,15 +56,15 @@ def _scrub(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         return scrub_text(value)
     if isinstance(value, Mapping):
-        return {k: REDACTED if str(k).lower() in PERSONAL_KEYS else _scrub(v, depth + 1)
-                for k, v in value.items()}
+        return {k: REDACTED if str(k).lower() in PERSONAL_KEYS else _scrub(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_scrub(v, depth + 1) for v in value]
     return value
 
 
-def redact_personal_data(_logger: object, _method: str, event_dict: MutableMapping[str, Any]
-                         ) -> MutableMapping[str, Any]:
+def redact_personal_data(
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """structlog processor: drop personal keys and scrub personal patterns from every value."""
     for key in list(event_dict):
         if key.lower() in PERSONAL_KEYS:

@@ -38,8 +38,12 @@ class SplitProducer(ConfirmingProducer):
         await super().on_start()
         # Tables are declared when the app is built, before it starts (Faust builds this set on each call).
         self._changelogs = frozenset(self.app.tables.changelog_topics)
-        settings: Mapping[str, Any] = {**self._settings_default(), **self._settings_auth(),
-                                       **self._settings_extra(), "max_batch_size": SINGLE_RECORD_BATCH}
+        settings: Mapping[str, Any] = {
+            **self._settings_default(),
+            **self._settings_auth(),
+            **self._settings_extra(),
+            "max_batch_size": SINGLE_RECORD_BATCH,
+        }
         self._changelog_producer = aiokafka.AIOKafkaProducer(**settings)
         self.beacon.add(self._changelog_producer)
         await self._changelog_producer.start()
@@ -50,19 +54,31 @@ class SplitProducer(ConfirmingProducer):
         if producer is not None:
             await producer.stop()
 
-    async def _send_unconfirmed(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,
-                                timestamp: float | None, headers: HeadersArg | None, *,
-                                transactional_id: str | None = None) -> Awaitable[RecordMetadata]:
+    async def _send_unconfirmed(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: HeadersArg | None,
+        *,
+        transactional_id: str | None = None,
+    ) -> Awaitable[RecordMetadata]:
         if transactional_id or self._changelog_producer is None or not self._is_changelog(topic):
-            return await super()._send_unconfirmed(topic, key, value, partition, timestamp, headers,
-                                                   transactional_id=transactional_id)
-        self._send_on_produce_message(key=key, value=value, partition=partition, timestamp=timestamp,
-                                      headers=headers)
+            return await super()._send_unconfirmed(
+                topic, key, value, partition, timestamp, headers, transactional_id=transactional_id
+            )
+        self._send_on_produce_message(key=key, value=value, partition=partition, timestamp=timestamp, headers=headers)
         if isinstance(headers, Mapping):
             headers = list(headers.items())
         timestamp_ms = int(timestamp * 1000.0) if timestamp else None
         try:
-            return cast(Awaitable[RecordMetadata], await self._changelog_producer.send(
-                topic, value, key=key, partition=partition, timestamp_ms=timestamp_ms, headers=headers))
+            return cast(
+                Awaitable[RecordMetadata],
+                await self._changelog_producer.send(
+                    topic, value, key=key, partition=partition, timestamp_ms=timestamp_ms, headers=headers
+                ),
+            )
         except aiokafka.errors.KafkaError as exc:
             raise ProducerSendError(f"Error while sending: {exc!r}") from exc

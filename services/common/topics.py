@@ -17,7 +17,16 @@ DEAD_MESSAGES: Final = "messages.dead"
 """Messages triage or notify could not process (an addition to the original contract; restricted access)."""
 
 CONTRACT_TOPICS: Final = (
-    SUBMITTED, ACCEPTED, REJECTED, DECISIONS, ACTIONS, ESCALATIONS, NOTIFY_RETRY, NOTIFY_DEAD, AUDIT, DEAD_MESSAGES,
+    SUBMITTED,
+    ACCEPTED,
+    REJECTED,
+    DECISIONS,
+    ACTIONS,
+    ESCALATIONS,
+    NOTIFY_RETRY,
+    NOTIFY_DEAD,
+    AUDIT,
+    DEAD_MESSAGES,
 )
 
 INTAKE_APP: Final = "sosafe-intake"

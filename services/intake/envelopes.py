@@ -32,20 +32,24 @@ def _partner_by_source(access: AccessFile, payload: dict[str, Any]) -> Partner |
     return None
 
 
-def open_message(raw: bytes | None, *, access: AccessFile, topic: str, partition: int, offset: int,
-                 timestamp: datetime) -> Opened:
+def open_message(
+    raw: bytes | None, *, access: AccessFile, topic: str, partition: int, offset: int, timestamp: datetime
+) -> Opened:
     """The envelope and its partner, or SubmissionInvalid (reason `undecodable`, `invalid_envelope`,
     `unknown_partner`) with field errors. A bare submission (no envelope) is wrapped as channel kafka."""
     if not raw:
-        raise SubmissionInvalid("undecodable", [
-            FieldError(loc="(message)", code="empty", message="The message has no value.")])
+        raise SubmissionInvalid(
+            "undecodable", [FieldError(loc="(message)", code="empty", message="The message has no value.")]
+        )
     try:
         payload = parse_json(raw)
     except SubmissionInvalid as exc:
         raise SubmissionInvalid("undecodable", exc.errors) from exc
     if not isinstance(payload, dict):
-        raise SubmissionInvalid("undecodable", [
-            FieldError(loc="(message)", code="model_type", message="The message must be a JSON object.")])
+        raise SubmissionInvalid(
+            "undecodable",
+            [FieldError(loc="(message)", code="model_type", message="The message must be a JSON object.")],
+        )
     if "envelope_version" in payload or "payload" in payload:
         try:
             envelope = SubmissionEnvelope.model_validate(payload)
@@ -53,15 +57,25 @@ def open_message(raw: bytes | None, *, access: AccessFile, topic: str, partition
             raise SubmissionInvalid("invalid_envelope", field_errors(exc)) from exc
     else:
         envelope = SubmissionEnvelope(
-            submission_id=submission_id_for_offset(topic, partition, offset), partner_id=None,
-            channel=Channel.kafka, received_at=timestamp, payload=payload,
+            submission_id=submission_id_for_offset(topic, partition, offset),
+            partner_id=None,
+            channel=Channel.kafka,
+            received_at=timestamp,
+            payload=payload,
         )
     if envelope.partner_id is not None:
         partner = next((p for p in access.partners if p.id == envelope.partner_id), None)
     else:
         partner = _partner_by_source(access, envelope.payload)
     if partner is None:
-        raise SubmissionInvalid("unknown_partner", [FieldError(
-            loc="source", code="unknown_partner",
-            message="No registered partner has this source.agency and source.system.")])
+        raise SubmissionInvalid(
+            "unknown_partner",
+            [
+                FieldError(
+                    loc="source",
+                    code="unknown_partner",
+                    message="No registered partner has this source.agency and source.system.",
+                )
+            ],
+        )
     return Opened(envelope, partner)

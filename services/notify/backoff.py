@@ -71,8 +71,11 @@ def after_failure(
     """
     last_error = error[:LAST_ERROR_LIMIT]
     if permanent or should_dead_letter(attempt, policy.max_attempts):
-        return AfterFailure(True, NotificationAttempt(
-            notification=notification, attempt=attempt, not_before=now, last_error=last_error))
+        return AfterFailure(
+            True, NotificationAttempt(notification=notification, attempt=attempt, not_before=now, last_error=last_error)
+        )
     not_before = next_attempt_at(attempt, now, policy.base_seconds, policy.max_seconds, rng)
-    return AfterFailure(False, NotificationAttempt(
-        notification=notification, attempt=attempt, not_before=not_before, last_error=last_error))
+    return AfterFailure(
+        False,
+        NotificationAttempt(notification=notification, attempt=attempt, not_before=not_before, last_error=last_error),
+    )

@@ -49,8 +49,16 @@ FLAG_WORDS: Final[dict[Flag, str]] = {
 }
 
 WEBHOOK_FIELDS: Final = (
-    "notification_id", "kind", "referral_id", "service", "priority", "due_at", "flags", "link",
-    "source_id", "created_at",
+    "notification_id",
+    "kind",
+    "referral_id",
+    "service",
+    "priority",
+    "due_at",
+    "flags",
+    "link",
+    "source_id",
+    "created_at",
 )
 """Every field a webhook body carries; nothing else of a notification is sent."""
 
@@ -148,8 +156,9 @@ def email_text(notification: Notification) -> str:
     """The plain-text body: the whitelisted fields in words."""
     service = SERVICE_NAMES[notification.service]
     if notification.kind is NotificationKind.escalation:
-        opening = (f"A {notification.priority.value} referral in the {service} queue is past its deadline "
-                   "and still open.")
+        opening = (
+            f"A {notification.priority.value} referral in the {service} queue is past its deadline and still open."
+        )
     else:
         opening = f"A referral has been assigned to {service}."
     flags = [f"  - {FLAG_WORDS[flag]}" for flag in notification.flags] or ["  - none"]

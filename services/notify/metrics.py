@@ -34,14 +34,29 @@ class NotifyMetrics:
     @classmethod
     def _build(cls, registry: CollectorRegistry) -> NotifyMetrics:
         return cls(
-            notifications=Counter("sosafe_notify_notifications_total",
-                                  "Notifications by outcome: sent, failed, retried, dead_lettered, "
-                                  "duplicate_skipped", ["channel", "service", "outcome"], registry=registry),
-            send_seconds=Histogram("sosafe_notify_send_seconds", "Time to hand one notification to its peer",
-                                   ["channel"], buckets=LATENCY_BUCKETS, registry=registry),
-            end_to_end=Histogram("sosafe_notify_end_to_end_seconds",
-                                 "From receipt at intake to the assignment's notification sent",
-                                 buckets=LATENCY_BUCKETS, registry=registry),
-            poison=Counter("sosafe_poison_messages_total", "Messages that could not be processed",
-                           ["service", "topic"], registry=registry),
+            notifications=Counter(
+                "sosafe_notify_notifications_total",
+                "Notifications by outcome: sent, failed, retried, dead_lettered, duplicate_skipped",
+                ["channel", "service", "outcome"],
+                registry=registry,
+            ),
+            send_seconds=Histogram(
+                "sosafe_notify_send_seconds",
+                "Time to hand one notification to its peer",
+                ["channel"],
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            ),
+            end_to_end=Histogram(
+                "sosafe_notify_end_to_end_seconds",
+                "From receipt at intake to the assignment's notification sent",
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            ),
+            poison=Counter(
+                "sosafe_poison_messages_total",
+                "Messages that could not be processed",
+                ["service", "topic"],
+                registry=registry,
+            ),
         )

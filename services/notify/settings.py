@@ -29,8 +29,9 @@ class NotifySettings(CommonSettings):
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(base_seconds=self.retry_base_s, max_seconds=self.retry_max_s,
-                           max_attempts=self.retry_max_attempts)
+        return RetryPolicy(
+            base_seconds=self.retry_base_s, max_seconds=self.retry_max_s, max_attempts=self.retry_max_attempts
+        )
 
     @staticmethod
     def webhook_secrets() -> dict[str, str]:

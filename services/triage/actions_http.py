@@ -32,8 +32,9 @@ class Refusal:
     detail: str
 
 
-async def check_target(triage: Triage, officer: Officer, service: str, referral_id: str,
-                 action: str) -> Service | Refusal:
+async def check_target(
+    triage: Triage, officer: Officer, service: str, referral_id: str, action: str
+) -> Service | Refusal:
     """The queue to act on, or why the request cannot name an action there."""
     wanted = parse_service(service)
     if wanted is None or action not in ActionKind.__members__:
@@ -45,13 +46,20 @@ async def check_target(triage: Triage, officer: Officer, service: str, referral_
     return wanted
 
 
-def command_for(officer: Officer, service: Service, referral_id: str, action: str, reason: Any,
-                to: Any) -> OfficerAction:
+def command_for(
+    officer: Officer, service: Service, referral_id: str, action: str, reason: Any, to: Any
+) -> OfficerAction:
     """The action message (raises pydantic's ValidationError when a field is not valid)."""
     return OfficerAction(
-        action_id=str(uuid.uuid4()), referral_id=referral_id, service=service, kind=ActionKind(action),
-        officer_id=officer.id, requested_at=datetime.now(UTC), reason=reason,
-        to=to)
+        action_id=str(uuid.uuid4()),
+        referral_id=referral_id,
+        service=service,
+        kind=ActionKind(action),
+        officer_id=officer.id,
+        requested_at=datetime.now(UTC),
+        reason=reason,
+        to=to,
+    )
 
 
 async def recorded_outcome(triage: Triage, command: OfficerAction) -> ActionOutcome | None:
@@ -60,9 +68,16 @@ async def recorded_outcome(triage: Triage, command: OfficerAction) -> ActionOutc
     record = case.actions.get(command.action_id) if case else None
     if case is None or record is None:
         return None
-    return ActionOutcome(action_id=command.action_id, status=record.status, http_status=record.http_status,
-                         error=record.error, detail=record.detail, case=case,
-                         item=case.items.get(command.service), follow_up=record.follow_up)
+    return ActionOutcome(
+        action_id=command.action_id,
+        status=record.status,
+        http_status=record.http_status,
+        error=record.error,
+        detail=record.detail,
+        case=case,
+        item=case.items.get(command.service),
+        follow_up=record.follow_up,
+    )
 
 
 async def submit(triage: Triage, command: OfficerAction) -> ActionOutcome | Refusal:
@@ -88,7 +103,8 @@ async def submit(triage: Triage, command: OfficerAction) -> ActionOutcome | Refu
             if recorded is not None:
                 return outcome or recorded
             if loop.time() >= deadline:
-                return outcome or Refusal(504, "action_pending",
-                                          "The action was recorded but not yet applied; refresh to see its result.")
+                return outcome or Refusal(
+                    504, "action_pending", "The action was recorded but not yet applied; refresh to see its result."
+                )
     finally:
         triage.replies.forget(command.action_id)

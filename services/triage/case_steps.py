@@ -69,8 +69,13 @@ def on_decision(state: ReferralState | None, decision: TriageDecision) -> Step:
     return Step(state, sent, decision=decision)
 
 
-def on_action(state: ReferralState, action: OfficerAction, officer: OfficerScope, ruleset_version: str,
-              deadlines: dict[Priority, timedelta]) -> Step:
+def on_action(
+    state: ReferralState,
+    action: OfficerAction,
+    officer: OfficerScope,
+    ruleset_version: str,
+    deadlines: dict[Priority, timedelta],
+) -> Step:
     """Apply an officer's action (or refuse it); audit it; publish a follow-up decision if there is one."""
     assert state.case is not None
     step = action.action_id

@@ -39,9 +39,11 @@ GOVUK_JS = STATIC_DIR / "govuk" / "govuk-frontend.min.js"
 REPORTS_URL = "/reports"
 CONSOLE_PATHS = ("/console/", "/static/")
 SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                                "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-                                "base-uri 'none'; object-src 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; object-src 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
@@ -109,12 +111,20 @@ class Console:
         self.officers = {officer.id: officer for officer in triage.access.officers}
         self.govuk = GOVUK_CSS.is_file()
         self.templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=jinja2.StrictUndefined,
-            trim_blocks=True, lstrip_blocks=True)
-        self.templates.globals.update(service_name=service_name, reason_options=reason_options(),
-                                      services=[(s.value, service_name(s)) for s in Service],
-                                      reports_url=REPORTS_URL, govuk=self.govuk,
-                                      govuk_js=GOVUK_JS.is_file())
+            loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.templates.globals.update(
+            service_name=service_name,
+            reason_options=reason_options(),
+            services=[(s.value, service_name(s)) for s in Service],
+            reports_url=REPORTS_URL,
+            govuk=self.govuk,
+            govuk_js=GOVUK_JS.is_file(),
+        )
 
     def visit(self, request: Request, now: datetime | None = None) -> Visit:
         session = self.signer.read(request.cookies.get(SESSION_COOKIE), now or datetime.now(UTC))
@@ -135,8 +145,8 @@ class Console:
     def render(self, template: str, visit: Visit, **context: Any) -> str:
         token = self.signer.csrf_token(visit.session) if visit.session else ""
         return self.templates.get_template(template).render(
-            officer=visit.officer, csrf_token=token, manager=bool(visit.officer and visit.officer.manager),
-            **context)
+            officer=visit.officer, csrf_token=token, manager=bool(visit.officer and visit.officer.manager), **context
+        )
 
     def page(self, view: View, template: str, visit: Visit, status: int = 200, **context: Any) -> Response:
         response = view.html(self.render(template, visit, **context), status=status)
@@ -149,9 +159,13 @@ class Console:
 
     def forbidden_form(self, view: View, visit: Visit) -> Response:
         log.warning("console_csrf_refused", officer_id=visit.officer.id if visit.officer else None)
-        return self.problem(view, visit, 403, "This form has expired",
-                            "The form was out of date or incomplete, so nothing was changed. "
-                            "Go back, reload the page and try again.")
+        return self.problem(
+            view,
+            visit,
+            403,
+            "This form has expired",
+            "The form was out of date or incomplete, so nothing was changed. Go back, reload the page and try again.",
+        )
 
     def sign_in_redirect(self, view: View, request: Request) -> Response:
         return redirect(view, sign_in_url(cast(aioweb.Request, request).path_qs))
@@ -163,8 +177,9 @@ class Console:
             return self.problem(view, visit, 404, "Page not found", "There is no such queue.")
         assert visit.officer is not None
         if wanted not in visit.officer.scope:
-            return self.problem(view, visit, 403, "You cannot see this queue",
-                                f"The {service_name(wanted)} queue is not in your scope.")
+            return self.problem(
+                view, visit, 403, "You cannot see this queue", f"The {service_name(wanted)} queue is not in your scope."
+            )
         return wanted
 
     async def case(self, referral_id: str) -> Case | None:
@@ -180,8 +195,14 @@ def redirect(view: View, location: str, cookie: str | None = None, secure: bool 
 
 def set_session_cookie(response: Response, value: str, secure: bool, max_age: int | None = None) -> None:
     cast(aioweb.Response, response).set_cookie(
-        SESSION_COOKIE, value, path="/", httponly=True, samesite="Strict", secure=secure,
-        max_age=int(SESSION_LIFETIME.total_seconds()) if max_age is None else max_age)
+        SESSION_COOKIE,
+        value,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+        max_age=int(SESSION_LIFETIME.total_seconds()) if max_age is None else max_age,
+    )
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -195,9 +216,12 @@ def register(triage: Triage) -> None:
 
     console = Console(triage)
     if not console.govuk:
-        log.warning("console_assets_missing", path=str(GOVUK_CSS),
-                    detail="GOV.UK Frontend is not built; the console uses its fallback stylesheet. "
-                           "Run services/triage/console_assets.sh to build it.")
+        log.warning(
+            "console_assets_missing",
+            path=str(GOVUK_CSS),
+            detail="GOV.UK Frontend is not built; the console uses its fallback stylesheet. "
+            "Run services/triage/console_assets.sh to build it.",
+        )
     web_app = cast(Any, triage.app.web).web_app
     web_app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     web_app.on_response_prepare.append(add_security_headers)

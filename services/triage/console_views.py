@@ -47,12 +47,17 @@ async def queue_counts(console: Console, visit: Visit, now: datetime) -> dict[st
 
 async def queue_rows(console: Console, service: Service, state: str, now: datetime) -> dict[str, Any]:
     items = await console.triage.view.queue(service, "all" if state == "all" else "open")
-    return {"items": [item_view(i, now) for i in items], "state_filter": state, "service": service.value,
-            "signature": signature([f"{i.referral_id}:{i.state}:{i.claimed_by}" for i in items])}
+    return {
+        "items": [item_view(i, now) for i in items],
+        "state_filter": state,
+        "service": service.value,
+        "signature": signature([f"{i.referral_id}:{i.state}:{i.claimed_by}" for i in items]),
+    }
 
 
-async def item_context(console: Console, visit: Visit, service: Service, referral_id: str, now: datetime
-                 ) -> dict[str, Any] | None:
+async def item_context(
+    console: Console, visit: Visit, service: Service, referral_id: str, now: datetime
+) -> dict[str, Any] | None:
     """Everything the item page shows, or None when the referral has no item in this queue."""
     assert visit.officer is not None
     case, record = await console.triage.view.referral(referral_id)
@@ -64,10 +69,16 @@ async def item_context(console: Console, visit: Visit, service: Service, referra
     details = referral_details(record.referral) if record and shown else None
     narrative = record.referral.submission.narrative if record and shown else None
     others = [item_view(i, now) for s, i in case.items.items() if s != service]
-    return {"item": item_view(item, now), "details": details, "narrative": narrative, "others": others,
-            "timeline": timeline(events), "timeline_signature": signature([e.hash for e in events]),
-            "status_signature": signature([item.state, item.claimed_by or "", item.due_at.isoformat()]),
-            "base_url": item_url(service, referral_id)}
+    return {
+        "item": item_view(item, now),
+        "details": details,
+        "narrative": narrative,
+        "others": others,
+        "timeline": timeline(events),
+        "timeline_signature": signature([e.hash for e in events]),
+        "status_signature": signature([item.state, item.claimed_by or "", item.due_at.isoformat()]),
+        "base_url": item_url(service, referral_id),
+    }
 
 
 def form_errors(action: str, form: dict[str, str]) -> list[tuple[str, str]]:
@@ -118,8 +129,14 @@ def register(triage: Triage, console: Console) -> None:
             visit = console.visit(request)
             if visit.officer is not None:
                 return redirect(self, "/")
-            return console.page(self, "sign_in.html", console.with_anonymous_session(visit),
-                                title="Sign in", next=safe_next(request.query.get("next")) or "", error=None)
+            return console.page(
+                self,
+                "sign_in.html",
+                console.with_anonymous_session(visit),
+                title="Sign in",
+                next=safe_next(request.query.get("next")) or "",
+                error=None,
+            )
 
         async def post(self, request: Request) -> Response:
             form, visit = await read_form(request), console.visit(request)
@@ -130,8 +147,15 @@ def register(triage: Triage, console: Console) -> None:
             target = safe_next(form.get("next")) or "/"
             if officer is None:
                 log.info("console_sign_in_refused")
-                return console.page(self, "sign_in.html", visit, status=401, title="Sign in",
-                                    next=target, error="Enter a valid officer token")
+                return console.page(
+                    self,
+                    "sign_in.html",
+                    visit,
+                    status=401,
+                    title="Sign in",
+                    next=target,
+                    error="Enter a valid officer token",
+                )
             _, cookie = console.signer.issue(officer.id, now())
             log.info("console_signed_in", officer_id=officer.id)
             return redirect(self, target, cookie, visit.secure)
@@ -156,8 +180,9 @@ def register(triage: Triage, console: Console) -> None:
         if not isinstance(wanted, Service):
             return wanted
         state = "all" if request.query.get("state") == "all" else "open"
-        return console.page(self, "queue.html", visit, title=f"{wanted} queue",
-                            **await queue_rows(console, wanted, state, now()))
+        return console.page(
+            self, "queue.html", visit, title=f"{wanted} queue", **await queue_rows(console, wanted, state, now())
+        )
 
     @app.page("/console/queues/{service}/parts/table", name="console_part_queue")
     async def queue_part(self: View, request: Request, service: str) -> Response:
@@ -170,19 +195,35 @@ def register(triage: Triage, console: Console) -> None:
         state = "all" if request.query.get("state") == "all" else "open"
         return self.html(console.render("_queue_table.html", visit, **await queue_rows(console, wanted, state, now())))
 
-    async def item_page(view: View, request: Request, visit: Visit, service: str, referral_id: str,
-                        status: int = 200, errors: tuple[tuple[str, str], ...] = (),
-                        form: dict[str, str] | None = None) -> Response:
+    async def item_page(
+        view: View,
+        request: Request,
+        visit: Visit,
+        service: str,
+        referral_id: str,
+        status: int = 200,
+        errors: tuple[tuple[str, str], ...] = (),
+        form: dict[str, str] | None = None,
+    ) -> Response:
         wanted = console.scope_problem(view, visit, service)
         if not isinstance(wanted, Service):
             return wanted
         context = await item_context(console, visit, wanted, referral_id, now())
         if context is None:
-            return console.problem(view, visit, 404, "Page not found",
-                                   "This referral has no item in this queue.")
+            return console.problem(view, visit, 404, "Page not found", "This referral has no item in this queue.")
         done = ACTION_DONE.get(request.query.get("done", "")) if status == 200 else None
-        return console.page(view, "item.html", visit, status=status, title=f"Referral {referral_id[:8]}",
-                            errors=list(errors), error_for=dict(errors), done=done, form=form or {}, **context)
+        return console.page(
+            view,
+            "item.html",
+            visit,
+            status=status,
+            title=f"Referral {referral_id[:8]}",
+            errors=list(errors),
+            error_for=dict(errors),
+            done=done,
+            form=form or {},
+            **context,
+        )
 
     @app.page("/console/queues/{service}/items/{referral_id}", name="console_item")
     async def item(self: View, request: Request, service: str, referral_id: str) -> Response:
@@ -214,25 +255,38 @@ def register(triage: Triage, console: Console) -> None:
                 return console.sign_in_redirect(self, request)
             target = await check_target(triage, visit.officer, service, referral_id, action)
             if isinstance(target, Refusal):
-                return await item_page(self, request, visit, service, referral_id, target.status,
-                                       (("", target.detail),))
+                return await item_page(
+                    self, request, visit, service, referral_id, target.status, (("", target.detail),)
+                )
             errors = form_errors(action, form)
             if errors:
                 return await item_page(self, request, visit, service, referral_id, 422, tuple(errors), form)
             try:
-                command = command_for(visit.officer, target, referral_id, action, reason_of(action, form),
-                                      form.get("reassign-to") if action == "reassign" else None)
+                command = command_for(
+                    visit.officer,
+                    target,
+                    referral_id,
+                    action,
+                    reason_of(action, form),
+                    form.get("reassign-to") if action == "reassign" else None,
+                )
             except ValidationError:
-                return await item_page(self, request, visit, service, referral_id, 422,
-                                       (("", "The action is not valid."),), form)
+                return await item_page(
+                    self, request, visit, service, referral_id, 422, (("", "The action is not valid."),), form
+                )
             outcome = await submit(triage, command)
             if isinstance(outcome, Refusal):
-                return await item_page(self, request, visit, service, referral_id, outcome.status,
-                                       (("", outcome.detail),))
+                return await item_page(
+                    self, request, visit, service, referral_id, outcome.status, (("", outcome.detail),)
+                )
             if outcome.status != "applied":
                 detail = (outcome.detail or "The action was refused.").capitalize()
-                return await item_page(self, request, visit, service, referral_id, outcome.http_status,
-                                       (("", detail),))
-            log.info("console_action_applied", officer_id=visit.officer.id, action=action,
-                     referral_id=referral_id, service=target.value)
+                return await item_page(self, request, visit, service, referral_id, outcome.http_status, (("", detail),))
+            log.info(
+                "console_action_applied",
+                officer_id=visit.officer.id,
+                action=action,
+                referral_id=referral_id,
+                service=target.value,
+            )
             return redirect(self, f"{item_url(target, referral_id)}?done={action}")

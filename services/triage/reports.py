@@ -23,9 +23,13 @@ if TYPE_CHECKING:
 
 FORMATS = ("json", "csv", "html")
 REPORT_PAGE_HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
-    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
 """The HTML report is self-contained (inline CSS and SVG, no scripts, no requests): nothing else allowed."""
@@ -48,8 +52,11 @@ def period_errors(query: dict[str, str]) -> tuple[datetime | None, datetime | No
         try:
             bounds[name] = parse_bound(text)
         except ValueError:
-            errors.append(FieldError(loc=f"query.{name}", code="invalid_date",
-                                     message=f"{name} must be an ISO date or date-time."))
+            errors.append(
+                FieldError(
+                    loc=f"query.{name}", code="invalid_date", message=f"{name} must be an ISO date or date-time."
+                )
+            )
     start, end = bounds.get("from"), bounds.get("to")
     if start is not None and end is not None and end <= start:
         errors.append(FieldError(loc="query.to", code="not_after_from", message="to must be later than from."))
@@ -61,16 +68,22 @@ def register(triage: Triage) -> None:
     async def kpis(self: View, request: Request) -> Response:
         officer = officer_for(triage.tokens, request.headers.get("Authorization"))
         if officer is None:
-            return error_response(self, 401, "unauthorised", "A valid manager bearer token is required.",
-                                  headers={"WWW-Authenticate": "Bearer"})
+            return error_response(
+                self,
+                401,
+                "unauthorised",
+                "A valid manager bearer token is required.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if not officer.manager:
             return error_response(self, 403, "managers_only", "The KPI report is for managers.")
         query = {name: request.query.get(name, "") for name in ("from", "to", "format")}
         start, end, errors = period_errors(query)
         fmt = query["format"] or "json"
         if fmt not in FORMATS:
-            errors.append(FieldError(loc="query.format", code="invalid_format",
-                                     message="format must be json, csv or html."))
+            errors.append(
+                FieldError(loc="query.format", code="invalid_format", message="format must be json, csv or html.")
+            )
         if errors or start is None or end is None:
             return error_response(self, 422, "invalid_period", "The report period is not valid.", errors)
         report = compute_kpis(await triage.view.report_inputs(start, end), start, end, as_of=datetime.now(UTC))
@@ -89,14 +102,20 @@ def register(triage: Triage) -> None:
         if visit.officer is None:
             return self.html("", status=303, headers={"Location": sign_in_url("/reports")})
         if not visit.officer.manager:
-            return self.html("<h1>Managers only</h1><p>The KPI report is for managers.</p>", status=403,
-                             headers=REPORT_PAGE_HEADERS)
+            return self.html(
+                "<h1>Managers only</h1><p>The KPI report is for managers.</p>", status=403, headers=REPORT_PAGE_HEADERS
+            )
         now = datetime.now(UTC)
-        query = {"from": request.query.get("from") or quarter_start(now).date().isoformat(),
-                 "to": request.query.get("to") or (now.date() + timedelta(days=1)).isoformat()}
+        query = {
+            "from": request.query.get("from") or quarter_start(now).date().isoformat(),
+            "to": request.query.get("to") or (now.date() + timedelta(days=1)).isoformat(),
+        }
         start, end, errors = period_errors(query)
         if errors or start is None or end is None:
-            return self.html("<h1>Period not valid</h1><p>Use ?from=YYYY-MM-DD&amp;to=YYYY-MM-DD.</p>",
-                             status=422, headers=REPORT_PAGE_HEADERS)
+            return self.html(
+                "<h1>Period not valid</h1><p>Use ?from=YYYY-MM-DD&amp;to=YYYY-MM-DD.</p>",
+                status=422,
+                headers=REPORT_PAGE_HEADERS,
+            )
         report = compute_kpis(await triage.view.report_inputs(start, end), start, end, as_of=now)
         return self.html(render_html(report), headers=REPORT_PAGE_HEADERS)

@@ -19,8 +19,7 @@ def from_validation_error(exc: ValidationError, raw: dict[str, Any], origin: str
     message = str(first["msg"]).removeprefix("Value error, ")
     others = len(errors) - 1
     more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
-    parts = [f"ruleset {origin}", *([where] if where else []), *([f"field '{field}'"] if field else []),
-             message + more]
+    parts = [f"ruleset {origin}", *([where] if where else []), *([f"field '{field}'"] if field else []), message + more]
     return RulesetError(": ".join(parts))
 
 

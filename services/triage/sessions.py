@@ -50,13 +50,17 @@ class SessionSigner:
     def issue(self, officer_id: str | None, now: datetime) -> tuple[Session, str]:
         """A fresh session (new nonce) and its cookie value."""
         lifetime = SESSION_LIFETIME if officer_id is not None else SIGN_IN_LIFETIME
-        session = Session(officer_id=officer_id, expires_at=int((now + lifetime).timestamp()),
-                          nonce=secrets.token_urlsafe(18))
+        session = Session(
+            officer_id=officer_id, expires_at=int((now + lifetime).timestamp()), nonce=secrets.token_urlsafe(18)
+        )
         return session, self.encode(session)
 
     def encode(self, session: Session) -> str:
-        body = json.dumps({"o": session.officer_id, "e": session.expires_at, "n": session.nonce},
-                          separators=(",", ":"), sort_keys=True).encode()
+        body = json.dumps(
+            {"o": session.officer_id, "e": session.expires_at, "n": session.nonce},
+            separators=(",", ":"),
+            sort_keys=True,
+        ).encode()
         payload = base64.urlsafe_b64encode(body).rstrip(b"=").decode()
         return f"{payload}.{self._sign(payload)}"
 

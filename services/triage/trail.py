@@ -23,11 +23,22 @@ ACTION_AUDIT = {
     ActionKind.close: AuditAction.closed,
 }
 
-REASON_CODES = frozenset({
-    "not_eligible", "out_of_area", "already_supported", "declined_by_person", "insufficient_information",
-    "no_capacity", "no_further_action", "duplicate", "referred_elsewhere", "not_contactable",
-    "wrong_service", "other",
-})
+REASON_CODES = frozenset(
+    {
+        "not_eligible",
+        "out_of_area",
+        "already_supported",
+        "declined_by_person",
+        "insufficient_information",
+        "no_capacity",
+        "no_further_action",
+        "duplicate",
+        "referred_elsewhere",
+        "not_contactable",
+        "wrong_service",
+        "other",
+    }
+)
 """Reasons counted in reports. Officer text outside this list is counted as `other` and never audited."""
 
 EMITTER_ORDER = {"intake": 0, "triage": 1, "notify": 2}
@@ -40,35 +51,71 @@ def reason_code(reason: str | None) -> str | None:
     return code if code in REASON_CODES else "other"
 
 
-def _event(head: ChainHead | None, referral_id: str, action: AuditAction, actor_kind: ActorKind, actor: str,
-           occurred_at: object, details: dict[str, DetailValue]) -> tuple[AuditEvent, ChainHead]:
-    return next_event(head, emitter="triage", chain_key=referral_id, referral_id=referral_id, action=action,
-                      actor_kind=actor_kind, actor=actor, occurred_at=occurred_at,  # type: ignore[arg-type]
-                      details=details)
+def _event(
+    head: ChainHead | None,
+    referral_id: str,
+    action: AuditAction,
+    actor_kind: ActorKind,
+    actor: str,
+    occurred_at: object,
+    details: dict[str, DetailValue],
+) -> tuple[AuditEvent, ChainHead]:
+    return next_event(
+        head,
+        emitter="triage",
+        chain_key=referral_id,
+        referral_id=referral_id,
+        action=action,
+        actor_kind=actor_kind,
+        actor=actor,
+        occurred_at=occurred_at,  # type: ignore[arg-type]
+        details=details,
+    )
 
 
-def decision_events(head: ChainHead | None, decision: TriageDecision, items: Iterable[QueueItem]
-                    ) -> tuple[list[AuditEvent], ChainHead | None]:
+def decision_events(
+    head: ChainHead | None, decision: TriageDecision, items: Iterable[QueueItem]
+) -> tuple[list[AuditEvent], ChainHead | None]:
     """`triaged`, then `queued` for each item the decision created or changed."""
     events = []
-    event, head = _event(head, decision.referral_id, AuditAction.triaged, ActorKind.service, "triage",
-                         decision.decided_at, {
-                             "decision_id": decision.decision_id, "kind": decision.kind.value,
-                             "ruleset_version": decision.ruleset_version,
-                             "services": [a.service.value for a in decision.assignments],
-                             "flags": [f.value for f in decision.flags]})
+    event, head = _event(
+        head,
+        decision.referral_id,
+        AuditAction.triaged,
+        ActorKind.service,
+        "triage",
+        decision.decided_at,
+        {
+            "decision_id": decision.decision_id,
+            "kind": decision.kind.value,
+            "ruleset_version": decision.ruleset_version,
+            "services": [a.service.value for a in decision.assignments],
+            "flags": [f.value for f in decision.flags],
+        },
+    )
     events.append(event)
     for item in items:
-        event, head = _event(head, decision.referral_id, AuditAction.queued, ActorKind.service, "triage",
-                             decision.decided_at, {
-                                 "service": item.service.value, "priority": item.priority.value,
-                                 "due_at": item.due_at.isoformat(), "rule_ids": list(item.rule_ids)})
+        event, head = _event(
+            head,
+            decision.referral_id,
+            AuditAction.queued,
+            ActorKind.service,
+            "triage",
+            decision.decided_at,
+            {
+                "service": item.service.value,
+                "priority": item.priority.value,
+                "due_at": item.due_at.isoformat(),
+                "rule_ids": list(item.rule_ids),
+            },
+        )
         events.append(event)
     return events, head
 
 
-def action_events(head: ChainHead | None, action: OfficerAction, outcome: ActionOutcome
-                  ) -> tuple[list[AuditEvent], ChainHead | None]:
+def action_events(
+    head: ChainHead | None, action: OfficerAction, outcome: ActionOutcome
+) -> tuple[list[AuditEvent], ChainHead | None]:
     """The officer's step, then the follow-up decision's events if the action led to one."""
     if outcome.status != "applied" or outcome.redelivered:
         return [], head
@@ -77,8 +124,15 @@ def action_events(head: ChainHead | None, action: OfficerAction, outcome: Action
         details["to"] = action.to.value
     if action.reason is not None:
         details["reason_code"] = reason_code(action.reason)
-    event, head = _event(head, action.referral_id, ACTION_AUDIT[action.kind], ActorKind.officer,
-                         action.officer_id, action.requested_at, details)
+    event, head = _event(
+        head,
+        action.referral_id,
+        ACTION_AUDIT[action.kind],
+        ActorKind.officer,
+        action.officer_id,
+        action.requested_at,
+        details,
+    )
     events = [event]
     if outcome.follow_up is not None:
         more, head = decision_events(head, outcome.follow_up, outcome.follow_up_items)
@@ -87,10 +141,20 @@ def action_events(head: ChainHead | None, action: OfficerAction, outcome: Action
 
 
 def escalation_event(head: ChainHead | None, escalation: Escalation) -> tuple[AuditEvent, ChainHead]:
-    return _event(head, escalation.referral_id, AuditAction.escalated, ActorKind.service, "triage",
-                  escalation.detected_at, {
-                      "service": escalation.service.value, "priority": escalation.priority.value,
-                      "due_at": escalation.due_at.isoformat(), "escalation_id": escalation.escalation_id})
+    return _event(
+        head,
+        escalation.referral_id,
+        AuditAction.escalated,
+        ActorKind.service,
+        "triage",
+        escalation.detected_at,
+        {
+            "service": escalation.service.value,
+            "priority": escalation.priority.value,
+            "due_at": escalation.due_at.isoformat(),
+            "escalation_id": escalation.escalation_id,
+        },
+    )
 
 
 class Trail(BaseModel):
@@ -104,6 +168,5 @@ class Trail(BaseModel):
     def of(cls, events: Iterable[AuditEvent]) -> Trail:
         """The trail of `events`, in any order and with repeats (redelivered events)."""
         unique = {(e.chain, e.seq): e for e in events}
-        ordered = sorted(unique.values(),
-                         key=lambda e: (e.occurred_at, EMITTER_ORDER[e.emitted_by], e.chain, e.seq))
+        ordered = sorted(unique.values(), key=lambda e: (e.occurred_at, EMITTER_ORDER[e.emitted_by], e.chain, e.seq))
         return cls(events=ordered[-MAX_TRAIL:])

@@ -11,8 +11,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 NODE_DIR = REPO / "var" / "node"
 AXE = NODE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "test-output" / "screenshots"
@@ -22,8 +30,9 @@ SCREENSHOTS = REPO / "test-output" / "screenshots"
 def playwright() -> Iterator[Any]:
     """Playwright's driver (bundled in the wheel; no downloaded browser is needed)."""
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make system-packages) to run the "
-                    "console browser tests")
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium (make system-packages) to run the console browser tests"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
@@ -43,12 +52,27 @@ def axe_source() -> str:
     """axe-core's source, from the console asset step (var/node) or installed from npm now; never a CDN."""
     if not AXE.exists():
         try:
-            subprocess.run(["npm", "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund",
-                            "--ignore-scripts", "--loglevel=error", "axe-core@4"],
-                           check=True, capture_output=True, timeout=180)
+            subprocess.run(
+                [
+                    "npm",
+                    "install",
+                    "--prefix",
+                    str(NODE_DIR),
+                    "--no-audit",
+                    "--no-fund",
+                    "--ignore-scripts",
+                    "--loglevel=error",
+                    "axe-core@4",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=180,
+            )
         except (OSError, subprocess.SubprocessError) as exc:
-            pytest.skip(f"axe-core is not installed at {AXE} and npm could not install it ({exc}); "
-                        "run services/triage/console_assets.sh")
+            pytest.skip(
+                f"axe-core is not installed at {AXE} and npm could not install it ({exc}); "
+                "run services/triage/console_assets.sh"
+            )
     return AXE.read_text()
 
 

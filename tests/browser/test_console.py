@@ -42,8 +42,11 @@ def api(playwright: Any) -> Iterator[Any]:
 
 def submit_high_risk_referral(api: Any, stack: Stack) -> str:
     """A high-risk domestic abuse victim referral from the police: routed to sada with a MARAC flag."""
-    response = api.post(stack.url("intake") + "/v1/referrals", data=json.dumps(submission()),
-                        headers={"Authorization": f"Bearer {PARTNER}", "Content-Type": "application/json"})
+    response = api.post(
+        stack.url("intake") + "/v1/referrals",
+        data=json.dumps(submission()),
+        headers={"Authorization": f"Bearer {PARTNER}", "Content-Type": "application/json"},
+    )
     assert response.status == 202, response.text()
     referral_id: str = response.json()["referral_id"]
     return referral_id
@@ -52,8 +55,9 @@ def submit_high_risk_referral(api: Any, stack: Stack) -> str:
 def wait_until_queued(api: Any, stack: Stack, referral_id: str, service: str = "sada") -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        response = api.get(f"{stack.url('triage')}/v1/queues/{service}?state=all",
-                           headers={"Authorization": f"Bearer {SADA_OFFICER}"})
+        response = api.get(
+            f"{stack.url('triage')}/v1/queues/{service}?state=all", headers={"Authorization": f"Bearer {SADA_OFFICER}"}
+        )
         items = [i for i in response.json() if i["referral_id"] == referral_id] if response.ok else []
         if items:
             found: dict[str, Any] = items[0]
@@ -71,12 +75,16 @@ def serious_violations(page: Page, axe_source: str) -> list[tuple[str, str, list
     """axe-core's serious and critical violations on the page (injected by evaluate: CSP stays on)."""
     page.evaluate(axe_source)
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]])
-            for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_sada_officer_claims_and_accepts_a_marac_referral_and_the_timeline_updates(
-        stack: Stack, api: Any, browser: Any, axe_source: str, screenshots: Path) -> None:
+    stack: Stack, api: Any, browser: Any, axe_source: str, screenshots: Path
+) -> None:
     """Sign in, find the MARAC referral in the sada queue, claim and accept it; the timeline follows."""
     referral_id = submit_high_risk_referral(api, stack)
     wait_until_queued(api, stack, referral_id)
@@ -155,7 +163,8 @@ def test_sos_officer_does_not_see_a_sada_referral(stack: Stack, api: Any, browse
 
 
 def test_notification_link_opens_the_item_after_sign_in_and_a_post_without_csrf_token_is_refused(
-        stack: Stack, api: Any, browser: Any) -> None:
+    stack: Stack, api: Any, browser: Any
+) -> None:
     """The link in a notification leads through sign-in to the item; a form stripped of its token gets 403."""
     referral_id = submit_high_risk_referral(api, stack)
     wait_until_queued(api, stack, referral_id)

@@ -32,8 +32,9 @@ class FakeTriage:
     async def kpis(self, request: web.Request) -> web.Response:
         self.queries.append(dict(request.query))
         if request.headers.get("Authorization") != f"Bearer {MANAGER}":
-            return web.json_response({"error": "managers_only", "detail": "The KPI report is for managers.",
-                                      "errors": []}, status=403)
+            return web.json_response(
+                {"error": "managers_only", "detail": "The KPI report is for managers.", "errors": []}, status=403
+            )
         if self.body is not None:
             return web.Response(body=self.body, content_type="application/json")
         return web.Response(text=self.report.model_dump_json(), content_type="application/json")
@@ -52,8 +53,9 @@ async def triage() -> AsyncIterator[tuple[FakeTriage, str]]:
         await server.close()
 
 
-async def report(fmt: str, url: str, token: str = MANAGER, start: str = "2026-04-01",
-                 end: str = "2026-07-01") -> tuple[int, str, str]:
+async def report(
+    fmt: str, url: str, token: str = MANAGER, start: str = "2026-04-01", end: str = "2026-07-01"
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = await asyncio.to_thread(run_report, start, end, fmt, url, token, out, err)
     return code, out.getvalue(), err.getvalue()

@@ -20,9 +20,7 @@ def test_check_accepts_the_default_ruleset(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().out == "ok: 2026.11.1, 12 rules\n"
 
 
-def test_check_rejects_a_bad_ruleset_with_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_rejects_a_bad_ruleset_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A bad ruleset: exit 1 and one line on stderr naming the rule and field."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(DEFAULT_RULESET_PATH.read_text().replace("route_to: hate_crime", "route_to: hates", 1))

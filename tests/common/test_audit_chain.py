@@ -15,9 +15,17 @@ def chain(n: int, key: str = "r1") -> list[AuditEvent]:
     head: ChainHead | None = None
     events = []
     for i in range(n):
-        event, head = next_event(head, emitter="triage", chain_key=key, referral_id=key,
-                                 action=AuditAction.queued, actor_kind=ActorKind.service, actor="triage",
-                                 occurred_at=T0, details={"i": i})
+        event, head = next_event(
+            head,
+            emitter="triage",
+            chain_key=key,
+            referral_id=key,
+            action=AuditAction.queued,
+            actor_kind=ActorKind.service,
+            actor="triage",
+            occurred_at=T0,
+            details={"i": i},
+        )
         events.append(event)
     return events
 

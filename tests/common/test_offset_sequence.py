@@ -7,7 +7,12 @@ def test_delivers_in_order_from_the_sought_offset_and_drops_what_was_delivered()
     seq: OffsetSequencer[str] = OffsetSequencer()
     seq.sought("p0", 10)
     assert [seq.check("p0", offset) for offset in (10, 11, 11, 9, 12)] == [
-        Verdict.DELIVER, Verdict.DELIVER, Verdict.DUPLICATE, Verdict.DUPLICATE, Verdict.DELIVER]
+        Verdict.DELIVER,
+        Verdict.DELIVER,
+        Verdict.DUPLICATE,
+        Verdict.DUPLICATE,
+        Verdict.DELIVER,
+    ]
     assert seq.expected("p0") == 13
 
 

@@ -42,5 +42,4 @@ def metric_names_in_query(expr: str) -> set[str]:
 def is_documented(metric: str, documented: set[str]) -> bool:
     if metric in documented:
         return True
-    return any(metric.endswith(suffix) and metric.removesuffix(suffix) in documented
-               for suffix in HISTOGRAM_SUFFIXES)
+    return any(metric.endswith(suffix) and metric.removesuffix(suffix) in documented for suffix in HISTOGRAM_SUFFIXES)

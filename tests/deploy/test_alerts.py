@@ -41,8 +41,7 @@ def promtool() -> str:
 
 
 def run_promtool(promtool: str, *args: str) -> None:
-    result = subprocess.run([promtool, *args], cwd=REPO, capture_output=True, text=True, timeout=240,
-                            check=False)
+    result = subprocess.run([promtool, *args], cwd=REPO, capture_output=True, text=True, timeout=240, check=False)
     assert result.returncode == 0, f"promtool {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
 
 
@@ -69,8 +68,12 @@ def test_uk_working_hours_follow_british_summer_time(promtool: str) -> None:
 @pytest.mark.parametrize("alert", alert_names())
 def test_every_alert_has_a_firing_case_and_a_quiet_case(alert: str) -> None:
     """alerts_test.yml evaluates every alert at a time it fires and at a time it must not."""
-    cases = [case for group in load(ALERT_TESTS)["tests"] for case in group.get("alert_rule_test", [])
-             if case["alertname"] == alert]
+    cases = [
+        case
+        for group in load(ALERT_TESTS)["tests"]
+        for case in group.get("alert_rule_test", [])
+        if case["alertname"] == alert
+    ]
     assert any(case.get("exp_alerts") for case in cases), f"no test where {alert} fires"
     assert any(not case.get("exp_alerts") for case in cases), f"no test where {alert} stays quiet"
 
@@ -86,8 +89,13 @@ def test_every_alert_has_a_severity_a_summary_and_a_runbook(rule: dict[str, Any]
 def test_every_runbook_url_has_its_section_in_the_operations_doc(operations_doc: str) -> None:
     """Each runbook_url anchor is a heading of docs/operations.md."""
     anchors = doc_anchors(operations_doc)
-    missing = sorted({rule["annotations"]["runbook_url"] for rule in alert_rules()
-                      if rule["annotations"]["runbook_url"].removeprefix(RUNBOOK_PREFIX) not in anchors})
+    missing = sorted(
+        {
+            rule["annotations"]["runbook_url"]
+            for rule in alert_rules()
+            if rule["annotations"]["runbook_url"].removeprefix(RUNBOOK_PREFIX) not in anchors
+        }
+    )
     assert not missing
 
 
@@ -95,8 +103,11 @@ def test_every_link_into_the_operations_doc_resolves(operations_doc: str) -> Non
     """Links to docs/operations.md#... from the deploy files, and the doc's own #links, name real sections."""
     anchors = doc_anchors(operations_doc)
     sources = [REPO / "docker-compose.yml", *sorted(p for p in (REPO / "deploy").rglob("*") if p.is_file())]
-    links = {(path.name, anchor) for path in sources
-             for anchor in re.findall(r"docs/operations\.md#([\w-]+)", path.read_text(encoding="utf-8"))}
+    links = {
+        (path.name, anchor)
+        for path in sources
+        for anchor in re.findall(r"docs/operations\.md#([\w-]+)", path.read_text(encoding="utf-8"))
+    }
     links |= {("operations.md", anchor) for anchor in re.findall(r"\]\(#([\w-]+)\)", operations_doc)}
     assert len(links) > 10
     broken = sorted(link for link in links if link[1] not in anchors)

@@ -77,7 +77,8 @@ def test_the_cluster_has_every_part_of_the_design(compose: dict[str, Any]) -> No
 
 @pytest.mark.parametrize(("name", "service", "host_port"), [(n, s, p) for n, (s, p) in WORKERS.items()])
 def test_each_worker_runs_its_service_on_its_port(
-        compose: dict[str, Any], name: str, service: str, host_port: int) -> None:
+    compose: dict[str, Any], name: str, service: str, host_port: int
+) -> None:
     """`worker <service>`; the container port is SOSAFE_<SERVICE>_PORT, published on the expected host port."""
     spec = compose["services"][name]
     assert spec["command"] == ["worker", service]
@@ -88,8 +89,7 @@ def test_each_worker_runs_its_service_on_its_port(
 
 
 @pytest.mark.parametrize("name", list(WORKERS))
-def test_every_sosafe_variable_a_worker_sets_is_a_setting_its_service_reads(
-        compose: dict[str, Any], name: str) -> None:
+def test_every_sosafe_variable_a_worker_sets_is_a_setting_its_service_reads(compose: dict[str, Any], name: str) -> None:
     """Each SOSAFE_* variable names a field of the service's pydantic Settings (a typo would be ignored)."""
     service = WORKERS[name][0]
     class_name = f"{service.capitalize()}Settings"
@@ -99,8 +99,11 @@ def test_every_sosafe_variable_a_worker_sets_is_a_setting_its_service_reads(
         pytest.skip(f"services.{service}.settings.{class_name} cannot be imported yet: {exc}")
     fields = {f"SOSAFE_{field.upper()}" for field in settings_class.model_fields}
     # Webhook secrets are not settings: the notify: section names the variable that holds each one.
-    webhook_secrets = {name for name in environment(compose["services"][name])
-                       if name.startswith("SOSAFE_WEBHOOK_SECRET_")} if service == "notify" else set()
+    webhook_secrets = (
+        {name for name in environment(compose["services"][name]) if name.startswith("SOSAFE_WEBHOOK_SECRET_")}
+        if service == "notify"
+        else set()
+    )
     unknown = {name for name in environment(compose["services"][name]) if name.startswith("SOSAFE_")}
     unknown -= fields | webhook_secrets
     assert not unknown, f"{name} sets variables {class_name} does not read: {sorted(unknown)}"
@@ -110,8 +113,7 @@ def test_webhook_secret_variables_are_the_ones_the_notify_config_names(compose: 
     """notify gets exactly the SOSAFE_WEBHOOK_SECRET_* variables that `secret_env` names in the config."""
     routing = load_notify_routing(PRODUCTION_CONFIG)
     named = {c.webhook.secret_env for c in routing.services.values() if c.webhook is not None}
-    given = {name for name in environment(compose["services"]["notify"])
-             if name.startswith("SOSAFE_WEBHOOK_SECRET_")}
+    given = {name for name in environment(compose["services"]["notify"]) if name.startswith("SOSAFE_WEBHOOK_SECRET_")}
     assert given == named
 
 
@@ -125,8 +127,9 @@ def test_secrets_are_substituted_from_the_environment_never_written_in_the_file(
             checked += 1
             match = SUBSTITUTION.match(value)
             assert match is not None, f"{name}: {variable} is written in the file"
-            assert match["op"] == ":?" or (match["op"] == ":-" and match["arg"] == ""), \
+            assert match["op"] == ":?" or (match["op"] == ":-" and match["arg"] == ""), (
                 f"{name}: {variable} has a literal default"
+            )
     assert checked >= 10
 
 
@@ -177,8 +180,11 @@ def test_workers_start_after_the_topics_exist_and_talk_to_kafka(compose: dict[st
 
 def test_files_mounted_by_default_exist(compose: dict[str, Any]) -> None:
     """Every bind mount's default source path is in the repository."""
-    sources = {default_of(str(volume).split(":/", 1)[0])
-               for spec in compose["services"].values() for volume in spec.get("volumes", [])}
+    sources = {
+        default_of(str(volume).split(":/", 1)[0])
+        for spec in compose["services"].values()
+        for volume in spec.get("volumes", [])
+    }
     local = {source for source in sources if source.startswith("./")}
     assert local, "expected bind mounts of the deploy files"
     missing = sorted(source for source in local if not (REPO / source).exists())
@@ -223,8 +229,11 @@ def test_image_runs_the_sosafe_command_as_a_non_root_user() -> None:
     users = re.findall(r"^USER\s+(\S+)", final_stage, flags=re.MULTILINE)
     assert users and not users[-1].startswith(("root", "0"))
     assert 'ENTRYPOINT ["sosafe"]' in final_stage
-    ignored = [line.strip() for line in (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
-               if line.strip() and not line.startswith("#")]
+    ignored = [
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert ignored[0] == "*" or ".venv" in ignored
 
 

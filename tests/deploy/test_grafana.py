@@ -58,8 +58,11 @@ def test_dashboard_provider_reads_the_directory_compose_mounts() -> None:
     provider = yaml.safe_load((GRAFANA_DIR / "provisioning" / "dashboards" / "sosafe.yml").read_text())
     (entry,) = provider["providers"]
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    mounts = dict(str(volume).rsplit(":", 1)[0].split(":", 1) for volume in compose["services"]["grafana"]["volumes"]
-                  if str(volume).startswith("./"))
+    mounts = dict(
+        str(volume).rsplit(":", 1)[0].split(":", 1)
+        for volume in compose["services"]["grafana"]["volumes"]
+        if str(volume).startswith("./")
+    )
     assert mounts["./deploy/grafana/dashboards"] == entry["options"]["path"]
 
 
@@ -74,9 +77,14 @@ def test_dashboard_shows_each_view_the_design_asks_for(dashboard: dict[str, Any]
     """Intake rate and rejections, decisions, queue depth, overdue, notification outcomes, latency, lag."""
     used = {name for expr in queries(dashboard) for name in metric_names_in_query(expr)}
     assert used >= {
-        "sosafe_intake_received_total", "sosafe_intake_rejected_total", "sosafe_triage_decisions_total",
-        "sosafe_triage_queue_depth", "sosafe_triage_overdue_items", "sosafe_notify_notifications_total",
-        "sosafe_triage_latency_seconds_bucket", "sosafe_notify_end_to_end_seconds_bucket",
+        "sosafe_intake_received_total",
+        "sosafe_intake_rejected_total",
+        "sosafe_triage_decisions_total",
+        "sosafe_triage_queue_depth",
+        "sosafe_triage_overdue_items",
+        "sosafe_notify_notifications_total",
+        "sosafe_triage_latency_seconds_bucket",
+        "sosafe_notify_end_to_end_seconds_bucket",
         "sosafe_consumer_lag_messages",
     }
     latency = [expr for expr in queries(dashboard) if "_seconds_bucket" in expr]
@@ -92,10 +100,13 @@ def test_every_metric_intake_registers_is_documented(documented_metrics: set[str
     assert sorted(name for name in exported if name not in documented_metrics) == []
 
 
-@pytest.mark.parametrize(("module", "class_name"), [("services.triage.metrics", "TriageMetrics"),
-                                                     ("services.notify.metrics", "NotifyMetrics")])
+@pytest.mark.parametrize(
+    ("module", "class_name"),
+    [("services.triage.metrics", "TriageMetrics"), ("services.notify.metrics", "NotifyMetrics")],
+)
 def test_every_metric_triage_and_notify_register_is_documented(
-        documented_metrics: set[str], module: str, class_name: str) -> None:
+    documented_metrics: set[str], module: str, class_name: str
+) -> None:
     """As for intake; skipped while a service's metrics module does not exist yet."""
     metrics_module = pytest.importorskip(module, reason=f"{module} is not written yet")
     metrics_class = getattr(metrics_module, class_name, None)

@@ -63,8 +63,10 @@ async def test_killing_every_worker_repeatedly_loses_and_duplicates_nothing(tmp_
     receiver = WebhookReceiver()
     await receiver.start()
     services = tuple(s.value for s in Service)
-    env = {"SOSAFE_CONFIG_FILE": str(access_with_webhooks(tmp_path / "access.yaml", receiver, services)),
-           **{f"SOSAFE_WEBHOOK_SECRET_{s.upper()}": "crash-secret" for s in services}}
+    env = {
+        "SOSAFE_CONFIG_FILE": str(access_with_webhooks(tmp_path / "access.yaml", receiver, services)),
+        **{f"SOSAFE_WEBHOOK_SECRET_{s.upper()}": "crash-secret" for s in services},
+    }
     exits: list[str] = []
     stack = Stack(workdir=tmp_path / "stack", partitions=4, extra_env=env, supervise=True, report=exits.append)
     await asyncio.to_thread(stack.start)

@@ -50,8 +50,9 @@ async def test_domain_and_faust_metrics_move_by_the_right_amounts(stack: Stack) 
 
     async def settled() -> dict[str, str] | None:
         after = await scrape(stack)
-        sent = delta(after, "notify", "sosafe_notify_notifications_total", channel="email", service="sada",
-                     outcome="sent")
+        sent = delta(
+            after, "notify", "sosafe_notify_notifications_total", channel="email", service="sada", outcome="sent"
+        )
         return after if sent >= 3 else None
 
     after = await eventually(settled, timeout=60, what="three SADA notifications sent")
@@ -60,14 +61,18 @@ async def test_domain_and_faust_metrics_move_by_the_right_amounts(stack: Stack) 
     assert delta(after, "intake", "sosafe_intake_received_total", agency="police", channel="http") == 4
     assert delta(after, "intake", "sosafe_intake_accepted_total", agency="police") == 3
     assert delta(after, "intake", "sosafe_intake_rejected_total", reason="invalid_submission", channel="http") == 1
-    assert delta(after, "triage", "sosafe_triage_decisions_total", service="sada", priority="high",
-                 kind="initial") == 3
-    assert delta(after, "notify", "sosafe_notify_notifications_total", channel="email", service="sada",
-                 outcome="sent") == 3
-    assert delta(after, "intake", "sosafe_intake_faust_messages_received_per_topic_total",
-                 topic="referrals.submitted") == 4
-    assert delta(after, "triage", "sosafe_triage_faust_messages_received_per_topic_total",
-                 topic="referrals.accepted") == 3
+    assert delta(after, "triage", "sosafe_triage_decisions_total", service="sada", priority="high", kind="initial") == 3
+    assert (
+        delta(after, "notify", "sosafe_notify_notifications_total", channel="email", service="sada", outcome="sent")
+        == 3
+    )
+    assert (
+        delta(after, "intake", "sosafe_intake_faust_messages_received_per_topic_total", topic="referrals.submitted")
+        == 4
+    )
+    assert (
+        delta(after, "triage", "sosafe_triage_faust_messages_received_per_topic_total", topic="referrals.accepted") == 3
+    )
     assert delta(after, "notify", "sosafe_notify_faust_topic_messages_sent_total", topic="topic.audit.events") >= 3
 
 
@@ -78,15 +83,21 @@ async def test_readiness_follows_the_broker(stack: Stack) -> None:
     port = stack.broker.port
     stack.broker.stop()
     for service in ("intake", "triage", "notify"):
-        await eventually(lambda s=service: _status(stack.url(s) + "/readyz", 503), timeout=30,
-                         what=f"{service} not ready without the broker")
+        await eventually(
+            lambda s=service: _status(stack.url(s) + "/readyz", 503),
+            timeout=30,
+            what=f"{service} not ready without the broker",
+        )
         assert await _status(stack.url(service) + "/healthz", 200)
     stack.broker = EmbeddedBroker(port=port, log_path=stack.workdir / "broker-2.log")
     await asyncio.to_thread(stack.broker.start)
     await create_topics(stack.broker.bootstrap, stack.partitions)
     for service in ("intake", "triage", "notify"):
-        await eventually(lambda s=service: _status(stack.url(s) + "/readyz", 200), timeout=90,
-                         what=f"{service} ready again after the broker came back")
+        await eventually(
+            lambda s=service: _status(stack.url(s) + "/readyz", 200),
+            timeout=90,
+            what=f"{service} ready again after the broker came back",
+        )
 
 
 async def _status(url: str, expected: int) -> bool:

@@ -34,14 +34,17 @@ async def test_notify_killed_mid_delivery_resends_with_the_same_ids(tmp_path: Pa
 
     receiver.on_request = kill_notify_once
     await receiver.start()
-    env = {"SOSAFE_CONFIG_FILE": str(access_with_webhooks(tmp_path / "access.yaml", receiver)),
-           **{f"SOSAFE_WEBHOOK_SECRET_{s.upper()}": "crash-secret" for s in ("sada", "sos", "hate_crime")}}
+    env = {
+        "SOSAFE_CONFIG_FILE": str(access_with_webhooks(tmp_path / "access.yaml", receiver)),
+        **{f"SOSAFE_WEBHOOK_SECRET_{s.upper()}": "crash-secret" for s in ("sada", "sos", "hate_crime")},
+    }
     stack = Stack(workdir=tmp_path / "stack", partitions=1, extra_env=env)
     stack_box.append(stack)
     await asyncio.to_thread(stack.start)
     try:
-        status, answer = await post_json(stack.url("intake") + "/v1/referrals", submission(reference="CRASH-1"),
-                                         "dev-partner-police")
+        status, answer = await post_json(
+            stack.url("intake") + "/v1/referrals", submission(reference="CRASH-1"), "dev-partner-police"
+        )
         assert status == 202
         referral_id = answer["referral_id"]
         await eventually(lambda: asyncio.sleep(0, bool(killed)), what="the notify worker killed mid-delivery")
@@ -50,8 +53,9 @@ async def test_notify_killed_mid_delivery_resends_with_the_same_ids(tmp_path: Pa
         def copies() -> list[Received]:
             return [r for r in receiver.for_hook("sada") if referral_id.encode() in r.body]
 
-        await eventually(lambda: asyncio.sleep(0, len(copies()) >= 2), timeout=90,
-                         what="the webhook sent again after the restart")
+        await eventually(
+            lambda: asyncio.sleep(0, len(copies()) >= 2), timeout=90, what="the webhook sent again after the restart"
+        )
         await asyncio.sleep(2.0)
         keys = {r.headers["Idempotency-Key"] for r in copies()}
         assert len(keys) == 1, f"copies of one notification carried {len(keys)} different ids"

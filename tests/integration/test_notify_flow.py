@@ -35,9 +35,13 @@ async def system(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
     receiver = WebhookReceiver(behaviour={"sos": lambda n: 500 if n <= 2 else 200, "hate_crime": lambda n: 503})
     await receiver.start()
     workdir = tmp_path_factory.mktemp("notify")
-    env = {"SOSAFE_CONFIG_FILE": str(access_with_webhooks(workdir / "access.yaml", receiver)),
-           "SOSAFE_RETRY_BASE_S": "0.2", "SOSAFE_RETRY_MAX_S": "1", "SOSAFE_RETRY_MAX_ATTEMPTS": "3",
-           **{f"SOSAFE_WEBHOOK_SECRET_{s.upper()}": SECRET for s in ("sada", "sos", "hate_crime")}}
+    env = {
+        "SOSAFE_CONFIG_FILE": str(access_with_webhooks(workdir / "access.yaml", receiver)),
+        "SOSAFE_RETRY_BASE_S": "0.2",
+        "SOSAFE_RETRY_MAX_S": "1",
+        "SOSAFE_RETRY_MAX_ATTEMPTS": "3",
+        **{f"SOSAFE_WEBHOOK_SECRET_{s.upper()}": SECRET for s in ("sada", "sos", "hate_crime")},
+    }
     stack = Stack(workdir=workdir, partitions=2, extra_env=env)
     await asyncio.to_thread(stack.start)
     yield stack, receiver
@@ -66,8 +70,10 @@ async def test_high_risk_da_gives_one_email_and_one_signed_webhook_without_perso
     """SADA's team gets one e-mail and one verifiable webhook; neither carries the person's details."""
     stack, receiver = system
     referral_id = await submit(stack, distinctive_submission(reference="NOT-DA-1"))
-    hooks = await eventually(lambda: asyncio.sleep(0, [r for r in receiver.for_hook("sada")
-                                                       if referral_id.encode() in r.body]), what="SADA webhook")
+    hooks = await eventually(
+        lambda: asyncio.sleep(0, [r for r in receiver.for_hook("sada") if referral_id.encode() in r.body]),
+        what="SADA webhook",
+    )
     mails = await eventually(lambda: asyncio.sleep(0, mails_for(stack, referral_id)), what="SADA e-mail")
     await asyncio.sleep(1.0)  # nothing more should arrive
     hooks = [r for r in receiver.for_hook("sada") if referral_id.encode() in r.body]
@@ -87,8 +93,9 @@ async def test_high_risk_da_gives_one_email_and_one_signed_webhook_without_perso
 async def test_webhook_failing_twice_is_retried_and_delivered_once(system) -> None:
     """SOS's receiver fails twice then succeeds: one success, two retries counted."""
     stack, receiver = system
-    body = submission(reference="NOT-SOS-1", concerns=["knife_crime"], role="at_risk",
-                      subject__date_of_birth="2008-05-01")
+    body = submission(
+        reference="NOT-SOS-1", concerns=["knife_crime"], role="at_risk", subject__date_of_birth="2008-05-01"
+    )
     referral_id = await submit(stack, body)
 
     async def delivered() -> bool:
@@ -106,13 +113,19 @@ async def test_webhook_failing_always_is_dead_lettered_audited_and_counted(syste
     stack, _receiver = system
     body = submission(agency="voluntary", reference="NOT-HC-1", concerns=["hate_crime"])
     referral_id = await submit(stack, body, "dev-partner-voluntary")
-    dead = await read_topic(stack.broker.bootstrap, "notifications.dead", timeout=40,
-                            until=lambda rs: any(referral_id in r.value.decode() for r in rs))
+    dead = await read_topic(
+        stack.broker.bootstrap,
+        "notifications.dead",
+        timeout=40,
+        until=lambda rs: any(referral_id in r.value.decode() for r in rs),
+    )
     [entry] = [json.loads(r.value) for r in dead if referral_id in r.value.decode()]
     assert entry["notification"]["channel"] == "webhook" and entry["last_error"]
-    audit = await read_topic(stack.broker.bootstrap, "audit.events",
-                             until=lambda rs: any(referral_id in r.value.decode() and b"dead_lettered" in r.value
-                                                  for r in rs))
+    audit = await read_topic(
+        stack.broker.bootstrap,
+        "audit.events",
+        until=lambda rs: any(referral_id in r.value.decode() and b"dead_lettered" in r.value for r in rs),
+    )
     assert any(json.loads(r.value)["action"] == "dead_lettered" for r in audit if referral_id in r.value.decode())
     assert await notify_metric(stack, channel="webhook", service="hate_crime", outcome="dead_lettered") == 1
 

@@ -33,8 +33,10 @@ def cookie_for(officer_id: str) -> str:
 async def test_report_page_is_for_signed_in_managers(stack: Stack, officer: str | None, status: int) -> None:
     """A manager gets the report; an officer 403; nobody signed in is sent to sign in."""
     cookies = {SESSION_COOKIE: cookie_for(officer)} if officer else {}
-    async with aiohttp.ClientSession(cookies=cookies) as session, \
-            session.get(stack.url("triage") + "/reports", allow_redirects=False) as response:
+    async with (
+        aiohttp.ClientSession(cookies=cookies) as session,
+        session.get(stack.url("triage") + "/reports", allow_redirects=False) as response,
+    ):
         assert response.status == status
         if status == 200:
             body = await response.text()

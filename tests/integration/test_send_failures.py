@@ -22,10 +22,19 @@ pytestmark = pytest.mark.integration
 COUNT = 40
 
 FAULTS = {
-    "intake": ["sosafe-intake-validated:3", "sosafe-intake-referrals-seen-changelog:5", "referrals.accepted:7",
-               "audit.events:9"],
-    "triage": ["sosafe-triage-by-subject:4", "triage.decisions:6", "sosafe-triage-cases-changelog:10",
-               "sosafe-triage-subject-history-changelog:3", "audit.events:12"],
+    "intake": [
+        "sosafe-intake-validated:3",
+        "sosafe-intake-referrals-seen-changelog:5",
+        "referrals.accepted:7",
+        "audit.events:9",
+    ],
+    "triage": [
+        "sosafe-triage-by-subject:4",
+        "triage.decisions:6",
+        "sosafe-triage-cases-changelog:10",
+        "sosafe-triage-subject-history-changelog:3",
+        "audit.events:12",
+    ],
     "notify": ["sosafe-notify-notifications-sent-changelog:5", "audit.events:7"],
 }
 """One failed send in every step each agent takes: the topic and which send to it fails (once)."""
@@ -44,8 +53,14 @@ async def test_a_failed_send_in_any_step_loses_and_duplicates_nothing(tmp_path) 
     decided once, queued exactly as decided, notified once per assignment and audited in full."""
     spec = ",".join(fault for faults in FAULTS.values() for fault in faults)
     reports: list[str] = []
-    stack = Stack(workdir=tmp_path, partitions=2, extra_env={"SOSAFE_FAULT_FAIL_SENDS": spec}, supervise=True,
-                  restart_policy=RestartPolicy(first_delay_s=0.5, max_delay_s=2.0), report=reports.append)
+    stack = Stack(
+        workdir=tmp_path,
+        partitions=2,
+        extra_env={"SOSAFE_FAULT_FAIL_SENDS": spec},
+        supervise=True,
+        restart_policy=RestartPolicy(first_delay_s=0.5, max_delay_s=2.0),
+        report=reports.append,
+    )
     await asyncio.to_thread(stack.start)
     try:
         assert stack.broker is not None
@@ -57,6 +72,7 @@ async def test_a_failed_send_in_any_step_loses_and_duplicates_nothing(tmp_path) 
             exits = [line for line in reports if line.startswith(f"{service} exited")]
             assert all(f"exited with code {EXIT_STEP_UNCONFIRMED};" in line for line in exits), exits
             assert len(exits) == len(faults) == stack.restarts[service], (
-                f"{service} should have exited and restarted once per injected fault: {reports}")
+                f"{service} should have exited and restarted once per injected fault: {reports}"
+            )
     finally:
         await asyncio.to_thread(stack.stop)

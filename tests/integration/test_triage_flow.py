@@ -29,8 +29,9 @@ async def submit(stack: Stack, body: dict) -> str:
     return answer["referral_id"]
 
 
-async def act(stack: Stack, service: str, referral_id: str, action: str, token: str,
-              body: dict | None = None) -> tuple[int, dict]:
+async def act(
+    stack: Stack, service: str, referral_id: str, action: str, token: str, body: dict | None = None
+) -> tuple[int, dict]:
     url = f"{stack.url('triage')}/v1/queues/{service}/items/{referral_id}/{action}"
     return await post_json(url, body or {}, token)
 
@@ -40,8 +41,9 @@ async def test_high_risk_da_referral_is_queued_for_sada_with_its_explanation(sta
     body = submission(reference="TRI-DA-1", household__children_under_18=1)
     referral_id = await submit(stack, body)
     triage = stack.url("triage")
-    item = await eventually(lambda: queue_item(triage, "sada", referral_id, "dev-officer-sada", "open"),
-                            what="the SADA queue item")
+    item = await eventually(
+        lambda: queue_item(triage, "sada", referral_id, "dev-officer-sada", "open"), what="the SADA queue item"
+    )
     assert item["priority"] == "high" and item["state"] == "new"
     assert set(item["flags"]) == {"marac", "children_in_household"}
     assert "da-victim-high-risk" in item["rule_ids"] and item["reasons"]
@@ -76,8 +78,9 @@ async def test_claims_conflict_accept_is_final_and_a_lone_decline_goes_to_manual
     assert status == 422, "a decline needs a reason"
     status, declined = await act(stack, "sada", second, "decline", "dev-officer-sada", {"reason": "not_eligible"})
     assert status == 200 and declined["state"] == "declined"
-    review = await eventually(lambda: queue_item(triage, "manual_review", second, "dev-manager", "open"),
-                              what="the manual review item")
+    review = await eventually(
+        lambda: queue_item(triage, "manual_review", second, "dev-manager", "open"), what="the manual review item"
+    )
     assert review["state"] == "new" and "officer.decline_fallback" in review["rule_ids"]
     status, _ = await act(stack, "sos", second, "claim", "dev-officer-sada")
     assert status == 403

@@ -19,8 +19,9 @@ from services.notify.backoff import (
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("attempt", "ceiling"), [(1, 30.0), (2, 60.0), (3, 120.0), (7, 1920.0), (8, 3600.0),
-                                                  (500, 3600.0)])
+@pytest.mark.parametrize(
+    ("attempt", "ceiling"), [(1, 30.0), (2, 60.0), (3, 120.0), (7, 1920.0), (8, 3600.0), (500, 3600.0)]
+)
 def test_ceiling_doubles_per_attempt_up_to_the_maximum(attempt: int, ceiling: float) -> None:
     """30 s, 60 s, 120 s ... capped at an hour, even for absurd attempt counts."""
     assert backoff_ceiling(attempt, base_seconds=30, max_seconds=3600) == ceiling
@@ -64,11 +65,16 @@ def test_dead_letter_once_the_last_allowed_attempt_failed() -> None:
     assert should_dead_letter(6, max_attempts=5)
 
 
-def test_after_a_failure_that_may_be_retried_the_attempt_waits_for_the_backoff(
-        notification: Notification) -> None:
+def test_after_a_failure_that_may_be_retried_the_attempt_waits_for_the_backoff(notification: Notification) -> None:
     """Goes to notifications.retry, not before now + jittered delay, with the transport error."""
-    outcome = after_failure(notification, 2, "SMTP server answered 451", NOW,
-                            RetryPolicy(base_seconds=30, max_seconds=3600, max_attempts=5), random.Random(1))
+    outcome = after_failure(
+        notification,
+        2,
+        "SMTP server answered 451",
+        NOW,
+        RetryPolicy(base_seconds=30, max_seconds=3600, max_attempts=5),
+        random.Random(1),
+    )
 
     assert not outcome.dead
     assert outcome.attempt.attempt == 2
@@ -77,8 +83,7 @@ def test_after_a_failure_that_may_be_retried_the_attempt_waits_for_the_backoff(
     assert outcome.attempt.notification == notification
 
 
-def test_after_the_last_failure_the_attempt_is_dead_lettered_with_a_bounded_error(
-        notification: Notification) -> None:
+def test_after_the_last_failure_the_attempt_is_dead_lettered_with_a_bounded_error(notification: Notification) -> None:
     """Goes to notifications.dead; the error is cut to the schema's 500 characters."""
     outcome = after_failure(notification, 5, "x" * 900, NOW, RetryPolicy(max_attempts=5), random.Random(1))
 
@@ -89,7 +94,14 @@ def test_after_the_last_failure_the_attempt_is_dead_lettered_with_a_bounded_erro
 
 def test_permanent_failure_is_dead_lettered_on_the_first_attempt(notification: Notification) -> None:
     """A refused recipient will be refused again; no point waiting an hour to find out."""
-    outcome = after_failure(notification, 1, "SMTP server refused the recipient (codes [550])", NOW,
-                            RetryPolicy(max_attempts=5), random.Random(1), permanent=True)
+    outcome = after_failure(
+        notification,
+        1,
+        "SMTP server refused the recipient (codes [550])",
+        NOW,
+        RetryPolicy(max_attempts=5),
+        random.Random(1),
+        permanent=True,
+    )
 
     assert outcome.dead

@@ -37,8 +37,10 @@ def test_loads_the_notify_section_of_a_config_file(config_file: Path) -> None:
     """Other sections are ignored; addresses and webhooks are read per service."""
     routing = load_notify_routing(config_file)
 
-    assert routing.team_addresses() == {Service.sada: "referrals@sada.example.org",
-                                        Service.sos: "sos@stgiles.example.org"}
+    assert routing.team_addresses() == {
+        Service.sada: "referrals@sada.example.org",
+        Service.sos: "sos@stgiles.example.org",
+    }
     assert routing.manager_addresses() == {Service.sada: "manager@sada.example.org"}
 
 
@@ -47,7 +49,9 @@ def test_assignments_go_by_email_and_webhook_escalations_by_email_to_a_manager(c
     routing = load_notify_routing(config_file)
 
     assert routing.channels_for(Service.sada, NotificationKind.assignment) == (
-        NotificationChannel.email, NotificationChannel.webhook)
+        NotificationChannel.email,
+        NotificationChannel.webhook,
+    )
     assert routing.channels_for(Service.sada, NotificationKind.escalation) == (NotificationChannel.email,)
     assert routing.channels_for(Service.sos, NotificationKind.escalation) == ()
     assert routing.channels_for(Service.hate_crime, NotificationKind.assignment) == ()
@@ -59,8 +63,7 @@ def test_webhook_secret_is_read_from_the_named_variable_of_the_given_environment
 
     targets = routing.webhook_targets({"SOSAFE_WEBHOOK_SECRET_SADA": "s3cret"})
 
-    assert targets == {Service.sada: WebhookTarget(url="https://cases.sada.example.org/sosafe",
-                                                   secret=b"s3cret")}
+    assert targets == {Service.sada: WebhookTarget(url="https://cases.sada.example.org/sosafe", secret=b"s3cret")}
 
 
 def test_missing_webhook_secret_names_the_variable(config_file: Path) -> None:
@@ -80,13 +83,16 @@ def test_file_without_a_notify_section_is_an_error(tmp_path: Path) -> None:
         load_notify_routing(path)
 
 
-@pytest.mark.parametrize("services", [
-    {"sada": {"team_email": "not an address"}},
-    {"sada": {"team_email": "a@example.org", "pager": "0800"}},
-    {"police": {"team_email": "a@example.org"}},
-    {"sada": {"webhook": {"url": "ftp://cases.example.org", "secret_env": "S"}}},
-    {"sada": {"webhook": {"url": "https://cases.example.org", "secret_env": "lower-case"}}},
-])
+@pytest.mark.parametrize(
+    "services",
+    [
+        {"sada": {"team_email": "not an address"}},
+        {"sada": {"team_email": "a@example.org", "pager": "0800"}},
+        {"police": {"team_email": "a@example.org"}},
+        {"sada": {"webhook": {"url": "ftp://cases.example.org", "secret_env": "S"}}},
+        {"sada": {"webhook": {"url": "https://cases.example.org", "secret_env": "lower-case"}}},
+    ],
+)
 def test_malformed_routing_is_rejected(services: dict[str, object]) -> None:
     """Bad address, unknown key, unknown service, non-HTTP webhook, odd variable name."""
     with pytest.raises(ValidationError):

@@ -30,8 +30,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: list[tuple[Any, Any]] = []
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
         if address.startswith("nobody@"):
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
@@ -42,8 +41,7 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
     def messages(self) -> list[EmailMessage]:
-        return [message_from_bytes(envelope.content, policy=default)
-                for _, envelope in self.received]
+        return [message_from_bytes(envelope.content, policy=default) for _, envelope in self.received]
 
 
 def _free_port() -> int:
@@ -73,9 +71,16 @@ def smtp_server(mailbox: Mailbox, smtp_port: int) -> Iterator[Controller]:
 
 def _sender(port: int, **overrides: Any) -> SmtpSender:
     settings: dict[str, Any] = {
-        "host": "127.0.0.1", "port": port, "sender": "SoSafe <noreply@sosafe.example.org>",
-        "domain": "sosafe.example.org", "team_addresses": TEAM, "manager_addresses": MANAGERS,
-        "starttls": False, "timeout": 5.0, **overrides}
+        "host": "127.0.0.1",
+        "port": port,
+        "sender": "SoSafe <noreply@sosafe.example.org>",
+        "domain": "sosafe.example.org",
+        "team_addresses": TEAM,
+        "manager_addresses": MANAGERS,
+        "starttls": False,
+        "timeout": 5.0,
+        **overrides,
+    }
     return SmtpSender(**settings)
 
 
@@ -88,7 +93,8 @@ async def smtp_sender(smtp_server: Controller, smtp_port: int) -> Any:
 
 
 async def test_assignment_email_reaches_the_team_with_the_notification_id_as_message_id(
-        smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification) -> None:
+    smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification
+) -> None:
     """Envelope and headers name the team's address and the notification's Message-ID."""
     await smtp_sender.send(notification)
 
@@ -102,7 +108,8 @@ async def test_assignment_email_reaches_the_team_with_the_notification_id_as_mes
 
 
 async def test_escalation_email_goes_to_the_service_manager(
-        smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification) -> None:
+    smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification
+) -> None:
     """Not to the team."""
     await smtp_sender.send(notification.model_copy(update={"kind": NotificationKind.escalation}))
 
@@ -111,7 +118,8 @@ async def test_escalation_email_goes_to_the_service_manager(
 
 
 async def test_consecutive_sends_reuse_one_connection(
-        smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification) -> None:
+    smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification
+) -> None:
     """Both messages arrive from the same client port."""
     await smtp_sender.send(notification)
     await smtp_sender.send(notification.model_copy(update={"notification_id": "second"}))
@@ -121,8 +129,7 @@ async def test_consecutive_sends_reuse_one_connection(
     assert peers[0] == peers[1]
 
 
-async def test_sender_reconnects_after_the_server_restarted(mailbox: Mailbox,
-                                                            notification: Notification) -> None:
+async def test_sender_reconnects_after_the_server_restarted(mailbox: Mailbox, notification: Notification) -> None:
     """A dropped connection is replaced on the next send, not reported as a failure."""
     port = _free_port()
     first = Controller(mailbox, hostname="127.0.0.1", port=port)
@@ -142,11 +149,14 @@ async def test_sender_reconnects_after_the_server_restarted(mailbox: Mailbox,
         await sender.close()
 
     assert [m["X-SoSafe-Notification-Id"] for m in mailbox.messages()] == [
-        notification.notification_id, "after-restart"]
+        notification.notification_id,
+        "after-restart",
+    ]
 
 
 async def test_refused_recipient_is_a_permanent_delivery_error_and_the_next_send_still_works(
-        smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification) -> None:
+    smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification
+) -> None:
     """550 for No More's address; SADA's message after it is delivered."""
     with pytest.raises(DeliveryError) as refused:
         await smtp_sender.send(notification.model_copy(update={"service": Service.no_more}))
@@ -174,19 +184,20 @@ async def test_closed_server_is_an_unreachable_delivery_error(notification: Noti
 
 
 async def test_service_without_an_address_is_not_configured(
-        smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification) -> None:
+    smtp_sender: SmtpSender, mailbox: Mailbox, notification: Notification
+) -> None:
     """No manager address for No More: a permanent error, nothing sent."""
     with pytest.raises(DeliveryError) as missing:
-        await smtp_sender.send(notification.model_copy(
-            update={"service": Service.no_more, "kind": NotificationKind.escalation}))
+        await smtp_sender.send(
+            notification.model_copy(update={"service": Service.no_more, "kind": NotificationKind.escalation})
+        )
 
     assert missing.value.failure is DeliveryFailure.not_configured
     assert mailbox.received == []
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-async def test_sender_logs_in_when_credentials_are_configured(mailbox: Mailbox,
-                                                              notification: Notification) -> None:
+async def test_sender_logs_in_when_credentials_are_configured(mailbox: Mailbox, notification: Notification) -> None:
     """AUTH with the configured user and password before the message is accepted."""
     logins: list[tuple[str, str]] = []
 
@@ -196,8 +207,14 @@ async def test_sender_logs_in_when_credentials_are_configured(mailbox: Mailbox,
         return AuthResult(success=auth_data.password == b"s3cret")
 
     port = _free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            auth_required=True, auth_require_tls=False)
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
     controller.start()
     sender = _sender(port, username="sosafe", password="s3cret")
     await sender.start()

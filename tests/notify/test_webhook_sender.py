@@ -60,8 +60,9 @@ def webhook_notification(notification: Notification) -> Notification:
 
 
 async def _started(url: str, timeout: float = 5.0) -> WebhookSender:
-    sender = WebhookSender(targets={Service.sada: WebhookTarget(url=url, secret=SECRET)}, timeout=timeout,
-                           clock=SIGNED_AT.timestamp)
+    sender = WebhookSender(
+        targets={Service.sada: WebhookTarget(url=url, secret=SECRET)}, timeout=timeout, clock=SIGNED_AT.timestamp
+    )
     await sender.start()
     return sender
 
@@ -74,7 +75,8 @@ async def webhook_sender(case_server: TestServer) -> AsyncIterator[WebhookSender
 
 
 async def test_delivered_webhook_verifies_with_the_services_secret(
-        webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification) -> None:
+    webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification
+) -> None:
     """The receiver's check passes on exactly the bytes it received."""
     await webhook_sender.send(webhook_notification)
 
@@ -85,7 +87,8 @@ async def test_delivered_webhook_verifies_with_the_services_secret(
 
 
 async def test_webhook_carries_the_notification_id_as_idempotency_key_and_body(
-        webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification) -> None:
+    webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification
+) -> None:
     """A retry of the same notification can be recognised by the receiver."""
     await webhook_sender.send(webhook_notification)
     await webhook_sender.send(webhook_notification)
@@ -98,7 +101,8 @@ async def test_webhook_carries_the_notification_id_as_idempotency_key_and_body(
 
 
 async def test_server_error_is_a_retryable_delivery_error(
-        webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification) -> None:
+    webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification
+) -> None:
     """HTTP 500 is not delivered; worth retrying."""
     case_system.status = 500
 
@@ -111,7 +115,8 @@ async def test_server_error_is_a_retryable_delivery_error(
 
 
 async def test_client_error_is_a_permanent_delivery_error(
-        webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification) -> None:
+    webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification
+) -> None:
     """HTTP 400 (say, a rejected signature) will not change on retry."""
     case_system.status = 400
 
@@ -122,7 +127,8 @@ async def test_client_error_is_a_permanent_delivery_error(
 
 
 async def test_redirect_is_not_followed_and_not_delivered(
-        webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification) -> None:
+    webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification
+) -> None:
     """A 3xx could send the signed body somewhere else: it counts as a failure."""
     case_system.status = 307
 
@@ -133,7 +139,8 @@ async def test_redirect_is_not_followed_and_not_delivered(
 
 
 async def test_slow_receiver_is_a_timeout_delivery_error(
-        case_server: TestServer, case_system: CaseSystem, webhook_notification: Notification) -> None:
+    case_server: TestServer, case_system: CaseSystem, webhook_notification: Notification
+) -> None:
     """The receiver takes longer than the sender's timeout."""
     case_system.delay = 2.0
     sender = await _started(str(case_server.make_url("/hook")), timeout=0.2)
@@ -163,7 +170,8 @@ async def test_closed_port_is_an_unreachable_delivery_error(webhook_notification
 
 
 async def test_service_without_a_webhook_is_not_configured(
-        webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification) -> None:
+    webhook_sender: WebhookSender, case_system: CaseSystem, webhook_notification: Notification
+) -> None:
     """No target for No More: permanent, nothing posted."""
     with pytest.raises(DeliveryError) as failed:
         await webhook_sender.send(webhook_notification.model_copy(update={"service": Service.no_more}))

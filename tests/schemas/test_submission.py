@@ -19,19 +19,22 @@ def test_the_design_example_is_valid() -> None:
     assert model.concerns[0] == "domestic_abuse"
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    ("role", "bystander"),
-    ("concerns", []),
-    ("concerns", ["domestic_abuse", "domestic_abuse"]),
-    ("risk__dash_score", 28),
-    ("subject__district", "london"),
-    ("source__agency", "army"),
-    ("consent__basis", "because"),
-    ("schema_version", "2"),
-    ("narrative", "x" * 20_001),
-    ("subject__given_name", "x" * 101),
-    ("subject__date_of_birth", "2999-01-01"),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("role", "bystander"),
+        ("concerns", []),
+        ("concerns", ["domestic_abuse", "domestic_abuse"]),
+        ("risk__dash_score", 28),
+        ("subject__district", "london"),
+        ("source__agency", "army"),
+        ("consent__basis", "because"),
+        ("schema_version", "2"),
+        ("narrative", "x" * 20_001),
+        ("subject__given_name", "x" * 101),
+        ("subject__date_of_birth", "2999-01-01"),
+    ],
+)
 def test_each_broken_rule_is_refused(path: str, value: object) -> None:
     """Enumerations, limits, lengths and date sanity are enforced."""
     with pytest.raises(ValidationError):

@@ -20,7 +20,7 @@ def access_with_webhooks(path: Path, receiver: WebhookReceiver, services: tuple[
         marker = f"    {service}: {{team_email:"
         line = next(line for line in text.splitlines() if line.startswith(marker))
         secret_env = f"SOSAFE_WEBHOOK_SECRET_{service.upper()}"
-        webhook = f", webhook: {{url: \"{receiver.url(service)}\", secret_env: {secret_env}}}}}"
+        webhook = f', webhook: {{url: "{receiver.url(service)}", secret_env: {secret_env}}}}}'
         text = text.replace(line, line[:-1] + webhook)
     path.write_text(text)
     return path
@@ -29,7 +29,9 @@ def access_with_webhooks(path: Path, receiver: WebhookReceiver, services: tuple[
 def access_with_partner(path: Path, partner_id: str, token: str, rate_limit_per_minute: int) -> Path:
     """The dev access file plus one voluntary-sector partner (system = id) with its own rate limit."""
     text = (ROOT / "deploy" / "config" / "dev.yaml").read_text()
-    extra = (f"  - id: {partner_id}\n    agency: voluntary\n    system: {partner_id}\n"
-             f"    token_sha256: \"{hash_token(token)}\"\n    rate_limit_per_minute: {rate_limit_per_minute}\n")
+    extra = (
+        f"  - id: {partner_id}\n    agency: voluntary\n    system: {partner_id}\n"
+        f'    token_sha256: "{hash_token(token)}"\n    rate_limit_per_minute: {rate_limit_per_minute}\n'
+    )
     path.write_text(text.replace("officers:\n", extra + "officers:\n", 1))
     return path

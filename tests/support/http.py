@@ -8,8 +8,9 @@ from typing import Any
 import aiohttp
 
 
-async def post_json(url: str, body: Any, token: str | None, *, raw: bytes | None = None,
-                    content_type: str = "application/json") -> tuple[int, Any]:
+async def post_json(
+    url: str, body: Any, token: str | None, *, raw: bytes | None = None, content_type: str = "application/json"
+) -> tuple[int, Any]:
     headers = {"Content-Type": content_type}
     if token:
         headers["Authorization"] = f"Bearer {token}"

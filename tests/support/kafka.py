@@ -69,8 +69,14 @@ def run(coro: object) -> object:
     return asyncio.get_event_loop().run_until_complete(coro)  # type: ignore[arg-type]
 
 
-async def produce_steadily(bootstrap: str, topic: str, bodies: list[dict], every: int, pause: float,
-                           key_for: Callable[[int, dict], bytes | None] | None = None) -> None:
+async def produce_steadily(
+    bootstrap: str,
+    topic: str,
+    bodies: list[dict],
+    every: int,
+    pause: float,
+    key_for: Callable[[int, dict], bytes | None] | None = None,
+) -> None:
     """Send each body as JSON (keyed by `key_for(n, body)` if given), flushing and pausing `pause` seconds after
     every `every` of them, so a test's faults land while the flow is under way."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)

@@ -49,8 +49,9 @@ def _initial_decisions(records: list) -> dict[str, set[str]]:
     return found
 
 
-async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeout: float = 120.0,
-                              webhooks: WebhookReceiver | None = None) -> Outcomes:
+async def routed_exactly_once(
+    stack: Stack, expected: int, workdir: Path, timeout: float = 120.0, webhooks: WebhookReceiver | None = None
+) -> Outcomes:
     """Wait for `expected` referrals to be accepted, decided, queued, notified and audited; assert that each
     has one decision, exactly its queue items, one notification id per assignment and channel (e-mail, and
     webhook where `webhooks` receives them for every service), a complete audit trail, and that the audit
@@ -61,13 +62,19 @@ async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeou
     def distinct_ids(records: list) -> set[str]:
         return {json.loads(r.value)["referral_id"] for r in records}
 
-    accepted = await read_topic(bootstrap, "referrals.accepted", timeout=timeout,
-                                until=lambda rs: len(distinct_ids(rs)) >= expected, settle=1.0)
+    accepted = await read_topic(
+        bootstrap, "referrals.accepted", timeout=timeout, until=lambda rs: len(distinct_ids(rs)) >= expected, settle=1.0
+    )
     referral_ids = distinct_ids(accepted)
     assert len(referral_ids) == expected, f"{expected - len(referral_ids)} referrals were never accepted"
 
-    decisions = await read_topic(bootstrap, "triage.decisions", timeout=timeout,
-                                 until=lambda rs: set(_initial_decisions(rs)) >= referral_ids, settle=1.0)
+    decisions = await read_topic(
+        bootstrap,
+        "triage.decisions",
+        timeout=timeout,
+        until=lambda rs: set(_initial_decisions(rs)) >= referral_ids,
+        settle=1.0,
+    )
     initial = _initial_decisions(decisions)
     undecided = sorted(referral_ids - set(initial))
     assert not undecided, f"{len(undecided)} referrals never decided, e.g. {undecided[:3]}"
@@ -120,14 +127,23 @@ async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeou
         actions = Counter(event["action"] for event in body["audit"])
         assert actions["submitted"] >= 1 and actions["accepted"] == 1, f"intake's trail of {rid}: {actions}"
         assert actions["triaged"] == 1 and actions["queued"] == len(services), f"triage's trail of {rid}: {actions}"
-        notified = Counter((e["details"]["service"], e["details"]["channel"])
-                           for e in body["audit"] if e["action"] == "notified")
+        notified = Counter(
+            (e["details"]["service"], e["details"]["channel"]) for e in body["audit"] if e["action"] == "notified"
+        )
         assert {service for service, _ in notified} == services, f"notify's trail of {rid}: {notified}"
         assert set(notified.values()) == {1}, f"notify's trail of {rid} repeats a notification: {notified}"
 
     verify = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli.main", "audit", "verify", "--broker", bootstrap,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "services.cli.main",
+        "audit",
+        "verify",
+        "--broker",
+        bootstrap,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await verify.communicate()
     assert verify.returncode == 0, f"audit chains broken: {output.decode()[-2000:]}"
     logs = "".join(path.read_text() for path in (workdir / "logs").glob("*.log"))
@@ -135,8 +151,9 @@ async def routed_exactly_once(stack: Stack, expected: int, workdir: Path, timeou
     return outcomes
 
 
-async def _check_webhooks(webhooks: WebhookReceiver, expected: set[tuple[str, str]], outcomes: Outcomes,
-                          timeout: float) -> None:
+async def _check_webhooks(
+    webhooks: WebhookReceiver, expected: set[tuple[str, str]], outcomes: Outcomes, timeout: float
+) -> None:
     def received() -> dict[tuple[str, str], set[str]]:
         found: dict[tuple[str, str], set[str]] = defaultdict(set)
         for request in webhooks.received:
@@ -145,8 +162,9 @@ async def _check_webhooks(webhooks: WebhookReceiver, expected: set[tuple[str, st
                 found[(body["referral_id"], body["service"])].add(request.headers["Idempotency-Key"])
         return found
 
-    await eventually(lambda: asyncio.sleep(0, set(received()) >= expected), timeout=timeout,
-                     what="a webhook for every assignment")
+    await eventually(
+        lambda: asyncio.sleep(0, set(received()) >= expected), timeout=timeout, what="a webhook for every assignment"
+    )
     ids = received()
     assert set(ids) == expected, "a webhook went to a service with no assignment"
     twice = {key: keys for key, keys in ids.items() if len(keys) != 1}

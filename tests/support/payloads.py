@@ -22,13 +22,22 @@ DISTINCTIVE = {
 def submission(agency: str = "police", reference: str | None = None, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "schema_version": "1",
-        "source": {"agency": agency, "organisation": "Hertfordshire Constabulary", "system": f"dev-{agency}",
-                   "reference": reference or f"T-{uuid.uuid4().hex[:12]}",
-                   "referrer": {"name": "PC A. Example", "role": "officer", "email": "a@example.org",
-                                "phone": "01438 000000"}},
-        "subject": {"given_name": "Sam", "family_name": "Example", "date_of_birth": "2001-04-03",
-                    "gender": "female", "postcode": "SG1 1AA", "district": "stevenage",
-                    "safe_to_contact": True},
+        "source": {
+            "agency": agency,
+            "organisation": "Hertfordshire Constabulary",
+            "system": f"dev-{agency}",
+            "reference": reference or f"T-{uuid.uuid4().hex[:12]}",
+            "referrer": {"name": "PC A. Example", "role": "officer", "email": "a@example.org", "phone": "01438 000000"},
+        },
+        "subject": {
+            "given_name": "Sam",
+            "family_name": "Example",
+            "date_of_birth": "2001-04-03",
+            "gender": "female",
+            "postcode": "SG1 1AA",
+            "district": "stevenage",
+            "safe_to_contact": True,
+        },
         "role": "victim",
         "concerns": ["domestic_abuse"],
         "risk": {"dash_score": 15, "level": "high", "immediate_danger": False},
@@ -50,9 +59,13 @@ def submission(agency: str = "police", reference: str | None = None, **overrides
 def distinctive_submission(agency: str = "police", reference: str | None = None) -> dict[str, Any]:
     """A valid submission carrying the DISTINCTIVE personal values."""
     return submission(
-        agency, reference,
-        subject__given_name=DISTINCTIVE["given_name"], subject__family_name=DISTINCTIVE["family_name"],
-        subject__date_of_birth=DISTINCTIVE["date_of_birth"], subject__postcode=DISTINCTIVE["postcode"],
-        subject__phone=DISTINCTIVE["phone"], subject__email=DISTINCTIVE["email"],
+        agency,
+        reference,
+        subject__given_name=DISTINCTIVE["given_name"],
+        subject__family_name=DISTINCTIVE["family_name"],
+        subject__date_of_birth=DISTINCTIVE["date_of_birth"],
+        subject__postcode=DISTINCTIVE["postcode"],
+        subject__phone=DISTINCTIVE["phone"],
+        subject__email=DISTINCTIVE["email"],
         narrative=DISTINCTIVE["narrative"],
     )

@@ -43,8 +43,14 @@ def test_redelivered_decision_and_action_replay_their_audit_events(default_rules
     assert [s.topic for s in applied.sent] == ["audit.events"] * (1 + len(decision.assignments))
     assert on_decision(applied.state, decision).sent == applied.sent
     service = decision.assignments[0].service
-    action = OfficerAction(action_id="a1", referral_id=referral.referral_id, service=service,
-                           kind=ActionKind.claim, officer_id="o1", requested_at=referral.accepted_at)
+    action = OfficerAction(
+        action_id="a1",
+        referral_id=referral.referral_id,
+        service=service,
+        kind=ActionKind.claim,
+        officer_id="o1",
+        requested_at=referral.accepted_at,
+    )
     officer = OfficerScope(officer_id="o1", services=frozenset({service}))
     claimed = on_action(applied.state, action, officer, "v", DEADLINES)
     assert claimed.outcome is not None and claimed.outcome.status == "applied"

@@ -61,8 +61,7 @@ def test_cookie_signed_under_another_secret_is_rejected() -> None:
     assert SessionSigner(SECRET).read(cookie, NOW) is None
 
 
-@pytest.mark.parametrize("cookie", [None, "", "no-dot", "a.b.c", "!!!.???", "x" * 2000,
-                                    "e30.AAAA"])
+@pytest.mark.parametrize("cookie", [None, "", "no-dot", "a.b.c", "!!!.???", "x" * 2000, "e30.AAAA"])
 def test_malformed_cookies_read_as_no_session(cookie: str | None) -> None:
     """Missing, oversized or garbled cookies give no session rather than an error."""
     assert SessionSigner(SECRET).read(cookie, NOW) is None

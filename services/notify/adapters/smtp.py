@@ -20,11 +20,17 @@ def _delivery_error(error: Exception) -> DeliveryError:
     """The transport failure in words; server replies are reduced to their code (no echoed text)."""
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         codes = sorted({refusal.code for refusal in error.recipients})
-        return DeliveryError(f"SMTP server refused the recipient (codes {codes})", DeliveryFailure.refused,
-                             permanent=all(code >= 500 for code in codes))
+        return DeliveryError(
+            f"SMTP server refused the recipient (codes {codes})",
+            DeliveryFailure.refused,
+            permanent=all(code >= 500 for code in codes),
+        )
     if isinstance(error, aiosmtplib.SMTPResponseException):
-        return DeliveryError(f"SMTP server answered {error.code} ({type(error).__name__})",
-                             DeliveryFailure.refused, permanent=error.code >= 500)
+        return DeliveryError(
+            f"SMTP server answered {error.code} ({type(error).__name__})",
+            DeliveryFailure.refused,
+            permanent=error.code >= 500,
+        )
     if isinstance(error, TimeoutError):
         return DeliveryError(f"SMTP timed out ({type(error).__name__})", DeliveryFailure.timeout)
     if isinstance(error, OSError):
@@ -97,19 +103,25 @@ class SmtpSender:
 
     def recipient_for(self, notification: Notification) -> str:
         """The team's address for an assignment, the manager's for an escalation."""
-        addresses = (self._manager_addresses if notification.kind is NotificationKind.escalation
-                     else self._team_addresses)
+        addresses = (
+            self._manager_addresses if notification.kind is NotificationKind.escalation else self._team_addresses
+        )
         recipient = addresses.get(notification.service)
         if recipient is None:
             raise DeliveryError(
-                f"no {notification.kind.value} e-mail address configured for service "
-                f"{notification.service.value}", DeliveryFailure.not_configured, permanent=True)
+                f"no {notification.kind.value} e-mail address configured for service {notification.service.value}",
+                DeliveryFailure.not_configured,
+                permanent=True,
+            )
         return recipient
 
     async def send(self, notification: Notification) -> None:
         if notification.channel is not NotificationChannel.email:
-            raise DeliveryError(f"{notification.channel.value} notification given to the SMTP sender",
-                                DeliveryFailure.not_configured, permanent=True)
+            raise DeliveryError(
+                f"{notification.channel.value} notification given to the SMTP sender",
+                DeliveryFailure.not_configured,
+                permanent=True,
+            )
         if self._client is None:
             raise RuntimeError("SmtpSender.start() has not been awaited")
         recipient = self.recipient_for(notification)

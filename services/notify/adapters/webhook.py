@@ -48,15 +48,19 @@ class WebhookSender:
 
     async def send(self, notification: Notification) -> None:
         if notification.channel is not NotificationChannel.webhook:
-            raise DeliveryError(f"{notification.channel.value} notification given to the webhook sender",
-                                DeliveryFailure.not_configured, permanent=True)
+            raise DeliveryError(
+                f"{notification.channel.value} notification given to the webhook sender",
+                DeliveryFailure.not_configured,
+                permanent=True,
+            )
         if self._session is None:
             raise RuntimeError("WebhookSender.start() has not been awaited")
         service = notification.service.value
         target = self._targets.get(notification.service)
         if target is None:
-            raise DeliveryError(f"no webhook configured for service {service}",
-                                DeliveryFailure.not_configured, permanent=True)
+            raise DeliveryError(
+                f"no webhook configured for service {service}", DeliveryFailure.not_configured, permanent=True
+            )
         body = webhook_body(notification)
         headers = {
             "Content-Type": "application/json",
@@ -64,17 +68,17 @@ class WebhookSender:
             **signature_headers(target.secret, int(self._clock()), body, notification.notification_id),
         }
         try:
-            async with self._session.post(target.url, data=body, headers=headers,
-                                          allow_redirects=False) as response:
+            async with self._session.post(target.url, data=body, headers=headers, allow_redirects=False) as response:
                 status = response.status
                 await response.read()
         except TimeoutError as error:
-            raise DeliveryError(f"webhook for service {service} timed out",
-                                DeliveryFailure.timeout) from error
+            raise DeliveryError(f"webhook for service {service} timed out", DeliveryFailure.timeout) from error
         except aiohttp.ClientError as error:
-            raise DeliveryError(f"webhook for service {service} unreachable ({type(error).__name__})",
-                                DeliveryFailure.unreachable) from error
+            raise DeliveryError(
+                f"webhook for service {service} unreachable ({type(error).__name__})", DeliveryFailure.unreachable
+            ) from error
         if not 200 <= status < 300:
             permanent = 400 <= status < 500 and status not in RETRYABLE_CLIENT_STATUSES
-            raise DeliveryError(f"webhook for service {service} answered HTTP {status}",
-                                DeliveryFailure.refused, permanent=permanent)
+            raise DeliveryError(
+                f"webhook for service {service} answered HTTP {status}", DeliveryFailure.refused, permanent=permanent
+            )

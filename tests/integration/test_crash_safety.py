@@ -24,7 +24,7 @@ from tests.support.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
-COUNT = 400
+COUNT = 300
 WORKERS = ("intake", "triage", "notify", "triage-2", "notify-2")
 SERVICES_KILLED = {"intake", "triage", "notify"}
 
@@ -54,7 +54,7 @@ async def chaos(stack: Stack, rng: random.Random, rounds: int) -> list[str]:
 
 @pytest.mark.timeout(600)
 async def test_killing_every_worker_repeatedly_loses_and_duplicates_nothing(tmp_path) -> None:
-    """400 referrals while intake and two replicas each of triage and notify are SIGKILLed at seeded random
+    """300 referrals while intake and two replicas each of triage and notify are SIGKILLed at seeded random
     moments (some while recovering): every referral is accepted once, has one decision, exactly its queue
     items, one e-mail id and one webhook idempotency key per assignment, a complete audit trail, and the
     chains verify."""

@@ -37,7 +37,7 @@ from tests.support.payloads import submission
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = 30
+EXAMPLES = 15
 ACTION_OUTCOMES = {"officer_action_answered", "message_for_unknown_referral", "action_from_unknown_officer"}
 """Triage's log events for a well-formed action: applied or refused, or set aside with a warning."""
 NO_SHRINKING = (Phase.explicit, Phase.reuse, Phase.generate)

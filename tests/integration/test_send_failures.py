@@ -19,7 +19,7 @@ from tests.support.outcomes import routed_exactly_once
 
 pytestmark = pytest.mark.integration
 
-COUNT = 40
+COUNT = 30
 
 FAULTS = {
     "intake": [

@@ -1,13 +1,17 @@
-"""`sosafe dev` as a real child process on free ports, and the processes it left behind, found in /proc."""
+"""`sosafe dev` as a real child process on free ports, and the processes it left behind, found in /proc.
+
+A process of the run is recognised by where its output goes: `sosafe dev`'s stderr, the broker's log and
+each worker's log are all files under the run's work dir. (Its environment or command line would not do:
+Faust rewrites the process title with `setproctitle` where that is installed, which overwrites both.)"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,15 +19,14 @@ from services.common.broker import free_port
 from services.common.settings import REPO_ROOT
 
 BANNER_END = "Press Ctrl-C to stop everything."
-RUN_MARKER = "SOSAFE_TEST_DEV_RUN"
 
 
 @dataclass
 class DevRun:
-    """One `sosafe dev`; every process it starts inherits `RUN_MARKER=<marker>` in its environment."""
+    """One `sosafe dev`; every process it starts writes its output under `workdir`."""
 
     process: subprocess.Popen[bytes]
-    marker: str
+    workdir: Path
     ports: dict[str, int]
     stderr_path: Path
     banner: str = ""
@@ -49,11 +52,11 @@ class DevRun:
 
     def children(self) -> list[int]:
         """Its live descendants (and itself while it runs)."""
-        return live_processes_with_env(f"{RUN_MARKER}={self.marker}")
+        return live_processes_writing_under(self.workdir)
 
     def worker_pid(self, service: str) -> int:
-        wanted = f"worker\0{service}\0".encode()
-        pids = [pid for pid in self.children() if wanted in read_proc(pid, "cmdline")]
+        log = f"{service}.log"
+        pids = [pid for pid in self.children() if any(Path(out).name == log for out in outputs(pid))]
         assert len(pids) == 1, f"expected one {service} worker, found {pids}"
         return pids[0]
 
@@ -69,8 +72,7 @@ class DevRun:
 def start_dev(workdir: Path) -> DevRun:
     """`sosafe dev --partitions 1` with every port from the environment, as a newcomer would set them."""
     ports = {name: free_port() for name in ("intake", "triage", "notify", "smtp")}
-    marker = uuid.uuid4().hex
-    env = {**os.environ, RUN_MARKER: marker, **{f"SOSAFE_{n.upper()}_PORT": str(p) for n, p in ports.items()}}
+    env = {**os.environ, **{f"SOSAFE_{n.upper()}_PORT": str(p) for n, p in ports.items()}}
     stderr_path = workdir / "dev-stderr.txt"
     workdir.mkdir(parents=True, exist_ok=True)
     with stderr_path.open("wb") as stderr:
@@ -82,7 +84,7 @@ def start_dev(workdir: Path) -> DevRun:
             stdout=subprocess.PIPE,
             stderr=stderr,
         )
-    return DevRun(process, marker, ports, stderr_path)
+    return DevRun(process, workdir, ports, stderr_path)
 
 
 def read_proc(pid: int, name: str) -> bytes:
@@ -92,15 +94,24 @@ def read_proc(pid: int, name: str) -> bytes:
         return b""
 
 
-def live_processes_with_env(entry: str) -> list[int]:
-    """Pids of processes, zombies left out, whose environment holds `entry` (`NAME=value`)."""
-    wanted = entry.encode()
+def outputs(pid: int) -> list[str]:
+    """Where the process's stdout and stderr go."""
+    found = []
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to read
+            found.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return found
+
+
+def live_processes_writing_under(workdir: Path) -> list[int]:
+    """Pids of processes, zombies left out, whose stdout or stderr is a file under `workdir`."""
+    prefix = str(workdir.resolve()) + os.sep
     found = []
     for path in Path("/proc").iterdir():
         if not path.name.isdigit():
             continue
         pid = int(path.name)
-        if wanted not in read_proc(pid, "environ").split(b"\0"):
+        if not any(out.startswith(prefix) for out in outputs(pid)):
             continue
         stat = read_proc(pid, "stat")
         if stat and stat.rsplit(b")", 1)[-1].split()[0] != b"Z":

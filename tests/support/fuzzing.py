@@ -22,7 +22,7 @@ ALL_CHECKS = [check for check in CHECKS.get_all() if not is_check_class(check)]
 """Every built-in check: the in-process equivalent of `schemathesis run --checks all`."""
 
 PROFILE = settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

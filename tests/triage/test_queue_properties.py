@@ -74,7 +74,7 @@ def assert_invariants(
             assert acted.state in FINAL_STATES
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=initial_decisions(), data=st.data())
 def test_random_officer_actions_keep_every_referral_in_some_queue(first: TriageDecision, data: st.DataObject) -> None:
     """Any sequence of actions, late decisions and ticks keeps the queue invariants: an accepted referral

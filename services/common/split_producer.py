@@ -16,7 +16,6 @@ from typing import Any, cast
 
 import aiokafka
 from aiokafka.structs import RecordMetadata
-from faust.exceptions import ProducerSendError
 from faust.types.core import HeadersArg
 
 from services.common.confirmed_producer import ConfirmingProducer
@@ -73,12 +72,10 @@ class SplitProducer(ConfirmingProducer):
         if isinstance(headers, Mapping):
             headers = list(headers.items())
         timestamp_ms = int(timestamp * 1000.0) if timestamp else None
-        try:
-            return cast(
-                Awaitable[RecordMetadata],
-                await self._changelog_producer.send(
-                    topic, value, key=key, partition=partition, timestamp_ms=timestamp_ms, headers=headers
-                ),
-            )
-        except aiokafka.errors.KafkaError as exc:
-            raise ProducerSendError(f"Error while sending: {exc!r}") from exc
+        # A refusal raised here ends the worker in ConfirmingProducer.send, like any other send's.
+        return cast(
+            Awaitable[RecordMetadata],
+            await self._changelog_producer.send(
+                topic, value, key=key, partition=partition, timestamp_ms=timestamp_ms, headers=headers
+            ),
+        )

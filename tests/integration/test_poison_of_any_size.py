@@ -40,9 +40,13 @@ CONSUMERS = {
     "triage.actions": ("triage",),
     "triage.escalations": ("notify",),
     "notifications.retry": ("notify",),
+    "sosafe-triage-by-subject": ("triage",),
+    "sosafe-triage-sla-checks": ("triage",),
 }
-"""Topics written by other services (or partners) and the services that consume each: poison on one is
-dead-lettered once by each of its consumers. `referrals.submitted` (intake) is rejected instead."""
+"""Every topic consumed by triage or notify and the services that consume each: poison on one is
+dead-lettered once by each of its consumers. Intake rejects instead: `referrals.submitted` (from partners)
+and its internal `sosafe-intake-validated` (which only intake writes) go to `referrals.rejected`."""
+VALIDATED = "sosafe-intake-validated"
 
 
 def partition_of(key: bytes) -> int:
@@ -118,7 +122,7 @@ async def poison_everything(stack: Stack) -> Outcome:
         await send("referrals.submitted", raw, None)
         for partition in range(PARTITIONS):
             await send("referrals.submitted", raw, key_for(partition, f"poison-{name}"))
-        for index, topic in enumerate(CONSUMERS):
+        for index, topic in enumerate((*CONSUMERS, VALIDATED)):
             # one size on each partition, so both partitions of every topic carry poison
             await send(topic, raw, key_for((index + size_index) % PARTITIONS, f"poison-{topic}"))
 
@@ -161,7 +165,7 @@ async def poison_everything(stack: Stack) -> Outcome:
         claims[partition], _ = await post_json(url, {}, "dev-officer-sada")
 
     outcome = Outcome(poison=poison, referrals=referrals, claims=claims, probes=probes)
-    submitted = [p for p in poison if p.topic == "referrals.submitted"]
+    submitted = [p for p in poison if p.topic in ("referrals.submitted", VALIDATED)]
     dead_expected = sum(len(CONSUMERS[p.topic]) for p in poison if p.topic in CONSUMERS)
     outcome.rejected = values(
         await read_topic(
@@ -206,7 +210,7 @@ def outcome(stack: Stack) -> Outcome:
 def test_every_poison_message_was_accepted_by_the_broker_at_full_size(outcome: Outcome) -> None:
     """The embedded broker takes 5 MB records (so the services must cope with them), on both partitions."""
     assert sorted({p.length for p in outcome.poison}) == sorted(SIZES.values())
-    for topic in ("referrals.submitted", *CONSUMERS):
+    for topic in ("referrals.submitted", VALIDATED, *CONSUMERS):
         assert {p.partition for p in outcome.poison if p.topic == topic} == set(range(PARTITIONS)), topic
 
 
@@ -225,6 +229,21 @@ def test_poison_on_referrals_submitted_is_rejected_once_with_its_length_and_hash
         audit = [e for e in outcome.audit if e["chain"] == f"intake:rejection-{submission_id}"]
         assert [e["action"] for e in sorted(audit, key=lambda e: e["seq"])] == ["submitted", "rejected"]
         assert audit[-1]["details"]["raw_sha256"] == p.sha256 and audit[-1]["details"]["raw_length"] == p.length
+
+
+def test_poison_on_intakes_internal_topic_is_rejected_once_with_its_length_and_hash(outcome: Outcome) -> None:
+    """200 KB and 5 MB on `sosafe-intake-validated`: one `internal_invalid` rejection each, found by source
+    position, with the whole length and SHA-256, and audited."""
+    for p in (p for p in outcome.poison if p.topic == VALIDATED):
+        submission_id = f"internal:{p.partition}:{p.offset}"
+        found = [r for r in outcome.rejected if r["submission_id"] == submission_id]
+        assert len(found) == 1, f"{len(found)} rejections for {submission_id}"
+        [record] = found
+        raw = record["raw_payload"]
+        assert record["reason"] == "internal_invalid"
+        assert (raw["length"], raw["sha256"], raw["truncated"]) == (p.length, p.sha256, True)
+        audit = [e for e in outcome.audit if e["chain"] == f"intake:rejection-{submission_id}"]
+        assert [e["action"] for e in sorted(audit, key=lambda e: e["seq"])] == ["submitted", "rejected"]
 
 
 @pytest.mark.parametrize(("topic", "size"), [(t, s) for t in CONSUMERS for s in SIZES])
@@ -256,7 +275,7 @@ def test_nothing_else_was_dead_lettered(outcome: Outcome) -> None:
     poisoned = {(p.topic, p.partition, p.offset) for p in outcome.poison}
     assert {(d["topic"], d["partition"], d["offset"]) for d in outcome.dead} <= poisoned
     assert len(outcome.dead) == sum(len(CONSUMERS[p.topic]) for p in outcome.poison if p.topic in CONSUMERS)
-    assert len(outcome.rejected) == sum(1 for p in outcome.poison if p.topic == "referrals.submitted")
+    assert len(outcome.rejected) == sum(1 for p in outcome.poison if p.topic in ("referrals.submitted", VALIDATED))
 
 
 def test_valid_messages_after_the_poison_still_go_through_on_every_partition(outcome: Outcome, stack: Stack) -> None:

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.integration
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    started = Stack(workdir=tmp_path_factory.mktemp("metrics"), partitions=1)
+    # Supervised: a worker whose broker is replaced by an empty one finds its local tables ahead of the
+    # changelogs and exits; it is restarted, rebuilds them and becomes ready, as in production.
+    started = Stack(workdir=tmp_path_factory.mktemp("metrics"), partitions=1, supervise=True)
     await asyncio.to_thread(started.start)
     yield started
     await asyncio.to_thread(started.stop)

@@ -15,7 +15,8 @@ from schemas.referral import Referral
 from schemas.submission import ReferralSubmission
 from services.triage.explain_text import render
 from services.triage.rules import explain as explain_referral
-from services.triage.ruleset import DEFAULT_RULESET_PATH, RulesetError, load_ruleset
+from services.triage.ruleset import DEFAULT_RULESET_PATH, load_ruleset
+from services.triage.ruleset_errors import RulesetError
 
 
 class ReferralFileError(ValueError):

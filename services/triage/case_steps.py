@@ -18,7 +18,8 @@ from schemas.escalation import Escalation
 from schemas.referral import Referral
 from schemas.vocabulary import Priority
 from services.common import topics
-from services.triage.queue import ActionOutcome, OfficerScope, apply_action, apply_decision, find_breaches
+from services.triage.case import apply_decision
+from services.triage.queue import ActionOutcome, OfficerScope, apply_action, find_breaches
 from services.triage.records import SlaCheck
 from services.triage.referral_state import ReferralState, Sent
 from services.triage.trail import action_events, decision_events, escalation_event

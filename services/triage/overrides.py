@@ -11,7 +11,9 @@ from typing import TypeVar
 from schemas.decision import Flag
 from schemas.vocabulary import PRIORITY_RANK, Priority, Service
 from services.triage.conditions import Facts, Outcome, RuleOutcomes, evaluate
-from services.triage.ruleset import FlagRaised, NoLawfulBasis, NothingMatched, Ruleset, StatedBasis
+from services.triage.rule_format import FlagRaised
+from services.triage.ruleset import Ruleset
+from services.triage.ruleset_overrides import NoLawfulBasis, NothingMatched, StatedBasis
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The duty-officer queues' pure core: officer actions, SLA breaches and queue views.
 
 No I/O and no clock reads: the time is an argument. The per-referral state these functions take and
-return (`Case`, `QueueItem`) and `apply_decision` live in `services.triage.case` and are re-exported here.
+return (`Case`, `QueueItem`) and `apply_decision` live in `services.triage.case`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from schemas.vocabulary import PRIORITY_RANK, Priority, Service
 from services.triage.case import (
     FINAL_STATES,
     OPEN_STATES,
-    SETTLED_STATES,
     ActionRecord,
     ActionStatus,
     Case,
@@ -30,25 +29,6 @@ from services.triage.case import (
     QueueItem,
     apply_decision,
 )
-
-__all__ = [
-    "FINAL_STATES",
-    "OPEN_STATES",
-    "SETTLED_STATES",
-    "ActionOutcome",
-    "ActionRecord",
-    "Case",
-    "ItemState",
-    "OfficerScope",
-    "QueueItem",
-    "apply_action",
-    "apply_decision",
-    "escalation_id",
-    "find_breaches",
-    "follow_up_decision_id",
-    "open_and_overdue",
-    "queue_view",
-]
 
 REASSIGN_RULE_ID = "officer.reassign"
 DECLINE_FALLBACK_RULE_ID = "officer.decline_fallback"

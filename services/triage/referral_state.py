@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from services.common.audit_chain import ChainHead
-from services.triage.queue import Case
+from services.triage.case import Case
 from services.triage.records import ReferralRecord
 
 OUTBOX_STEPS = 64

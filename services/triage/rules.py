@@ -19,11 +19,11 @@ from schemas.referral import Referral
 from schemas.vocabulary import PRIORITY_RANK, Concern, Priority, Service
 from services.triage.conditions import Check, Facts, Outcome, RuleOutcomes, describe, evaluate, facts_of
 from services.triage.overrides import Draft, OverrideFinding, apply_overrides, raised
-from services.triage.ruleset import Rule, Ruleset
+from services.triage.rule_format import Rule
+from services.triage.ruleset import Ruleset
 
 __all__ = [
     "Explanation",
-    "OverrideFinding",
     "PriorSubjectReferral",
     "RuleFinding",
     "RuleStatus",

@@ -13,41 +13,12 @@ import yaml
 from pydantic import Field, StringConstraints, ValidationError
 
 from schemas.vocabulary import District, Priority, Service
-from services.triage.rule_format import ConcernCount, FlagRaised, PriorityWhen, Rule, RulesetModel, When
+from services.triage.rule_format import Rule, RulesetModel, When
 from services.triage.ruleset_errors import RulesetError
 from services.triage.ruleset_errors import from_validation_error as _from_validation_error
 from services.triage.ruleset_overrides import (
-    AgeUnknown,
-    ImmediateDanger,
-    NoLawfulBasis,
-    NothingMatched,
-    OutOfArea,
     Overrides,
-    RepeatReferral,
-    StatedBasis,
 )
-
-__all__ = [
-    "DEFAULT_RULESET_PATH",
-    "AgeUnknown",
-    "ConcernCount",
-    "FlagRaised",
-    "ImmediateDanger",
-    "NoLawfulBasis",
-    "NothingMatched",
-    "OutOfArea",
-    "Overrides",
-    "PriorityWhen",
-    "RepeatReferral",
-    "Rule",
-    "Ruleset",
-    "RulesetError",
-    "StatedBasis",
-    "When",
-    "load_ruleset",
-    "parse_ruleset",
-    "validate",
-]
 
 DEFAULT_RULESET_PATH: Final = Path(__file__).with_name("default_ruleset.yaml")
 """The partnership's published policy, shipped with the service."""

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemas.vocabulary import Priority, Service
+from services.triage.case import Case
 from services.triage.metrics import TriageMetrics
-from services.triage.queue import Case
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from schemas.vocabulary import Priority, Service
+from services.triage.case import apply_decision
 from services.triage.console_pages import item_view
-from services.triage.queue import apply_decision
 from tests.triage.decision_factory import T0, assignment, decision
 
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 from schemas.action import ActionKind
 from schemas.codec import encode
 from schemas.vocabulary import Priority, Service
-from services.triage.queue import OfficerScope, apply_action, apply_decision, find_breaches
+from services.triage.case import apply_decision
+from services.triage.queue import OfficerScope, apply_action, find_breaches
 from services.triage.referral_state import ReferralState, StoredCase
 from services.triage.sla import DeadlineIndex, needs_escalation
 from tests.triage.decision_factory import DEADLINES, RULESET, T0, action, assignment, decision

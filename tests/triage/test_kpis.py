@@ -14,6 +14,7 @@ from schemas.audit import AuditEvent
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from schemas.vocabulary import Agency, Priority, Service
+from services.triage.case import Case, ItemState, apply_decision
 from services.triage.kpis import (
     KpiReport,
     ObjectiveRow,
@@ -25,7 +26,7 @@ from services.triage.kpis import (
     parse_bound,
     timing,
 )
-from services.triage.queue import Case, ItemState, OfficerScope, apply_action, apply_decision
+from services.triage.queue import OfficerScope, apply_action
 from services.triage.records import ReferralRecord
 from services.triage.rules import decide
 from services.triage.ruleset import Ruleset

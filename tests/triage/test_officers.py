@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from schemas.vocabulary import Service
 from services.common.access import AccessFile, Officer, Registry, hash_token
+from services.triage.case import Case, apply_decision
 from services.triage.officers import (
     decisions_in_scope,
     events_in_scope,
@@ -14,7 +15,6 @@ from services.triage.officers import (
     parse_service,
     scope_of,
 )
-from services.triage.queue import Case, apply_decision
 from services.triage.trail import decision_events
 from tests.triage.decision_factory import T0, decision
 

@@ -9,14 +9,12 @@ import pytest
 from schemas.action import ActionKind, OfficerAction
 from schemas.decision import DecisionKind, Flag
 from schemas.vocabulary import Priority, Service
+from services.triage.case import Case, ItemState, apply_decision
 from services.triage.queue import (
     OFFICER_REASON_CAP,
     ActionOutcome,
-    Case,
-    ItemState,
     OfficerScope,
     apply_action,
-    apply_decision,
     find_breaches,
     follow_up_decision_id,
     open_and_overdue,

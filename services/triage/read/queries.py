@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.audit import AuditEvent
 from schemas.codec import decode
 from schemas.vocabulary import Service
-from services.triage.case import OPEN_STATES
+from services.triage.case import OPEN_STATES, Case, QueueItem
 from services.triage.kpis import ReportInput
-from services.triage.queue import Case, QueueItem
 from services.triage.read.tables import audit_events, queue_items, referrals
 from services.triage.records import ReferralRecord
 from services.triage.trail import MAX_TRAIL, Trail

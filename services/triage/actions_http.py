@@ -17,7 +17,7 @@ from services.triage.queue import ActionOutcome
 
 if TYPE_CHECKING:
     from services.common.access import Officer
-    from services.triage.app import Triage
+    from services.triage.service import Triage
 
 
 REPLY_POLL_S = 0.05

@@ -27,7 +27,7 @@ from services.triage.rules import PriorSubjectReferral, decide
 from services.triage.sla import DeadlineIndex, refresh_gauges
 
 if TYPE_CHECKING:
-    from services.triage.app import Triage
+    from services.triage.service import Triage
 
 log = get_logger("sosafe.triage")
 

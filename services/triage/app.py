@@ -3,60 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import timedelta
 
 import faust
 from faust.types import TableT
-from prometheus_client import CollectorRegistry
 
-from schemas.vocabulary import Priority
 from services.common import topics
-from services.common.access import AccessFile, Registry, load_access
+from services.common.access import Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
+from services.triage import agents, console_views, reports, web
 from services.triage.metrics import TriageMetrics
 from services.triage.read.database import migrate, open_engine, read_model_url
 from services.triage.read.projector import Projector
 from services.triage.read.queries import ReadModel
 from services.triage.replies import PendingReplies
-from services.triage.ruleset import Ruleset, load_ruleset
+from services.triage.ruleset import load_ruleset
+from services.triage.service import Triage
 from services.triage.settings import TriageSettings
 
 
-@dataclass
-class Triage:
-    """Everything triage's agents and views need, built once at start-up."""
-
-    settings: TriageSettings
-    app: faust.App
-    registry: CollectorRegistry
-    metrics: TriageMetrics
-    ruleset: Ruleset
-    access: AccessFile
-    tokens: Registry
-    replies: PendingReplies
-    view: ReadModel
-    accepted: faust.TopicT
-    decisions: faust.TopicT
-    actions: faust.TopicT
-    escalations: faust.TopicT
-    audit: faust.TopicT
-    dead: faust.TopicT
-    by_subject: faust.TopicT
-    sla_checks: faust.TopicT
-    cases: TableT[bytes, bytes]
-    subject_history: TableT[bytes, bytes]
-
-    @property
-    def deadlines(self) -> dict[Priority, timedelta]:
-        return {priority: timedelta(hours=hours) for priority, hours in self.ruleset.deadlines.items()}
-
-
 def build(settings: TriageSettings) -> Triage:
-    from services.triage import agents, console, reports, web
-
     ruleset = load_ruleset(settings.ruleset_file)  # a bad ruleset stops start-up with one sentence
     app = make_app(topics.TRIAGE_APP, settings, settings.triage_port)
     registry = new_registry()
@@ -107,6 +74,6 @@ def build(settings: TriageSettings) -> Triage:
 
     agents.register(triage)
     web.register(triage)
-    console.register(triage)
+    console_views.register(triage)
     reports.register(triage)
     return triage

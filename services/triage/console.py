@@ -27,7 +27,7 @@ from services.triage.sessions import SESSION_COOKIE, SESSION_LIFETIME, Session, 
 
 if TYPE_CHECKING:
     from services.common.access import Officer
-    from services.triage.app import Triage
+    from services.triage.service import Triage
 
 log = get_logger("sosafe.triage.console")
 
@@ -211,9 +211,8 @@ async def read_form(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-def register(triage: Triage) -> None:
-    from services.triage import console_views
-
+def open_console(triage: Triage) -> Console:
+    """The console's shared plumbing, with its static files and security headers added to the web app."""
     console = Console(triage)
     if not console.govuk:
         log.warning(
@@ -225,4 +224,4 @@ def register(triage: Triage) -> None:
     web_app = cast(Any, triage.app.web).web_app
     web_app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     web_app.on_response_prepare.append(add_security_headers)
-    console_views.register(triage, console)
+    return console

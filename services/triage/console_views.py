@@ -19,6 +19,7 @@ from services.triage.console import (
     Visit,
     deep_link,
     item_url,
+    open_console,
     read_form,
     redirect,
     safe_next,
@@ -30,7 +31,7 @@ from services.triage.officers import may_see
 from services.triage.trail import REASON_CODES
 
 if TYPE_CHECKING:
-    from services.triage.app import Triage
+    from services.triage.service import Triage
 
 log = get_logger("sosafe.triage.console")
 
@@ -101,7 +102,8 @@ def reason_of(action: str, form: dict[str, str]) -> str | None:
     return f"{code}: {note}" if note else code
 
 
-def register(triage: Triage, console: Console) -> None:
+def register(triage: Triage) -> None:
+    console = open_console(triage)
     app = triage.app
 
     def now() -> datetime:

@@ -14,12 +14,13 @@ from faust.web import Request, Response, View
 
 from schemas.rejection import FieldError
 from services.common.web_errors import error_response
+from services.triage.console import Console, sign_in_url
 from services.triage.kpis import compute_kpis, parse_bound
 from services.triage.officers import officer_for
 from services.triage.report_render import render_csv, render_html
 
 if TYPE_CHECKING:
-    from services.triage.app import Triage
+    from services.triage.service import Triage
 
 FORMATS = ("json", "csv", "html")
 REPORT_PAGE_HEADERS = {
@@ -96,8 +97,6 @@ def register(triage: Triage) -> None:
     @triage.app.page("/reports")
     async def report_page(self: View, request: Request) -> Response:
         """The console's KPI report for a signed-in manager: this quarter so far, or ?from=&to=."""
-        from services.triage.console import Console, sign_in_url
-
         visit = Console(triage).visit(request)
         if visit.officer is None:
             return self.html("", status=303, headers={"Location": sign_in_url("/reports")})

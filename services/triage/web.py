@@ -26,7 +26,7 @@ from services.triage.openapi import ITEM_FIELDS, openapi_document
 
 if TYPE_CHECKING:
     from services.common.access import Officer
-    from services.triage.app import Triage
+    from services.triage.service import Triage
 
 log = get_logger("sosafe.triage.web")
 

@@ -1,0 +1,50 @@
+"""The triage service object: everything triage's agents and views need, built once by `app.build`.
+
+Agents and views import this type only; `app.py` builds it and wires them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import faust
+from faust.types import TableT
+from prometheus_client import CollectorRegistry
+
+from schemas.vocabulary import Priority
+from services.common.access import AccessFile, Registry
+from services.triage.metrics import TriageMetrics
+from services.triage.read.queries import ReadModel
+from services.triage.replies import PendingReplies
+from services.triage.ruleset import Ruleset
+from services.triage.settings import TriageSettings
+
+
+@dataclass
+class Triage:
+    """Everything triage's agents and views need, built once at start-up."""
+
+    settings: TriageSettings
+    app: faust.App
+    registry: CollectorRegistry
+    metrics: TriageMetrics
+    ruleset: Ruleset
+    access: AccessFile
+    tokens: Registry
+    replies: PendingReplies
+    view: ReadModel
+    accepted: faust.TopicT
+    decisions: faust.TopicT
+    actions: faust.TopicT
+    escalations: faust.TopicT
+    audit: faust.TopicT
+    dead: faust.TopicT
+    by_subject: faust.TopicT
+    sla_checks: faust.TopicT
+    cases: TableT[bytes, bytes]
+    subject_history: TableT[bytes, bytes]
+
+    @property
+    def deadlines(self) -> dict[Priority, timedelta]:
+        return {priority: timedelta(hours=hours) for priority, hours in self.ruleset.deadlines.items()}

@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from schemas.identity import referral_id_for
 from schemas.referral import Referral
 from schemas.submission import ReferralSubmission
-from services.triage.explain_text import render
-from services.triage.rules import explain as explain_referral
-from services.triage.ruleset import DEFAULT_RULESET_PATH, load_ruleset
-from services.triage.ruleset_errors import RulesetError
+from services.triage.routing.explain_text import render
+from services.triage.routing.rules import explain as explain_referral
+from services.triage.routing.ruleset import DEFAULT_RULESET_PATH, load_ruleset
+from services.triage.routing.ruleset_errors import RulesetError
 
 
 class ReferralFileError(ValueError):

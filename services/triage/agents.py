@@ -23,7 +23,7 @@ from services.triage.case_steps import Step, on_action, on_decision, on_referral
 from services.triage.queue import OfficerScope
 from services.triage.records import SlaCheck, SubjectHistory
 from services.triage.referral_state import ReferralState, StoredCase
-from services.triage.rules import PriorSubjectReferral, decide
+from services.triage.routing.rules import PriorSubjectReferral, decide
 from services.triage.sla import DeadlineIndex, refresh_gauges
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from services.triage.read.database import migrate, open_engine, read_model_url
 from services.triage.read.projector import Projector
 from services.triage.read.queries import ReadModel
 from services.triage.replies import PendingReplies
-from services.triage.ruleset import load_ruleset
+from services.triage.routing.ruleset import load_ruleset
 from services.triage.service import Triage
 from services.triage.settings import TriageSettings
 

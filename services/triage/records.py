@@ -7,7 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from services.common.audit_chain import ChainHead
-from services.triage.rules import PriorSubjectReferral
+from services.triage.routing.rules import PriorSubjectReferral
 
 MAX_HISTORY = 200
 """Earlier referrals kept per subject; the repeat rule looks back 365 days, far fewer in practice."""

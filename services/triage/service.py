@@ -17,7 +17,7 @@ from services.common.access import AccessFile, Registry
 from services.triage.metrics import TriageMetrics
 from services.triage.read.queries import ReadModel
 from services.triage.replies import PendingReplies
-from services.triage.ruleset import Ruleset
+from services.triage.routing.ruleset import Ruleset
 from services.triage.settings import TriageSettings
 
 

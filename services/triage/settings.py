@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 
 from services.common.settings import CommonSettings
-from services.triage.ruleset import DEFAULT_RULESET_PATH
+from services.triage.routing.ruleset import DEFAULT_RULESET_PATH
 
 
 class TriageSettings(CommonSettings):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.cli.rules import check, explain
-from services.triage.ruleset import DEFAULT_RULESET_PATH
+from services.triage.routing.ruleset import DEFAULT_RULESET_PATH
 from tests.triage.referral_factory import build_referral
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -23,7 +23,7 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from services.cli.stack import Stack
-from services.triage.ruleset import DEFAULT_RULESET_PATH
+from services.triage.routing.ruleset import DEFAULT_RULESET_PATH
 from tests.support.config import access_with_webhooks
 from tests.support.flow import eventually, queue_item
 from tests.support.http import post_json

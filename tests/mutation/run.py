@@ -31,8 +31,8 @@ BEGIN, END = "<!-- mutation-scores:begin -->", "<!-- mutation-scores:end -->"
 TARGET = 0.90
 
 MODULES = {
-    "services.triage.conditions": "routing conditions",
-    "services.triage.overrides": "overrides",
+    "services.triage.routing.conditions": "routing conditions",
+    "services.triage.routing.overrides": "overrides",
     "services.triage.officers": "officers' scope",
     "services.common.redaction": "redaction",
     "services.intake.admission": "admission",

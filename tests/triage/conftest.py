@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.triage.ruleset import DEFAULT_RULESET_PATH, Ruleset, load_ruleset
+from services.triage.routing.ruleset import DEFAULT_RULESET_PATH, Ruleset, load_ruleset
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from services.triage.case_steps import on_action, on_decision, on_referral, on_s
 from services.triage.queue import OfficerScope
 from services.triage.records import SlaCheck
 from services.triage.referral_state import OUTBOX_STEPS, ReferralState, Sent
-from services.triage.rules import decide
+from services.triage.routing.rules import decide
 from tests.triage.referral_factory import build_referral
 
 DEADLINES = {p: timedelta(hours=h) for p, h in (("urgent", 4), ("high", 24), ("medium", 72), ("standard", 120))}

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from schemas.vocabulary import Agency, Concern, Role
-from services.triage.conditions import Check, Facts, Outcome, describe, evaluate
-from services.triage.rule_format import When
+from services.triage.routing.conditions import Check, Facts, Outcome, describe, evaluate
+from services.triage.routing.rule_format import When
 
 FACTS = Facts(
     age=30,

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 
 from schemas.vocabulary import Service
-from services.triage.conditions import Outcome
-from services.triage.explain_text import render
-from services.triage.rules import RuleStatus, decide, explain
-from services.triage.ruleset import Ruleset
+from services.triage.routing.conditions import Outcome
+from services.triage.routing.explain_text import render
+from services.triage.routing.rules import RuleStatus, decide, explain
+from services.triage.routing.ruleset import Ruleset
 from tests.triage.referral_factory import SUBMITTED_AT, build_referral
 
 NO_CONSENT = {"consent_obtained": False, "consent_basis": "consent"}

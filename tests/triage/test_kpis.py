@@ -28,8 +28,8 @@ from services.triage.kpis import (
 )
 from services.triage.queue import OfficerScope, apply_action
 from services.triage.records import ReferralRecord
-from services.triage.rules import decide
-from services.triage.ruleset import Ruleset
+from services.triage.routing.rules import decide
+from services.triage.routing.ruleset import Ruleset
 from services.triage.trail import Trail, action_events, decision_events
 from tests.triage.decision_factory import DEADLINES, REFERRAL_ID, RULESET, T0, action, assignment, decision
 from tests.triage.referral_factory import build_referral

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from services.triage.overrides import OverrideFinding
-from services.triage.rules import PriorSubjectReferral, explain
-from services.triage.ruleset import DEFAULT_RULESET_PATH, Ruleset, parse_ruleset
+from services.triage.routing.overrides import OverrideFinding
+from services.triage.routing.rules import PriorSubjectReferral, explain
+from services.triage.routing.ruleset import DEFAULT_RULESET_PATH, Ruleset, parse_ruleset
 from tests.triage.referral_factory import SUBMITTED_AT, build_referral
 
 NO_CONSENT = {"consent_obtained": False, "consent_basis": "consent"}

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from schemas.decision import TriageDecision
-from services.triage.rules import PriorSubjectReferral, decide
-from services.triage.ruleset import Ruleset
+from services.triage.routing.rules import PriorSubjectReferral, decide
+from services.triage.routing.ruleset import Ruleset
 from tests.triage.referral_factory import SUBMITTED_AT, build_referral
 
 Route = tuple[str, str, list[str]]

@@ -9,9 +9,9 @@ import pytest
 
 from schemas.decision import Flag
 from schemas.vocabulary import District, Priority, Service
-from services.triage.rules import decide
-from services.triage.ruleset import DEFAULT_RULESET_PATH, Ruleset, load_ruleset, parse_ruleset
-from services.triage.ruleset_errors import RulesetError
+from services.triage.routing.rules import decide
+from services.triage.routing.ruleset import DEFAULT_RULESET_PATH, Ruleset, load_ruleset, parse_ruleset
+from services.triage.routing.ruleset_errors import RulesetError
 from tests.triage.referral_factory import SUBMITTED_AT, build_referral
 
 DEFAULT_TEXT = DEFAULT_RULESET_PATH.read_text(encoding="utf-8")

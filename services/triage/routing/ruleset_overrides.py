@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field, StringConstraints
 
 from schemas.decision import Flag, RuleId
 from schemas.vocabulary import Priority, Service
-from services.triage.rule_format import FlagSpec, RulesetModel
+from services.triage.routing.rule_format import FlagSpec, RulesetModel
 
 
 def _template(*allowed: str) -> BeforeValidator:

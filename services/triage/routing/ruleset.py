@@ -13,10 +13,10 @@ import yaml
 from pydantic import Field, StringConstraints, ValidationError
 
 from schemas.vocabulary import District, Priority, Service
-from services.triage.rule_format import Rule, RulesetModel, When
-from services.triage.ruleset_errors import RulesetError
-from services.triage.ruleset_errors import from_validation_error as _from_validation_error
-from services.triage.ruleset_overrides import (
+from services.triage.routing.rule_format import Rule, RulesetModel, When
+from services.triage.routing.ruleset_errors import RulesetError
+from services.triage.routing.ruleset_errors import from_validation_error as _from_validation_error
+from services.triage.routing.ruleset_overrides import (
     Overrides,
 )
 

@@ -17,10 +17,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from schemas.decision import Assignment, Flag, TriageDecision
 from schemas.referral import Referral
 from schemas.vocabulary import PRIORITY_RANK, Concern, Priority, Service
-from services.triage.conditions import Check, Facts, Outcome, RuleOutcomes, describe, evaluate, facts_of
-from services.triage.overrides import Draft, OverrideFinding, apply_overrides, raised
-from services.triage.rule_format import Rule
-from services.triage.ruleset import Ruleset
+from services.triage.routing.conditions import Check, Facts, Outcome, RuleOutcomes, describe, evaluate, facts_of
+from services.triage.routing.overrides import Draft, OverrideFinding, apply_overrides, raised
+from services.triage.routing.rule_format import Rule
+from services.triage.routing.ruleset import Ruleset
 
 __all__ = [
     "Explanation",

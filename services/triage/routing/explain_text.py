@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.triage.conditions import Outcome
-from services.triage.rules import Explanation, RuleFinding, RuleStatus
+from services.triage.routing.conditions import Outcome
+from services.triage.routing.rules import Explanation, RuleFinding, RuleStatus
 
 _MARKS = {Outcome.met: "yes", Outcome.not_met: "no ", Outcome.unknown: "?  "}
 

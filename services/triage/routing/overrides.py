@@ -10,10 +10,10 @@ from typing import TypeVar
 
 from schemas.decision import Flag
 from schemas.vocabulary import PRIORITY_RANK, Priority, Service
-from services.triage.conditions import Facts, Outcome, RuleOutcomes, evaluate
-from services.triage.rule_format import FlagRaised
-from services.triage.ruleset import Ruleset
-from services.triage.ruleset_overrides import NoLawfulBasis, NothingMatched, StatedBasis
+from services.triage.routing.conditions import Facts, Outcome, RuleOutcomes, evaluate
+from services.triage.routing.rule_format import FlagRaised
+from services.triage.routing.ruleset import Ruleset
+from services.triage.routing.ruleset_overrides import NoLawfulBasis, NothingMatched, StatedBasis
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from schemas.submission import ReferralSubmission
 from schemas.vocabulary import Agency, Concern, ConsentBasis, District, RiskLevel, Role
-from services.triage.rule_format import When
+from services.triage.routing.rule_format import When
 
 
 class Outcome(StrEnum):

@@ -19,12 +19,12 @@ from services.common import topics
 from services.common.confirmed_step import confirmed_step
 from services.common.dead_letters import DeadLetters, dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
-from services.triage.case_steps import Step, on_action, on_decision, on_referral, on_sla_check
-from services.triage.queue import OfficerScope
-from services.triage.records import SlaCheck, SubjectHistory
-from services.triage.referral_state import ReferralState, StoredCase
+from services.triage.cases.queue import OfficerScope
+from services.triage.cases.records import SlaCheck, SubjectHistory
+from services.triage.cases.referral_state import ReferralState, StoredCase
+from services.triage.cases.sla import DeadlineIndex, refresh_gauges
+from services.triage.cases.steps import Step, on_action, on_decision, on_referral, on_sla_check
 from services.triage.routing.rules import PriorSubjectReferral, decide
-from services.triage.sla import DeadlineIndex, refresh_gauges
 
 if TYPE_CHECKING:
     from services.triage.service import Triage

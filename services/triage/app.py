@@ -13,11 +13,11 @@ from services.common.faust_app import make_app, new_registry
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
 from services.triage import agents, console_views, reports, web
+from services.triage.cases.replies import PendingReplies
 from services.triage.metrics import TriageMetrics
 from services.triage.read.database import migrate, open_engine, read_model_url
 from services.triage.read.projector import Projector
 from services.triage.read.queries import ReadModel
-from services.triage.replies import PendingReplies
 from services.triage.routing.ruleset import load_ruleset
 from services.triage.service import Triage
 from services.triage.settings import TriageSettings

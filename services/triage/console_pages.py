@@ -11,8 +11,8 @@ from schemas.audit import AuditAction, AuditEvent
 from schemas.decision import Flag
 from schemas.referral import Referral
 from schemas.vocabulary import Priority, Service
-from services.triage.case import ItemState, QueueItem
-from services.triage.trail import REASON_CODES
+from services.triage.cases.case import ItemState, QueueItem
+from services.triage.cases.trail import REASON_CODES
 
 SERVICE_NAMES = {
     Service.sada: "SADA",

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from schemas.vocabulary import Service
 from services.common.logs import get_logger
 from services.triage.actions_http import Refusal, check_target, command_for, submit
+from services.triage.cases.trail import REASON_CODES
 from services.triage.console import (
     Console,
     Visit,
@@ -28,7 +29,6 @@ from services.triage.console import (
 )
 from services.triage.console_pages import ACTION_DONE, item_view, referral_details, signature, timeline
 from services.triage.officers import may_see
-from services.triage.trail import REASON_CODES
 
 if TYPE_CHECKING:
     from services.triage.service import Triage

@@ -51,9 +51,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from schemas.audit import AuditAction, AuditEvent
 from schemas.decision import DecisionKind, TriageDecision
 from schemas.vocabulary import PRIORITY_RANK, Agency, Concern, Priority, Service
-from services.triage.case import Case, ItemState, QueueItem
-from services.triage.records import ReferralRecord
-from services.triage.trail import Trail, reason_code
+from services.triage.cases.case import Case, ItemState, QueueItem
+from services.triage.cases.records import ReferralRecord
+from services.triage.cases.trail import Trail, reason_code
 
 OBJECTIVES: dict[int, str] = {
     1: "Divert young people from becoming involved in crime and ASB",

@@ -8,8 +8,8 @@ from schemas.audit import AuditEvent
 from schemas.decision import TriageDecision
 from schemas.vocabulary import Service
 from services.common.access import Officer, Registry, bearer_token
-from services.triage.case import Case, QueueItem
-from services.triage.queue import OfficerScope
+from services.triage.cases.case import Case, QueueItem
+from services.triage.cases.queue import OfficerScope
 
 
 def officer_for(tokens: Registry, authorization: str | None) -> Officer | None:

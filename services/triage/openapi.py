@@ -14,7 +14,7 @@ from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from schemas.vocabulary import Service
 from services.common.web_errors import ERROR_SCHEMA
-from services.triage.case import QueueItem
+from services.triage.cases.case import QueueItem
 from services.triage.kpis import KpiReport
 
 REF = "#/components/schemas/{model}"

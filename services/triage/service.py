@@ -14,9 +14,9 @@ from prometheus_client import CollectorRegistry
 
 from schemas.vocabulary import Priority
 from services.common.access import AccessFile, Registry
+from services.triage.cases.replies import PendingReplies
 from services.triage.metrics import TriageMetrics
 from services.triage.read.queries import ReadModel
-from services.triage.replies import PendingReplies
 from services.triage.routing.ruleset import Ruleset
 from services.triage.settings import TriageSettings
 

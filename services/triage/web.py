@@ -13,7 +13,7 @@ from services.common.logs import get_logger
 from services.common.web_errors import error_response
 from services.intake.validation import field_errors
 from services.triage.actions_http import Refusal, check_target, command_for, submit
-from services.triage.case import QueueItem
+from services.triage.cases.case import QueueItem
 from services.triage.officers import (
     decisions_in_scope,
     events_in_scope,

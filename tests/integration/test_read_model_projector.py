@@ -23,12 +23,12 @@ from schemas.codec import decode, encode
 from schemas.vocabulary import Service
 from services.common.broker import EmbeddedBroker, create_topics
 from services.common.topics import AUDIT
-from services.triage.case import Case, ItemState
+from services.triage.cases.case import Case, ItemState
+from services.triage.cases.referral_state import ReferralState
 from services.triage.read.database import open_engine
 from services.triage.read.projection import CASES, stored_offsets
 from services.triage.read.projector import Projector
 from services.triage.read.tables import audit_events, referrals
-from services.triage.referral_state import ReferralState
 from tests.support.read_records import queued, referral_id_of, with_item
 
 pytestmark = pytest.mark.integration

@@ -36,8 +36,8 @@ MODULES = {
     "services.triage.officers": "officers' scope",
     "services.common.redaction": "redaction",
     "services.intake.admission": "admission",
-    "services.triage.case": "queue items and decisions into them",
-    "services.triage.queue": "queue transitions (officer actions, breaches, views)",
+    "services.triage.cases.case": "queue items and decisions into them",
+    "services.triage.cases.queue": "queue transitions (officer actions, breaches, views)",
 }
 """The pure cores measured, in the order they run; each must also be listed in [tool.mutmut] only_mutate."""
 

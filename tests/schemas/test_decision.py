@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from schemas.codec import decode, encode
 from schemas.decision import Assignment, TriageDecision
 from schemas.vocabulary import Service
-from services.triage.case import QueueItem
+from services.triage.cases.case import QueueItem
 from tests.triage.decision_factory import T0, assignment, decision
 
 

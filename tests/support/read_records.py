@@ -11,10 +11,10 @@ from schemas.decision import Assignment
 from schemas.vocabulary import Service
 from services.common.audit_chain import ChainHead
 from services.common.topics import AUDIT
-from services.triage.case import ItemState, apply_decision
+from services.triage.cases.case import ItemState, apply_decision
+from services.triage.cases.referral_state import ReferralState
+from services.triage.cases.trail import decision_events
 from services.triage.read.projection import CASES
-from services.triage.referral_state import ReferralState
-from services.triage.trail import decision_events
 from tests.support.read_database import Consumed
 from tests.triage.decision_factory import T0, decision
 from tests.triage.referral_factory import build_referral

@@ -8,7 +8,7 @@ import pytest
 
 from schemas.decision import DecisionKind, Flag
 from schemas.vocabulary import Priority, Service
-from services.triage.case import apply_decision
+from services.triage.cases.case import apply_decision
 from tests.triage.decision_factory import T0, assignment, decision
 
 LATER = T0 + timedelta(hours=2)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from schemas.action import ActionKind, OfficerAction
-from services.triage.case_steps import on_action, on_decision, on_referral, on_sla_check
-from services.triage.queue import OfficerScope
-from services.triage.records import SlaCheck
-from services.triage.referral_state import OUTBOX_STEPS, ReferralState, Sent
+from services.triage.cases.queue import OfficerScope
+from services.triage.cases.records import SlaCheck
+from services.triage.cases.referral_state import OUTBOX_STEPS, ReferralState, Sent
+from services.triage.cases.steps import on_action, on_decision, on_referral, on_sla_check
 from services.triage.routing.rules import decide
 from tests.triage.referral_factory import build_referral
 

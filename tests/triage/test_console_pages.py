@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.vocabulary import Priority, Service
-from services.triage.case import apply_decision
+from services.triage.cases.case import apply_decision
 from services.triage.console_pages import item_view
 from tests.triage.decision_factory import T0, assignment, decision
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from schemas.action import ActionKind
 from schemas.codec import encode
 from schemas.vocabulary import Priority, Service
-from services.triage.case import apply_decision
-from services.triage.queue import OfficerScope, apply_action, find_breaches
-from services.triage.referral_state import ReferralState, StoredCase
-from services.triage.sla import DeadlineIndex, needs_escalation
+from services.triage.cases.case import apply_decision
+from services.triage.cases.queue import OfficerScope, apply_action, find_breaches
+from services.triage.cases.referral_state import ReferralState, StoredCase
+from services.triage.cases.sla import DeadlineIndex, needs_escalation
 from tests.triage.decision_factory import DEADLINES, RULESET, T0, action, assignment, decision
 
 MANAGER = OfficerScope(officer_id="manager-1", manager=True)

@@ -14,7 +14,10 @@ from schemas.audit import AuditEvent
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from schemas.vocabulary import Agency, Priority, Service
-from services.triage.case import Case, ItemState, apply_decision
+from services.triage.cases.case import Case, ItemState, apply_decision
+from services.triage.cases.queue import OfficerScope, apply_action
+from services.triage.cases.records import ReferralRecord
+from services.triage.cases.trail import Trail, action_events, decision_events
 from services.triage.kpis import (
     KpiReport,
     ObjectiveRow,
@@ -26,11 +29,8 @@ from services.triage.kpis import (
     parse_bound,
     timing,
 )
-from services.triage.queue import OfficerScope, apply_action
-from services.triage.records import ReferralRecord
 from services.triage.routing.rules import decide
 from services.triage.routing.ruleset import Ruleset
-from services.triage.trail import Trail, action_events, decision_events
 from tests.triage.decision_factory import DEADLINES, REFERRAL_ID, RULESET, T0, action, assignment, decision
 from tests.triage.referral_factory import build_referral
 

@@ -9,8 +9,8 @@ import pytest
 from schemas.action import ActionKind, OfficerAction
 from schemas.decision import DecisionKind, Flag
 from schemas.vocabulary import Priority, Service
-from services.triage.case import Case, ItemState, apply_decision
-from services.triage.queue import (
+from services.triage.cases.case import Case, ItemState, apply_decision
+from services.triage.cases.queue import (
     OFFICER_REASON_CAP,
     ActionOutcome,
     OfficerScope,

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from schemas.action import ActionKind, OfficerAction
 from schemas.decision import DecisionKind, Flag, TriageDecision
 from schemas.vocabulary import Priority, Service
-from services.triage.case import FINAL_STATES, SETTLED_STATES, Case, QueueItem, apply_decision
-from services.triage.queue import OfficerScope, apply_action, find_breaches
+from services.triage.cases.case import FINAL_STATES, SETTLED_STATES, Case, QueueItem, apply_decision
+from services.triage.cases.queue import OfficerScope, apply_action, find_breaches
 from tests.triage.decision_factory import DEADLINES, RULESET, T0, action, assignment, decision
 
 SERVICES = list(Service)

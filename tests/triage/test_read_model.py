@@ -15,11 +15,11 @@ from structlog.testing import capture_logs
 from schemas.escalation import Escalation
 from schemas.vocabulary import Priority, Service
 from services.common.topics import AUDIT
-from services.triage.case import ItemState
+from services.triage.cases.case import ItemState
+from services.triage.cases.trail import escalation_event
 from services.triage.read.database import open_engine
 from services.triage.read.projection import CASES, project, stored_offsets
 from services.triage.read.queries import ReadModel
-from services.triage.trail import escalation_event
 from tests.support.read_database import Consumed
 from tests.support.read_records import audit_records, case_records, queued, referral_id_of, with_item
 from tests.triage.decision_factory import T0, assignment

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from schemas.action import ActionKind
 from schemas.vocabulary import Priority, Service
-from services.triage.case import apply_decision
+from services.triage.cases.case import apply_decision
+from services.triage.cases.queue import OfficerScope, apply_action
+from services.triage.cases.trail import action_events, decision_events
 from services.triage.kpis import KpiReport, ReportInput, compute_kpis
-from services.triage.queue import OfficerScope, apply_action
 from services.triage.report_render import CSV_HEADER, bar_chart, render_csv, render_html
-from services.triage.trail import action_events, decision_events
 from tests.triage.decision_factory import DEADLINES, RULESET, T0, action, assignment, decision
 
 START, END = T0 - timedelta(days=1), T0 + timedelta(days=1)

@@ -20,9 +20,9 @@ from schemas.codec import decode, encode
 from schemas.vocabulary import PRIORITY_RANK
 from services.common.logs import get_logger
 from services.common.topics import AUDIT, TRIAGE_APP
+from services.triage.cases.referral_state import ReferralState
+from services.triage.cases.trail import EMITTER_ORDER
 from services.triage.read.tables import audit_events, projector_offsets, queue_items, referrals
-from services.triage.referral_state import ReferralState
-from services.triage.trail import EMITTER_ORDER
 
 log = get_logger("sosafe.triage.read")
 

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.audit import AuditEvent
 from schemas.codec import decode
 from schemas.vocabulary import Service
-from services.triage.case import OPEN_STATES, Case, QueueItem
+from services.triage.cases.case import OPEN_STATES, Case, QueueItem
+from services.triage.cases.records import ReferralRecord
+from services.triage.cases.trail import MAX_TRAIL, Trail
 from services.triage.kpis import ReportInput
 from services.triage.read.tables import audit_events, queue_items, referrals
-from services.triage.records import ReferralRecord
-from services.triage.trail import MAX_TRAIL, Trail
 
 OPEN = [state.value for state in OPEN_STATES]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from services.triage.queue import ActionOutcome
+from services.triage.cases.queue import ActionOutcome
 
 
 @dataclass

@@ -18,11 +18,11 @@ from schemas.escalation import Escalation
 from schemas.referral import Referral
 from schemas.vocabulary import Priority
 from services.common import topics
-from services.triage.case import apply_decision
-from services.triage.queue import ActionOutcome, OfficerScope, apply_action, find_breaches
-from services.triage.records import SlaCheck
-from services.triage.referral_state import ReferralState, Sent
-from services.triage.trail import action_events, decision_events, escalation_event
+from services.triage.cases.case import apply_decision
+from services.triage.cases.queue import ActionOutcome, OfficerScope, apply_action, find_breaches
+from services.triage.cases.records import SlaCheck
+from services.triage.cases.referral_state import ReferralState, Sent
+from services.triage.cases.trail import action_events, decision_events, escalation_event
 
 
 @dataclass(frozen=True)

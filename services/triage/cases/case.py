@@ -1,6 +1,6 @@
 """A referral's case in triage: its queue items (one per service) and what has been applied to it.
 
-Pure: no I/O, no clock reads; the time is an argument. `services.triage.queue` holds the officer
+Pure: no I/O, no clock reads; the time is an argument. `services.triage.cases.queue` holds the officer
 actions, SLA breaches and queue views built on this state.
 """
 

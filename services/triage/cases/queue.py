@@ -1,7 +1,7 @@
 """The duty-officer queues' pure core: officer actions, SLA breaches and queue views.
 
 No I/O and no clock reads: the time is an argument. The per-referral state these functions take and
-return (`Case`, `QueueItem`) and `apply_decision` live in `services.triage.case`.
+return (`Case`, `QueueItem`) and `apply_decision` live in `services.triage.cases.case`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from schemas.action import ActionKind, OfficerAction
 from schemas.decision import Assignment, DecisionKind, TriageDecision
 from schemas.escalation import Escalation
 from schemas.vocabulary import PRIORITY_RANK, Priority, Service
-from services.triage.case import (
+from services.triage.cases.case import (
     FINAL_STATES,
     OPEN_STATES,
     ActionRecord,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemas.vocabulary import Priority, Service
-from services.triage.case import Case
+from services.triage.cases.case import Case
 from services.triage.metrics import TriageMetrics
 
 

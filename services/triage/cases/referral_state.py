@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
 from services.common.audit_chain import ChainHead
-from services.triage.case import Case
-from services.triage.records import ReferralRecord
+from services.triage.cases.case import Case
+from services.triage.cases.records import ReferralRecord
 
 OUTBOX_STEPS = 64
 """Steps whose messages are kept for re-sending; far more than a referral sees between two commits."""

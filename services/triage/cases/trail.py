@@ -11,8 +11,8 @@ from schemas.audit import ActorKind, AuditAction, AuditEvent
 from schemas.decision import TriageDecision
 from schemas.escalation import Escalation
 from services.common.audit_chain import ChainHead, DetailValue, next_event
-from services.triage.case import QueueItem
-from services.triage.queue import ActionOutcome
+from services.triage.cases.case import QueueItem
+from services.triage.cases.queue import ActionOutcome
 
 MAX_TRAIL = 500
 

@@ -12,7 +12,8 @@ from services.common.access import Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
-from services.triage import agents, console_views, reports, web
+from services.triage import agents, console_report_page, console_views
+from services.triage.api import reports, web
 from services.triage.cases.replies import PendingReplies
 from services.triage.metrics import TriageMetrics
 from services.triage.read.database import migrate, open_engine, read_model_url
@@ -76,4 +77,5 @@ def build(settings: TriageSettings) -> Triage:
     web.register(triage)
     console_views.register(triage)
     reports.register(triage)
+    console_report_page.register(triage)
     return triage

@@ -20,9 +20,9 @@ from faust.web import Request, Response, View
 
 from schemas.vocabulary import Service
 from services.common.logs import get_logger
+from services.triage.api.officers import parse_service
 from services.triage.cases.case import Case
 from services.triage.console_pages import reason_options, service_name
-from services.triage.officers import parse_service
 from services.triage.sessions import SESSION_COOKIE, SESSION_LIFETIME, Session, SessionSigner
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from schemas.vocabulary import Service
 from services.common.logs import get_logger
-from services.triage.actions_http import Refusal, check_target, command_for, submit
+from services.triage.api.actions import Refusal, check_target, command_for, submit
+from services.triage.api.officers import may_see
 from services.triage.cases.trail import REASON_CODES
 from services.triage.console import (
     Console,
@@ -28,7 +29,6 @@ from services.triage.console import (
     sign_in_url,
 )
 from services.triage.console_pages import ACTION_DONE, item_view, referral_details, signature, timeline
-from services.triage.officers import may_see
 
 if TYPE_CHECKING:
     from services.triage.service import Triage

@@ -16,7 +16,7 @@ import yaml
 
 from services.cli.stack import Stack
 from services.common.access import hash_token
-from services.triage.openapi import ITEM_FIELDS
+from services.triage.api.openapi import ITEM_FIELDS
 from tests.support.config import access_with_partner
 from tests.support.flow import eventually, queue_item
 from tests.support.http import post_json

@@ -15,7 +15,7 @@ import schemathesis
 from schemathesis import GenerationMode
 
 from services.cli.stack import Stack
-from services.triage.openapi import openapi_document
+from services.triage.api.openapi import openapi_document
 from tests.support.flow import eventually, queue_item
 from tests.support.fuzzing import CONFIG, case_id, fuzz, operations
 from tests.support.http import post_json

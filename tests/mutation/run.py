@@ -1,7 +1,7 @@
 """`make mutation`: mutate the pure cores one module at a time and write each module's score to docs/quality.md.
 
     python tests/mutation/run.py                              # every module, from a clean ./mutants
-    python tests/mutation/run.py services.triage.officers     # some modules; the others keep their last row
+    python tests/mutation/run.py services.triage.api.officers     # some modules; the others keep their last row
 
 mutmut (configured under [tool.mutmut] in pyproject.toml) runs the unit tests named there, never a broker.
 Each module's mutants run on one core (MUTATION_JOBS to change it): the machine is shared. A module's log
@@ -33,7 +33,7 @@ TARGET = 0.90
 MODULES = {
     "services.triage.routing.conditions": "routing conditions",
     "services.triage.routing.overrides": "overrides",
-    "services.triage.officers": "officers' scope",
+    "services.triage.api.officers": "officers' scope",
     "services.common.redaction": "redaction",
     "services.intake.admission": "admission",
     "services.triage.cases.case": "queue items and decisions into them",

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from schemas.vocabulary import Service
 from services.common.access import AccessFile, Officer, Registry, hash_token
-from services.triage.cases.case import Case, apply_decision
-from services.triage.cases.trail import decision_events
-from services.triage.officers import (
+from services.triage.api.officers import (
     decisions_in_scope,
     events_in_scope,
     items_in_scope,
@@ -16,6 +14,8 @@ from services.triage.officers import (
     parse_service,
     scope_of,
 )
+from services.triage.cases.case import Case, apply_decision
+from services.triage.cases.trail import decision_events
 from tests.triage.decision_factory import T0, decision
 
 HASH = "sha256:" + "0" * 64

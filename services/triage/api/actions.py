@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from schemas.action import ActionKind, OfficerAction
 from schemas.codec import encode
 from schemas.vocabulary import Service
+from services.triage.api.officers import parse_service
 from services.triage.cases.queue import ActionOutcome
-from services.triage.officers import parse_service
 
 if TYPE_CHECKING:
     from services.common.access import Officer

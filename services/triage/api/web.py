@@ -12,9 +12,8 @@ from pydantic import ValidationError
 from services.common.logs import get_logger
 from services.common.web_errors import error_response
 from services.intake.validation import field_errors
-from services.triage.actions_http import Refusal, check_target, command_for, submit
-from services.triage.cases.case import QueueItem
-from services.triage.officers import (
+from services.triage.api.actions import Refusal, check_target, command_for, submit
+from services.triage.api.officers import (
     decisions_in_scope,
     events_in_scope,
     items_in_scope,
@@ -22,7 +21,8 @@ from services.triage.officers import (
     officer_for,
     parse_service,
 )
-from services.triage.openapi import ITEM_FIELDS, openapi_document
+from services.triage.api.openapi import ITEM_FIELDS, openapi_document
+from services.triage.cases.case import QueueItem
 
 if TYPE_CHECKING:
     from services.common.access import Officer

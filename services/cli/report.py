@@ -15,8 +15,8 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from services.triage.kpis import KpiReport, parse_bound
-from services.triage.report_render import render_csv, render_html
+from services.triage.reports.kpis import KpiReport, parse_bound
+from services.triage.reports.render import render_csv, render_html
 
 TIMEOUT_S = 30.0
 

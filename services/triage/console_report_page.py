@@ -12,8 +12,8 @@ from faust.web import Request, Response, View
 
 from services.triage.api.reports import period_errors
 from services.triage.console import Console, sign_in_url
-from services.triage.kpis import compute_kpis
-from services.triage.report_render import render_html
+from services.triage.reports.kpis import compute_kpis
+from services.triage.reports.render import render_html
 
 if TYPE_CHECKING:
     from services.triage.service import Triage

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from services.cli.main import main
 from services.cli.report import run_report
-from services.triage.kpis import KpiReport
+from services.triage.reports.kpis import KpiReport
 from tests.triage.test_report_render import small_report
 
 MANAGER = "manager-token"

@@ -18,7 +18,7 @@ from services.triage.cases.case import Case, ItemState, apply_decision
 from services.triage.cases.queue import OfficerScope, apply_action
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import Trail, action_events, decision_events
-from services.triage.kpis import (
+from services.triage.reports.kpis import (
     KpiReport,
     ObjectiveRow,
     PriorityRow,

@@ -12,8 +12,8 @@ from schemas.vocabulary import Priority, Service
 from services.triage.cases.case import apply_decision
 from services.triage.cases.queue import OfficerScope, apply_action
 from services.triage.cases.trail import action_events, decision_events
-from services.triage.kpis import KpiReport, ReportInput, compute_kpis
-from services.triage.report_render import CSV_HEADER, bar_chart, render_csv, render_html
+from services.triage.reports.kpis import KpiReport, ReportInput, compute_kpis
+from services.triage.reports.render import CSV_HEADER, bar_chart, render_csv, render_html
 from tests.triage.decision_factory import DEADLINES, RULESET, T0, action, assignment, decision
 
 START, END = T0 - timedelta(days=1), T0 + timedelta(days=1)

@@ -15,7 +15,7 @@ from schemas.referral import Referral
 from schemas.vocabulary import Service
 from services.common.web_errors import ERROR_SCHEMA
 from services.triage.cases.case import QueueItem
-from services.triage.kpis import KpiReport
+from services.triage.reports.kpis import KpiReport
 
 REF = "#/components/schemas/{model}"
 

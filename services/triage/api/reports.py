@@ -15,8 +15,8 @@ from faust.web import Request, Response, View
 from schemas.rejection import FieldError
 from services.common.web_errors import error_response
 from services.triage.api.officers import officer_for
-from services.triage.kpis import compute_kpis, parse_bound
-from services.triage.report_render import render_csv, render_html
+from services.triage.reports.kpis import compute_kpis, parse_bound
+from services.triage.reports.render import render_csv, render_html
 
 if TYPE_CHECKING:
     from services.triage.service import Triage

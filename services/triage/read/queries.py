@@ -16,8 +16,8 @@ from schemas.vocabulary import Service
 from services.triage.cases.case import OPEN_STATES, Case, QueueItem
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import MAX_TRAIL, Trail
-from services.triage.kpis import ReportInput
 from services.triage.read.tables import audit_events, queue_items, referrals
+from services.triage.reports.kpis import ReportInput
 
 OPEN = [state.value for state in OPEN_STATES]
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time
 from jinja2 import Environment
 from markupsafe import Markup
 
-from services.triage.kpis import KpiReport, Timing
+from services.triage.reports.kpis import KpiReport, Timing
 
 CSV_HEADER = ("section", "group", "subgroup", "measure", "value")
 SHORT_OBJECTIVES = {

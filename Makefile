@@ -14,12 +14,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-CONSOLE_ASSETS := services/triage/static/govuk/.built-from
+CONSOLE_ASSETS := services/triage/console/static/govuk/.built-from
 
 # GOV.UK Frontend for the console and axe-core for its browser test, from npm. Best effort: offline,
 # the script prints a note, exits 0, and the console serves its fallback stylesheet.
-$(CONSOLE_ASSETS): services/triage/console_assets.sh
-	@sh services/triage/console_assets.sh
+$(CONSOLE_ASSETS): services/triage/console/assets.sh
+	@sh services/triage/console/assets.sh
 
 install: $(STAMP) $(CONSOLE_ASSETS)
 
@@ -54,4 +54,4 @@ schemas: install
 	$(BIN)/python -m schemas.export
 
 clean:
-	rm -rf $(VENV) var test-output mutants .mypy_cache .pytest_cache .ruff_cache services/triage/static/govuk
+	rm -rf $(VENV) var test-output mutants .mypy_cache .pytest_cache .ruff_cache services/triage/console/static/govuk

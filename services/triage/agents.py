@@ -1,5 +1,6 @@
 """Triage's agents: decide each referral once, apply decisions and officer actions per referral, keep the
-audit trail, watch deadlines. Thin shells around the pure cores in rules, case_steps, queue and trail."""
+audit trail, watch deadlines. Thin shells around the pure cores in `routing.rules` and `cases` (steps, queue,
+trail)."""
 
 from __future__ import annotations
 

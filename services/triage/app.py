@@ -12,9 +12,10 @@ from services.common.access import Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
-from services.triage import agents, console_report_page, console_views
+from services.triage import agents
 from services.triage.api import reports, web
 from services.triage.cases.replies import PendingReplies
+from services.triage.console import report_page, views
 from services.triage.metrics import TriageMetrics
 from services.triage.read.database import migrate, open_engine, read_model_url
 from services.triage.read.projector import Projector
@@ -75,7 +76,7 @@ def build(settings: TriageSettings) -> Triage:
 
     agents.register(triage)
     web.register(triage)
-    console_views.register(triage)
+    views.register(triage)
     reports.register(triage)
-    console_report_page.register(triage)
+    report_page.register(triage)
     return triage

@@ -71,7 +71,7 @@ def axe_source() -> str:
         except (OSError, subprocess.SubprocessError) as exc:
             pytest.skip(
                 f"axe-core is not installed at {AXE} and npm could not install it ({exc}); "
-                "run services/triage/console_assets.sh"
+                "run services/triage/console/assets.sh"
             )
     return AXE.read_text()
 

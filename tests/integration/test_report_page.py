@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 from services.cli.stack import Stack
-from services.triage.console import SESSION_COOKIE
-from services.triage.sessions import SessionSigner
+from services.triage.console.console import SESSION_COOKIE
+from services.triage.console.sessions import SessionSigner
 from services.triage.settings import TriageSettings
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import pytest
 
 from schemas.vocabulary import Priority, Service
 from services.triage.cases.case import apply_decision
-from services.triage.console_pages import item_view
+from services.triage.console.pages import item_view
 from tests.triage.decision_factory import T0, assignment, decision
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.triage.sessions import SESSION_LIFETIME, SIGN_IN_LIFETIME, SessionSigner
+from services.triage.console.sessions import SESSION_LIFETIME, SIGN_IN_LIFETIME, SessionSigner
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 SECRET = "test-console-session-secret"

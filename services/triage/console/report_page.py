@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from faust.web import Request, Response, View
 
 from services.triage.api.reports import period_errors
-from services.triage.console import Console, sign_in_url
+from services.triage.console.console import Console, sign_in_url
 from services.triage.reports.kpis import compute_kpis
 from services.triage.reports.render import render_html
 

@@ -1,7 +1,7 @@
 """The duty-officer console (`GET /`): server-rendered pages, signed sessions, CSRF on every form.
 
 The plumbing shared by the console's views lives here (sessions, rendering, headers, scope); the views
-themselves are in `console_views.py`.
+themselves are in `views.py`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from schemas.vocabulary import Service
 from services.common.logs import get_logger
 from services.triage.api.officers import parse_service
 from services.triage.cases.case import Case
-from services.triage.console_pages import reason_options, service_name
-from services.triage.sessions import SESSION_COOKIE, SESSION_LIFETIME, Session, SessionSigner
+from services.triage.console.pages import reason_options, service_name
+from services.triage.console.sessions import SESSION_COOKIE, SESSION_LIFETIME, Session, SessionSigner
 
 if TYPE_CHECKING:
     from services.common.access import Officer
@@ -219,7 +219,7 @@ def open_console(triage: Triage) -> Console:
             "console_assets_missing",
             path=str(GOVUK_CSS),
             detail="GOV.UK Frontend is not built; the console uses its fallback stylesheet. "
-            "Run services/triage/console_assets.sh to build it.",
+            "Run services/triage/console/assets.sh to build it.",
         )
     web_app = cast(Any, triage.app.web).web_app
     web_app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Build the duty-officer console's front-end assets from npm (run by `make install`).
 #
-#   services/triage/console_assets.sh [NODE_DIR]
+#   services/triage/console/assets.sh [NODE_DIR]
 #
 # Installs govuk-frontend@5, sass and axe-core into NODE_DIR (default: var/node, git-ignored), compiles
 # GOV.UK Frontend with the partnership's settings (system font: the GDS Transport font and the crown are for
-# gov.uk services only; assets served from /static/govuk/assets/) into services/triage/static/govuk/
+# gov.uk services only; assets served from /static/govuk/assets/) into services/triage/console/static/govuk/
 # (git-ignored), and copies its JavaScript, images and manifest beside it. axe-core stays in NODE_DIR for
 # the browser tests (NODE_DIR/node_modules/axe-core/axe.min.js).
 #
@@ -13,9 +13,9 @@
 # its fallback stylesheet and logs `console_assets_missing` at start-up.
 set -u
 
-ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
+ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/../../.." && pwd)
 NODE_DIR=${1:-$ROOT/var/node}
-DEST=$ROOT/services/triage/static/govuk
+DEST=$ROOT/services/triage/console/static/govuk
 STAMP=$DEST/.built-from
 
 note() { echo "console assets: $*" >&2; }

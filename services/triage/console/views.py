@@ -16,7 +16,7 @@ from services.common.logs import get_logger
 from services.triage.api.actions import Refusal, check_target, command_for, submit
 from services.triage.api.officers import may_see
 from services.triage.cases.trail import REASON_CODES
-from services.triage.console import (
+from services.triage.console.console import (
     Console,
     Visit,
     deep_link,
@@ -28,7 +28,7 @@ from services.triage.console import (
     set_session_cookie,
     sign_in_url,
 )
-from services.triage.console_pages import ACTION_DONE, item_view, referral_details, signature, timeline
+from services.triage.console.pages import ACTION_DONE, item_view, referral_details, signature, timeline
 
 if TYPE_CHECKING:
     from services.triage.service import Triage

@@ -34,10 +34,12 @@ system-packages:
 run: install
 	$(BIN)/sosafe dev
 
+# lint-imports: no import cycle in services, triage's rooms layered ([tool.importlinter] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install system-packages lint
 	$(BIN)/python -m pytest -q

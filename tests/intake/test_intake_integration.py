@@ -148,6 +148,35 @@ async def test_validation_errors_name_the_field_and_never_echo_the_value(stack: 
     assert "echo-marker" not in json.dumps(answer)
 
 
+async def test_unexpected_field_names_reach_no_answer_log_or_audit_event(stack: Stack) -> None:
+    """Names of unexpected fields are partner input: the 422, the dead letter's errors, the audit events and
+    the log say how many and where. Only the restricted raw excerpt keeps them."""
+    body = submission(reference="EXTRA-NAMES-1")
+    body["subject"] = {**body["subject"], "zephyrine_marchbanks": "x", "quillfeather_1987": "y"}
+    status, answer = await post_json(stack.url("intake") + "/v1/referrals", body, "dev-partner-police")
+    assert status == 422
+    assert {"loc": "subject", "code": "extra_forbidden", "message": "2 unexpected fields in subject"} in answer[
+        "errors"
+    ]
+    rejected = await read_topic(
+        stack.broker.bootstrap,
+        "referrals.rejected",
+        until=lambda rs: any("EXTRA-NAMES-1" in v["raw_payload"]["excerpt"] for v in _values(rs)),
+    )
+    [record] = [v for v in _values(rejected) if "EXTRA-NAMES-1" in v["raw_payload"]["excerpt"]]
+    chain = f"intake:rejection-{record['submission_id']}"
+    audit = await read_topic(
+        stack.broker.bootstrap,
+        "audit.events",
+        until=lambda rs: any(v["chain"] == chain and v["action"] == "rejected" for v in _values(rs)),
+    )
+    events = [v for v in _values(audit) if v["chain"] == chain]
+    logs = (stack.workdir / "logs" / "intake.log").read_text()
+    for text in (json.dumps(answer), json.dumps(record["errors"]), json.dumps(events), logs):
+        assert "zephyrine" not in text and "quillfeather" not in text
+    assert "zephyrine_marchbanks" in record["raw_payload"]["excerpt"]
+
+
 async def test_partner_over_its_rate_limit_gets_429(stack: Stack) -> None:
     """A partner allowed 2 a minute gets 429 with Retry-After on the third submission."""
     url = stack.url("intake") + "/v1/referrals"

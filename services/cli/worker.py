@@ -21,8 +21,13 @@ def run_worker(service: str) -> None:
     from services.common.consumer_group import wait_for_departed_members
     from services.common.local_state import app_state_dir, claim, mark_stopped_cleanly
     from services.common.logs import configure_logging, get_logger
+    from services.common.settings import DevelopmentDefaultInUse
 
     settings = service_settings(service)
+    try:
+        settings.refuse_development_defaults()
+    except DevelopmentDefaultInUse as exc:
+        raise SystemExit(f"sosafe worker {service}: {exc}") from None
     configure_logging(settings.log_level, service)
     get_logger("sosafe.worker").info("worker_starting", embedded_broker=settings.embedded_broker)
     asyncio.run(wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}", settings.session_timeout_s))

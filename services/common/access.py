@@ -60,6 +60,10 @@ class AccessFile(BaseModel):
         hashes = [p.token_sha256 for p in self.partners] + [o.token_sha256 for o in self.officers]
         if len(hashes) != len(set(hashes)):
             raise ValueError("two entries share a token")
+        systems = [p.system for p in self.partners]
+        shared = sorted({system for system in systems if systems.count(system) > 1})
+        if shared:  # a referral id is derived from source.system: two partners would share every id
+            raise ValueError(f"partners share system {', '.join(shared)}: each partner needs its own system")
         return self
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +12,10 @@ from services.common.send_faults import parse_faults
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_CONFIG = REPO_ROOT / "deploy" / "config" / "dev.yaml"
+
+
+class DevelopmentDefaultInUse(RuntimeError):
+    """A secret a worker needs is unset, or still holds its development default, outside development."""
 
 
 class CommonSettings(BaseSettings):
@@ -48,6 +52,28 @@ class CommonSettings(BaseSettings):
         default="",
         description="Fault tests only, embedded broker only: `topic:n,...` fails the nth send to each topic once.",
     )
+
+    required_outside_development: ClassVar[tuple[str, ...]] = ()
+    """The secrets this worker uses: outside development each must be set, and not to its default."""
+
+    def refuse_development_defaults(self) -> None:
+        """Raise `DevelopmentDefaultInUse`, naming the setting, when a secret this worker uses is unset or
+        holds its public development default, unless on the embedded broker (development and tests).
+        Checked by each worker at start-up; other commands (audit verify, migrations) need none."""
+        if self.embedded_broker:
+            return
+        for name in self.required_outside_development:
+            value, default = getattr(self, name), type(self).model_fields[name].default
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if isinstance(default, SecretStr):
+                default = default.get_secret_value()
+            if not value or value == default:
+                raise DevelopmentDefaultInUse(
+                    f"SOSAFE_{name.upper()} is unset or holds its development default: set it to a long random "
+                    "secret (docs/operations.md#secrets); defaults are only for the embedded broker "
+                    "(SOSAFE_EMBEDDED_BROKER=true)"
+                )
 
     @model_validator(mode="after")
     def _faults_only_in_development(self) -> CommonSettings:

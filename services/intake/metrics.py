@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REJECTION_REASONS = (
+    "invalid_json",
     "undecodable",
     "invalid_envelope",
     "unknown_partner",

@@ -17,10 +17,10 @@ from schemas.rejection import FieldError
 from schemas.submission import MAX_BODY_BYTES, ReferralSubmission
 from schemas.vocabulary import Channel
 from services.common import topics
-from services.common.access import bearer_token
+from services.common.access import Partner, bearer_token
 from services.common.logs import get_logger
 from services.common.web_errors import error_response
-from services.intake.admission import SeenRecord
+from services.intake.admission import SeenRecord, rejection
 from services.intake.openapi import openapi_document
 from services.intake.publisher import SubmissionNotPublished
 from services.intake.validation import SubmissionInvalid, parse_json, validate_submission
@@ -66,6 +66,32 @@ def register(intake: Intake) -> None:
             headers={"Retry-After": str(BROKER_RETRY_AFTER_S)},
         )
 
+    async def dead_letter_invalid_json(
+        body: bytes, exc: SubmissionInvalid, partner: Partner, received_at: datetime
+    ) -> None:
+        """A body that is not JSON, recorded as the agent records a message that is not JSON: its rejection
+        (a bounded excerpt) on `referrals.rejected` and its audit events, each acknowledged by the broker
+        before the partner is answered (SubmissionNotPublished otherwise)."""
+        submission_id = str(uuid.uuid4())
+        record, events = rejection(
+            submission_id=submission_id,
+            referral_id=None,
+            partner_id=partner.id,
+            channel=Channel.http,
+            received_at=received_at,
+            rejected_at=datetime.now(UTC),
+            reason=exc.reason,
+            errors=exc.errors,
+            raw=body,
+        )
+        key = submission_id.encode()
+        await intake.publisher.publish(topics.REJECTED, key, encode(record))
+        for event in events:
+            await intake.publisher.publish(topics.AUDIT, key, encode(event))
+        metrics.received.labels(partner.agency.value, Channel.http.value).inc()
+        metrics.rejected.labels(exc.reason, Channel.http.value).inc()
+        log.warning("submission_rejected", reason=exc.reason, error_count=len(exc.errors), channel="http")
+
     @app.page("/v1/referrals")
     class Referrals(View):
         async def post(self, request: Request) -> Response:
@@ -103,11 +129,13 @@ def register(intake: Intake) -> None:
                 payload = parse_json(body)
                 submission = validate_submission(payload, received_at)
             except SubmissionInvalid as exc:
-                if exc.reason != "invalid_json":  # valid JSON goes to the dead-letter topic through the agent
-                    try:
+                try:
+                    if exc.reason == "invalid_json":  # no envelope can carry it: dead-lettered from here
+                        await dead_letter_invalid_json(body, exc, partner, received_at)
+                    else:  # valid JSON goes to the dead-letter topic through the agent
                         await self._publish(payload, partner.id, received_at, None)
-                    except SubmissionNotPublished as not_published:
-                        return broker_unavailable(self, not_published)
+                except SubmissionNotPublished as not_published:
+                    return broker_unavailable(self, not_published)
                 return answer(self, 422, exc.reason, "The referral does not meet the submission schema.", exc.errors)
             if submission.source.agency != partner.agency or submission.source.system != partner.system:
                 return answer(

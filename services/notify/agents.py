@@ -16,13 +16,14 @@ from pydantic import ValidationError
 from schemas.codec import decode, encode
 from schemas.decision import DecisionKind, TriageDecision
 from schemas.escalation import Escalation
-from schemas.notification import Notification, NotificationAttempt
+from schemas.notification import Notification, NotificationAttempt, NotificationKind
+from schemas.vocabulary import Service
 from services.common import topics
 from services.common.confirmed_step import confirmed_step
 from services.common.dead_letters import DeadLetters, dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
-from services.notify.content import notifications_for_decision, notifications_for_escalation
+from services.notify.content import notifications_for_decision, notifications_for_escalation, unreached_services
 from services.notify.dispatch import DeliveryRecord, Message, attempt_result, split_done
 
 if TYPE_CHECKING:
@@ -89,16 +90,28 @@ def register(notify: Notify) -> None:
             await app.producer.flush()  # recorded before any of its messages can be seen
         await send_messages(key, produced)
 
+    def unreached(service: Service, kind: NotificationKind) -> None:
+        """No contact configured for the service: nobody will hear of it, so say so (metric, alert, log)."""
+        metrics.unreached.labels(service.value, kind.value).inc()
+        log.warning("notification_unreached", service=service.value, kind=kind.value, reason="no_contact_configured")
+
     def notifications_for(topic: str, raw: bytes, now: datetime) -> list[Notification]:
         console = settings.console_base_url
+        channels_for = notify.routing.channels_for
         if topic == topics.DECISIONS:
             decision = decode(raw, TriageDecision)
-            found = notifications_for_decision(decision, notify.routing.channels_for, console, now)
+            found = notifications_for_decision(decision, channels_for, console, now)
+            for service in unreached_services(decision, channels_for):
+                unreached(service, NotificationKind.assignment)
             if decision.kind == DecisionKind.initial:
                 for _ in found:
                     metrics.end_to_end.observe(max(0.0, (now - decision.decided_at).total_seconds()))
             return found
-        return notifications_for_escalation(decode(raw, Escalation), notify.routing.channels_for, console, now)
+        escalation = decode(raw, Escalation)
+        found = notifications_for_escalation(escalation, channels_for, console, now)
+        if not found:
+            unreached(escalation.service, NotificationKind.escalation)
+        return found
 
     @app.agent(inbound, name="notify")
     async def notify_teams(stream: faust.StreamT[bytes]) -> None:

@@ -69,6 +69,8 @@ def build(settings: NotifySettings) -> Notify:
     from services.notify import agents
 
     routing = load_notify_routing(settings.config_file)
+    if not settings.embedded_broker:
+        routing.require_https_webhooks()
     app = make_app(topics.NOTIFY_APP, settings, settings.notify_port)
     registry = new_registry()
     smtp = SmtpSender(

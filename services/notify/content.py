@@ -99,6 +99,11 @@ def notifications_for_decision(
     ]
 
 
+def unreached_services(decision: TriageDecision, channels: ChannelsFor) -> list[Service]:
+    """The services of the decision's assignments that no channel reaches: nobody is told about those."""
+    return [a.service for a in decision.assignments if not tuple(channels(a.service, NotificationKind.assignment))]
+
+
 def notifications_for_escalation(
     escalation: Escalation, channels: ChannelsFor, console_url: str, now: datetime
 ) -> list[Notification]:

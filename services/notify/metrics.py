@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from schemas.notification import NotificationChannel
+from schemas.notification import NotificationChannel, NotificationKind
 from schemas.vocabulary import Service
 from services.intake.metrics import LATENCY_BUCKETS
 
@@ -19,6 +19,7 @@ class NotifyMetrics:
     send_seconds: Histogram
     end_to_end: Histogram
     poison: Counter
+    unreached: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> NotifyMetrics:
@@ -27,6 +28,9 @@ class NotifyMetrics:
             for channel in NotificationChannel:
                 for outcome in OUTCOMES:
                     metrics.notifications.labels(channel.value, service.value, outcome)
+        for service in Service:
+            for kind in NotificationKind:
+                metrics.unreached.labels(service.value, kind.value)
         for topic in ("triage.decisions", "triage.escalations", "notifications.retry"):
             metrics.poison.labels("notify", topic)
         return metrics
@@ -57,6 +61,12 @@ class NotifyMetrics:
                 "sosafe_poison_messages_total",
                 "Messages that could not be processed",
                 ["service", "topic"],
+                registry=registry,
+            ),
+            unreached=Counter(
+                "sosafe_notify_unreached_total",
+                "Assignments (or escalations) whose service has no contact configured: nobody was notified",
+                ["service", "kind"],
                 registry=registry,
             ),
         )

@@ -87,6 +87,15 @@ class NotifyRouting(_Config):
     def manager_addresses(self) -> dict[Service, str]:
         return {s: c.manager_email for s, c in self.services.items() if c.manager_email}
 
+    def require_https_webhooks(self) -> None:
+        """Outside development every webhook URL is https; raises `NotifyConfigError` naming the service."""
+        for service, contacts in self.services.items():
+            if contacts.webhook is not None and contacts.webhook.url.scheme != "https":
+                raise NotifyConfigError(
+                    f"webhook for service {service.value} is not https: outside development "
+                    "(SOSAFE_EMBEDDED_BROKER unset) notifications go only to https URLs"
+                )
+
     def webhook_targets(self, secrets: Mapping[str, str]) -> dict[Service, WebhookTarget]:
         """Each configured webhook with its secret; raises `NotifyConfigError` naming a missing variable."""
         targets: dict[Service, WebhookTarget] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from services.common.settings import CommonSettings
 from services.notify.backoff import RetryPolicy
@@ -26,6 +26,18 @@ class NotifySettings(CommonSettings):
     retry_base_s: float = Field(default=30.0, gt=0)
     retry_max_s: float = Field(default=3600.0, gt=0)
     retry_max_attempts: int = Field(default=8, ge=1)
+
+    @model_validator(mode="after")
+    def _credentials_only_over_tls(self) -> NotifySettings:
+        """A relay login never crosses in clear: with credentials, STARTTLS is required, not opportunistic
+        (left unset, aiosmtplib upgrades only when the server offers it, so a stripped offer sends them bare)."""
+        credentials = self.smtp_username is not None or self.smtp_password is not None
+        if credentials and not self.smtp_use_tls and self.smtp_starttls is not True:
+            raise ValueError(
+                "SOSAFE_SMTP_USERNAME or SOSAFE_SMTP_PASSWORD is set: set SOSAFE_SMTP_STARTTLS=true "
+                "(or SOSAFE_SMTP_USE_TLS=true for implicit TLS) so the login is never sent unencrypted"
+            )
+        return self
 
     @property
     def retry_policy(self) -> RetryPolicy:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
@@ -11,6 +12,7 @@ from services.triage.routing.ruleset import DEFAULT_RULESET_PATH
 
 
 class TriageSettings(CommonSettings):
+    required_outside_development: ClassVar[tuple[str, ...]] = ("session_secret",)
     triage_port: int = Field(default=8002, ge=1, le=65535)
     ruleset_file: Path = DEFAULT_RULESET_PATH
     sla_check_interval_s: float = Field(default=30.0, gt=0)

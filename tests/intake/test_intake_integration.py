@@ -116,6 +116,33 @@ async def test_undecodable_bytes_are_rejected_and_the_agent_keeps_going(stack: S
     assert len(_values(accepted, rid)) == 1
 
 
+async def test_invalid_json_over_http_is_answered_422_dead_lettered_and_audited(stack: Stack) -> None:
+    """A body that is not JSON is refused as before, and recorded like invalid JSON produced onto the topic:
+    a rejection with the raw body on referrals.rejected, and submitted + rejected audit events."""
+    body = b'{"source": {"reference": "HTTP-NOT-JSON-1"}, oops'
+    status, answer = await post_json(stack.url("intake") + "/v1/referrals", None, "dev-partner-police", raw=body)
+    assert status == 422 and answer["error"] == "invalid_json"
+    rejected = await read_topic(
+        stack.broker.bootstrap,
+        "referrals.rejected",
+        until=lambda rs: any("HTTP-NOT-JSON-1" in v["raw_payload"]["excerpt"] for v in _values(rs)),
+    )
+    [record] = [v for v in _values(rejected) if "HTTP-NOT-JSON-1" in v["raw_payload"]["excerpt"]]
+    assert (record["reason"], record["channel"], record["partner_id"]) == ("invalid_json", "http", "dev-police")
+    assert record["raw_payload"]["excerpt"] == body.decode()
+    assert record["raw_payload"]["length"] == len(body) and not record["raw_payload"]["truncated"]
+    assert [e["code"] for e in record["errors"]] == ["json_invalid"]
+    chain = f"intake:rejection-{record['submission_id']}"
+    audit = await read_topic(
+        stack.broker.bootstrap,
+        "audit.events",
+        until=lambda rs: any(v["chain"] == chain and v["action"] == "rejected" for v in _values(rs)),
+    )
+    events = [v for v in _values(audit) if v["chain"] == chain]
+    assert [v["action"] for v in events] == ["submitted", "rejected"]
+    assert all(v["actor"] == "dev-police" and "HTTP-NOT-JSON" not in json.dumps(v) for v in events)
+
+
 @pytest.mark.parametrize(
     ("token", "body", "raw", "content_type", "status", "code"),
     [
@@ -146,6 +173,35 @@ async def test_validation_errors_name_the_field_and_never_echo_the_value(stack: 
     assert status == 422
     assert {"subject.gender", "role"} <= {e["loc"] for e in answer["errors"]}
     assert "echo-marker" not in json.dumps(answer)
+
+
+async def test_unexpected_field_names_reach_no_answer_log_or_audit_event(stack: Stack) -> None:
+    """Names of unexpected fields are partner input: the 422, the dead letter's errors, the audit events and
+    the log say how many and where. Only the restricted raw excerpt keeps them."""
+    body = submission(reference="EXTRA-NAMES-1")
+    body["subject"] = {**body["subject"], "zephyrine_marchbanks": "x", "quillfeather_1987": "y"}
+    status, answer = await post_json(stack.url("intake") + "/v1/referrals", body, "dev-partner-police")
+    assert status == 422
+    assert {"loc": "subject", "code": "extra_forbidden", "message": "2 unexpected fields in subject"} in answer[
+        "errors"
+    ]
+    rejected = await read_topic(
+        stack.broker.bootstrap,
+        "referrals.rejected",
+        until=lambda rs: any("EXTRA-NAMES-1" in v["raw_payload"]["excerpt"] for v in _values(rs)),
+    )
+    [record] = [v for v in _values(rejected) if "EXTRA-NAMES-1" in v["raw_payload"]["excerpt"]]
+    chain = f"intake:rejection-{record['submission_id']}"
+    audit = await read_topic(
+        stack.broker.bootstrap,
+        "audit.events",
+        until=lambda rs: any(v["chain"] == chain and v["action"] == "rejected" for v in _values(rs)),
+    )
+    events = [v for v in _values(audit) if v["chain"] == chain]
+    logs = (stack.workdir / "logs" / "intake.log").read_text()
+    for text in (json.dumps(answer), json.dumps(record["errors"]), json.dumps(events), logs):
+        assert "zephyrine" not in text and "quillfeather" not in text
+    assert "zephyrine_marchbanks" in record["raw_payload"]["excerpt"]
 
 
 async def test_partner_over_its_rate_limit_gets_429(stack: Stack) -> None:

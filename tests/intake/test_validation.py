@@ -136,3 +136,27 @@ def test_no_validation_message_repeats_the_submitted_value(field: str, value: ob
     """Dates, patterns, numbers and enumerations all answer without the offending value."""
     errors = errors_for(**{field: value})
     assert errors and "Zephyrine" not in repr(errors)
+
+
+def test_unexpected_fields_are_counted_per_object_and_never_named() -> None:
+    """A field's name is partner input too: the errors say how many unexpected fields and where, not which."""
+    body = with_subject(zephyrine_marchbanks="x", quillfeather_1987="y")
+    body["zephyrine_note"] = "z"
+    with pytest.raises(SubmissionInvalid) as caught:
+        validate_submission(body, RECEIVED)
+    errors = [(e.loc, e.code, e.message) for e in caught.value.errors]
+    assert sorted(errors) == [
+        ("(body)", "extra_forbidden", "1 unexpected field in the body"),
+        ("subject", "extra_forbidden", "2 unexpected fields in subject"),
+    ]
+    assert "zephyrine" not in repr(caught.value.errors).lower()
+    assert "quillfeather" not in repr(caught.value.errors).lower()
+
+
+def test_unexpected_fields_are_counted_alongside_the_other_errors() -> None:
+    """An unexpected field does not hide a broken rule elsewhere in the same object."""
+    body = with_subject(date_of_birth="1899-12-31", zephyrine="x")
+    assert sorted(refusal(body)) == [
+        ("subject", "extra_forbidden"),
+        ("subject.date_of_birth", "date_of_birth_before_1900"),
+    ]

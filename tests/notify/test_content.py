@@ -18,6 +18,7 @@ from services.notify.content import (
     notifications_for_decision,
     notifications_for_escalation,
     render_email,
+    unreached_services,
     webhook_body,
 )
 from services.notify.routing import NotifyRouting
@@ -105,6 +106,16 @@ def test_a_service_without_contacts_gets_no_notification(decision: TriageDecisio
     notifications = notifications_for_decision(decision, routing.channels_for, CONSOLE_URL, NOW)
 
     assert [n.service for n in notifications] == [Service.no_more]
+
+
+def test_the_services_no_channel_reaches_are_named_so_they_can_be_signalled(
+    decision: TriageDecision, routing: NotifyRouting
+) -> None:
+    """SADA and No More have contacts; an empty routing reaches neither, and says which."""
+    assert unreached_services(decision, routing.channels_for) == []
+    assert unreached_services(decision, NotifyRouting().channels_for) == [Service.sada, Service.no_more]
+    only_sada = NotifyRouting.model_validate({"services": {"sada": {"team_email": "t@sada.example.org"}}})
+    assert unreached_services(decision, only_sada.channels_for) == [Service.no_more]
 
 
 def test_escalation_goes_by_email_only_to_a_service_with_a_manager(

@@ -1,0 +1,50 @@
+"""Outside development a worker's secrets must be set, and not to their public development defaults."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.common.settings import CommonSettings, DevelopmentDefaultInUse
+from services.intake.settings import IntakeSettings
+from services.notify.settings import NotifySettings
+from services.triage.settings import TriageSettings
+
+REAL_SECRET = "a-long-random-secret-from-the-deployment"
+
+
+@pytest.mark.parametrize(
+    ("settings", "variable"),
+    [
+        (IntakeSettings(embedded_broker=False), "SOSAFE_SUBJECT_KEY_SECRET"),
+        (TriageSettings(embedded_broker=False), "SOSAFE_SESSION_SECRET"),
+        (
+            IntakeSettings(embedded_broker=False, subject_key_secret="dev-only-subject-key-change-me"),
+            "SOSAFE_SUBJECT_KEY_SECRET",
+        ),
+        (
+            TriageSettings(embedded_broker=False, session_secret="dev-only-console-session-secret"),
+            "SOSAFE_SESSION_SECRET",
+        ),
+    ],
+    ids=["intake-unset", "triage-unset", "intake-default", "triage-default"],
+)
+def test_a_missing_or_default_secret_is_refused_outside_development_naming_it(
+    settings: CommonSettings, variable: str
+) -> None:
+    with pytest.raises(DevelopmentDefaultInUse, match=f"^{variable} is unset or holds its development default"):
+        settings.refuse_development_defaults()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        IntakeSettings(embedded_broker=False, subject_key_secret=REAL_SECRET),
+        TriageSettings(embedded_broker=False, session_secret=REAL_SECRET),
+        NotifySettings(embedded_broker=False),
+        IntakeSettings(embedded_broker=True),
+        TriageSettings(embedded_broker=True),
+    ],
+    ids=["intake-set", "triage-set", "notify-uses-neither", "intake-embedded", "triage-embedded"],
+)
+def test_set_secrets_and_the_embedded_broker_are_accepted(settings: CommonSettings) -> None:
+    settings.refuse_development_defaults()

@@ -41,8 +41,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The suite mostly waits (on brokers, rebalances, restarts), so three pytest workers share two cores well;
+# each worker starts its own embedded brokers on free loopback ports. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 3
+
 test: install system-packages lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15
 
 bench: install
 	$(BIN)/sosafe bench

@@ -41,7 +41,7 @@ the strategy meets them through the services above. `manual_review` maps to none
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -49,6 +49,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.audit import AuditAction, AuditEvent
+from schemas.audit_details import OfficerActionDetails, QueuedDetails, details_as
 from schemas.decision import DecisionKind, TriageDecision
 from schemas.vocabulary import PRIORITY_RANK, Agency, Concern, Priority, Service
 from services.triage.cases.case import Case, ItemState, QueueItem
@@ -283,11 +284,6 @@ def _share(met: int, breached: int) -> float | None:
     return round(met / (met + breached), 4) if met + breached else None
 
 
-def _text(details: Mapping[str, object], key: str) -> str | None:
-    value = details.get(key)
-    return value if isinstance(value, str) else None
-
-
 def _fold(events: Iterable[AuditEvent], as_of: datetime) -> tuple[list[_Item], dict[Service, _Item]]:
     items: list[_Item] = []
     current: dict[Service, _Item] = {}
@@ -295,26 +291,28 @@ def _fold(events: Iterable[AuditEvent], as_of: datetime) -> tuple[list[_Item], d
         (e for e in events if e.emitted_by == "triage" and e.occurred_at <= as_of), key=lambda e: e.occurred_at
     )
     for event in timeline:
-        name = _text(event.details, "service")
-        if name is None or name not in Service.__members__:
-            continue
-        service, item = Service(name), current.get(Service(name))
         if event.action is AuditAction.queued:
-            priority, due = _text(event.details, "priority"), _text(event.details, "due_at")
-            if priority is None or priority not in Priority.__members__ or due is None:
+            queued = details_as(event, QueuedDetails)
+            if queued is None:
                 continue
+            item = current.get(queued.service)
             if item is None:
-                item = _Item(service, Priority(priority), datetime.fromisoformat(due), event.occurred_at)
+                item = _Item(queued.service, queued.priority, queued.due_at, event.occurred_at)
                 items.append(item)
-                current[service] = item
+                current[queued.service] = item
             else:
-                item.priority, item.due_at = Priority(priority), datetime.fromisoformat(due)
-        elif item is not None and event.action is AuditAction.claimed:
+                item.priority, item.due_at = queued.priority, queued.due_at
+            continue
+        acted = details_as(event, OfficerActionDetails)
+        item = current.get(acted.service) if acted is not None else None
+        if acted is None or item is None:
+            continue
+        if event.action is AuditAction.claimed:
             item.claimed_at = item.claimed_at or event.occurred_at
-        elif item is not None and event.action in _ENDINGS:
+        elif event.action in _ENDINGS:
             item.ended_at, item.outcome = event.occurred_at, _ENDINGS[event.action]
-            item.reason_code, item.to = _text(event.details, "reason_code"), _text(event.details, "to")
-            del current[service]
+            item.reason_code, item.to = acted.reason_code, acted.to.value if acted.to else None
+            del current[acted.service]
     return items, current
 
 

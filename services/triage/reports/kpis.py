@@ -14,16 +14,19 @@ deadline as the event states them), `claimed` marks its first claim and `item_ac
 `reassigned` or `closed` ends it. The case's current items fill in what the trail does not hold yet.
 
 Strategy objectives (SoSafe Community Safety Strategy 2021-24, "SoSafe Objectives", "How our services
-support the objectives" and the five objective chapters). A referral counts once under each objective it
-supports: when one of its concerns maps to the objective, or when a service mapped to it took the referral
-on (accepted it, closed it, or still holds it open; a decline or reassignment away does not count). A
-referral can support several objectives, so the objective rows add up to more than the referral total.
+support the objectives" and the five objective chapters): their titles and each service's objectives are in
+the service catalogue (`schemas/services_catalogue.py`), the concerns' here (`CONCERN_OBJECTIVES`). A
+referral counts once under each objective it supports: when one of its concerns maps to the objective, or
+when a service mapped to it took the referral on (accepted it, closed it, or still holds it open; a decline
+or reassignment away does not count). A referral can support several objectives, so the objective rows add
+up to more than the referral total.
 
-1. Divert young people from becoming involved in crime and ASB -- services `sos` (the SOS Project, chapter
-   one) and `no_more` (listed under objective one: the youth violence support is brought under the No More
-   Service); concerns violent_crime, gang_involvement, county_lines, knife_crime, exploitation (the routing
-   rules' youth-violence concerns; chapter one's knife crime, gangs and exploitation) and missing_episodes,
-   education_exclusion (chapter one's "leaving education" and the SOS case study).
+1. Divert young people from becoming involved in crime and ASB -- services `sos` (the SOS youth violence
+   project, chapter one) and `no_more` (listed under objective one: the youth violence support is brought
+   under the No More Service); concerns violent_crime, gang_involvement, county_lines, knife_crime,
+   exploitation (the routing rules' youth-violence concerns; chapter one's knife crime, gangs and
+   exploitation) and missing_episodes, education_exclusion (chapter one's "leaving education" and the SOS
+   case study).
 2. Provide safe reporting and support to domestic abuse survivors and victims of modern slavery -- services
    `sada`, `modern_slavery`; concerns domestic_abuse, modern_slavery.
 3. Promote reporting of hate crime and further promote equality in the community -- service `hate_crime`
@@ -51,27 +54,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from schemas.audit import AuditAction, AuditEvent
 from schemas.audit_details import OfficerActionDetails, QueuedDetails, details_as
 from schemas.decision import DecisionKind, TriageDecision
+from schemas.services_catalogue import CATALOGUE, OBJECTIVES
 from schemas.vocabulary import PRIORITY_RANK, Agency, Concern, Priority, Service
 from services.triage.cases.case import Case, ItemState, QueueItem
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import Trail, reason_code
 
-OBJECTIVES: dict[int, str] = {
-    1: "Divert young people from becoming involved in crime and ASB",
-    2: "Provide safe reporting and support to domestic abuse survivors and victims of modern slavery",
-    3: "Promote reporting of hate crime and further promote equality in the community",
-    4: "Tackle the harms caused by drugs and alcohol",
-    5: "Work with partners to encourage reporting of crime and address perceptions of crime",
-}
-SERVICE_OBJECTIVES: dict[Service, frozenset[int]] = {
-    Service.sos: frozenset({1}),
-    Service.no_more: frozenset({1, 4}),
-    Service.sada: frozenset({2}),
-    Service.modern_slavery: frozenset({2}),
-    Service.hate_crime: frozenset({3}),
-    Service.mnwg: frozenset({5}),
-    Service.manual_review: frozenset(),
-}
 CONCERN_OBJECTIVES: dict[Concern, frozenset[int]] = {
     **{
         c: frozenset({1})
@@ -343,7 +331,7 @@ def _priority_of(decisions: Sequence[TriageDecision], as_of: datetime) -> str:
 
 def _objectives(concerns: Iterable[str], taken_on: Iterable[Service]) -> tuple[set[int], set[int]]:
     by_concern = {o for c in concerns if c in Concern.__members__ for o in CONCERN_OBJECTIVES[Concern(c)]}
-    return by_concern, {o for s in taken_on for o in SERVICE_OBJECTIVES[s]}
+    return by_concern, {o for s in taken_on for o in CATALOGUE[s].objectives}
 
 
 def compute_kpis(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import orjson
 from pydantic import AwareDatetime, StringConstraints
@@ -36,7 +36,13 @@ class ActorKind(StrEnum):
     service = "service"
 
 
+Emitter = Literal["intake", "triage", "notify"]
+"""The services that emit audit events (and dead letters), in the order a trail shows same-time events."""
+EMITTERS: tuple[Emitter, ...] = get_args(Emitter)
+
 Detail = Annotated[str, StringConstraints(max_length=500)]
+DetailValue = Detail | int | bool | list[Detail] | None
+"""One value of `AuditEvent.details`; `schemas/audit_details.py` says which keys each action writes."""
 GENESIS = "0" * 64
 
 
@@ -56,15 +62,19 @@ class AuditEvent(Message):
     action: AuditAction
     actor_kind: ActorKind
     actor: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    emitted_by: Literal["intake", "triage", "notify"]
+    emitted_by: Emitter
     occurred_at: AwareDatetime
-    details: dict[str, Detail | int | bool | list[Detail] | None]
+    details: dict[str, DetailValue]  # written and read through its action's model in schemas/audit_details.py
     prev_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
     def computed_hash(self) -> str:
         """The SHA-256 this event should carry, from its canonical form."""
         return event_hash(self.model_dump(mode="json", exclude={"hash"}))
+
+    def sealed(self) -> AuditEvent:
+        """This event carrying the hash of its other fields."""
+        return self.model_copy(update={"hash": self.computed_hash()})
 
 
 def event_hash(fields: dict[str, object]) -> str:

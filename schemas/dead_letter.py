@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, StringConstraints
 
+from schemas.audit import Emitter
 from schemas.base import Message
 from schemas.raw_excerpt import RawExcerpt
 
@@ -15,7 +16,7 @@ class DeadLetter(Message):
     could exceed the broker's message size once JSON-escaped, so the dead letter itself was lost)."""
 
     dead_letter_version: Literal["2"] = "2"
-    service: Literal["intake", "triage", "notify"]
+    service: Emitter
     topic: Annotated[str, StringConstraints(max_length=200)]
     partition: int
     offset: int

@@ -11,11 +11,12 @@ import faust
 from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
-from schemas.audit import ActorKind, AuditAction, AuditEvent
+from schemas.audit import ActorKind, AuditAction, AuditEvent, Emitter
+from schemas.audit_details import DeadLetterDetails
 from schemas.codec import decode, encode
 from schemas.dead_letter import DeadLetter
 from schemas.raw_excerpt import raw_excerpt
-from services.common.audit_chain import Emitter, next_event
+from services.common.audit_chain import next_event
 from services.common.logs import get_logger
 
 log = get_logger("sosafe.dead_letters")
@@ -72,15 +73,15 @@ def dead_letter_record(
         actor_kind=ActorKind.service,
         actor=service,
         occurred_at=source.timestamp,
-        details={
-            "source_topic": source.topic,
-            "partition": source.partition,
-            "offset": source.offset,
-            "reason": reason,
-            "error_count": error_count,
-            "raw_length": kept.length,
-            "raw_sha256": kept.sha256,
-        },
+        details=DeadLetterDetails(
+            source_topic=source.topic,
+            partition=source.partition,
+            offset=source.offset,
+            reason=reason,
+            error_count=error_count,
+            raw_length=kept.length,
+            raw_sha256=kept.sha256,
+        ),
     )
     return record, event
 

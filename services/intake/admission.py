@@ -10,6 +10,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from schemas.audit import ActorKind, AuditAction, AuditEvent
+from schemas.audit_details import AdmissionDetails, RejectionDetails
 from schemas.envelope import SubmissionEnvelope
 from schemas.identity import referral_id_for, subject_key_for
 from schemas.raw_excerpt import raw_excerpt
@@ -96,11 +97,11 @@ def to_referral(envelope: SubmissionEnvelope, partner: Partner, subject_secret: 
 
 
 def _events(head: ChainHead | None, referral: Referral, outcome: Outcome) -> tuple[list[AuditEvent], ChainHead]:
-    details: dict[str, str | int | bool | list[str] | None] = {
-        "channel": referral.channel.value,
-        "submission_id": referral.submission_id,
-        "agency": referral.submission.source.agency.value,
-    }
+    details = AdmissionDetails(
+        channel=referral.channel,
+        submission_id=referral.submission_id,
+        agency=referral.submission.source.agency,
+    )
     events = []
     for action in (AuditAction.submitted, AuditAction(outcome.value)):
         event, head = next_event(
@@ -170,14 +171,14 @@ def rejection(
         errors=errors[:MAX_FIELD_ERRORS],
         raw_payload=kept,
     )
-    details: dict[str, str | int | bool | list[str] | None] = {
-        "channel": channel.value,
-        "submission_id": submission_id,
-        "reason": reason,
-        "error_locations": [e.loc for e in errors[:20]],
-        "raw_length": kept.length,
-        "raw_sha256": kept.sha256,
-    }
+    details = RejectionDetails(
+        channel=channel,
+        submission_id=submission_id,
+        reason=reason,
+        error_locations=[e.loc for e in errors[:20]],
+        raw_length=kept.length,
+        raw_sha256=kept.sha256,
+    )
     head: ChainHead | None = None
     events = []
     for action in (AuditAction.submitted, AuditAction.rejected):

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from schemas.decision import Flag, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationChannel, NotificationKind
+from schemas.services_catalogue import display_name
 from schemas.vocabulary import Priority, Service
 
 ChannelsFor = Callable[[Service, NotificationKind], Iterable[NotificationChannel]]
@@ -27,16 +28,6 @@ ChannelsFor = Callable[[Service, NotificationKind], Iterable[NotificationChannel
 
 NOTIFICATION_ID_HEADER: Final = "X-SoSafe-Notification-Id"
 LOCAL_TIME: Final = ZoneInfo("Europe/London")
-
-SERVICE_NAMES: Final[dict[Service, str]] = {
-    Service.sada: "SADA",
-    Service.no_more: "No More Service",
-    Service.sos: "SOS Project",
-    Service.mnwg: "MNWG",
-    Service.modern_slavery: "Modern Slavery",
-    Service.hate_crime: "Hate Crime",
-    Service.manual_review: "Manual Review",
-}
 
 FLAG_WORDS: Final[dict[Flag, str]] = {
     Flag.marac: "MARAC: high-risk domestic abuse, consider the risk assessment conference",
@@ -150,7 +141,7 @@ def _priority_word(priority: Priority) -> str:
 def email_subject(notification: Notification) -> str:
     """`[SoSafe] HIGH referral for SADA, due 26 Nov 14:00`: no personal data."""
     priority = _priority_word(notification.priority)
-    service = SERVICE_NAMES[notification.service]
+    service = display_name(notification.service)
     due = _short_time(notification.due_at)
     if notification.kind is NotificationKind.escalation:
         return f"[SoSafe] OVERDUE {priority} referral for {service}, was due {due}"
@@ -159,7 +150,7 @@ def email_subject(notification: Notification) -> str:
 
 def email_text(notification: Notification) -> str:
     """The plain-text body: the whitelisted fields in words."""
-    service = SERVICE_NAMES[notification.service]
+    service = display_name(notification.service)
     if notification.kind is NotificationKind.escalation:
         opening = (
             f"A {notification.priority.value} referral in the {service} queue is past its deadline and still open."

@@ -21,6 +21,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.audit import ActorKind, AuditAction, AuditEvent
+from schemas.audit_details import DeliveryDetails
 from schemas.codec import encode
 from schemas.notification import Notification
 from services.common import topics
@@ -96,15 +97,14 @@ def delivery_event(
     failure: str | None = None,
 ) -> tuple[AuditEvent, ChainHead]:
     """`notified`, `notification_failed` or `dead_lettered`, with non-personal details only."""
-    details: dict[str, str | int | bool | list[str] | None] = {
-        "notification_id": notification.notification_id,
-        "channel": notification.channel.value,
-        "service": notification.service.value,
-        "kind": notification.kind.value,
-        "attempt": attempt,
-    }
-    if failure is not None:
-        details["failure"] = failure
+    details = DeliveryDetails(
+        notification_id=notification.notification_id,
+        channel=notification.channel,
+        service=notification.service,
+        kind=notification.kind,
+        attempt=attempt,
+        failure=failure,
+    )
     return next_event(
         head,
         emitter="notify",

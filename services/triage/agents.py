@@ -20,6 +20,7 @@ from services.common import topics
 from services.common.confirmed_step import confirmed_step
 from services.common.dead_letters import DeadLetters, dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
+from services.triage.api.officers import scope_of
 from services.triage.cases.queue import OfficerScope
 from services.triage.cases.records import SlaCheck, SubjectHistory
 from services.triage.cases.referral_state import ReferralState, StoredCase
@@ -54,7 +55,7 @@ def register(triage: Triage) -> None:
         officer = next((o for o in triage.access.officers if o.id == officer_id), None)
         if officer is None:
             return None
-        return OfficerScope(officer_id=officer.id, services=officer.services, manager=officer.manager)
+        return scope_of(officer)
 
     def step_for(topic: str, value: Any, state: ReferralState | None) -> Step | None:
         if topic == topics.ACCEPTED:

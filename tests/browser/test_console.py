@@ -146,8 +146,8 @@ def test_sos_officer_does_not_see_a_sada_referral(stack: Stack, api: Any, browse
     expect(page.get_by_role("heading", name="Your queues", level=1)).to_be_visible()
     expect(page.get_by_role("link", name="SADA", exact=True)).to_have_count(0)
     expect(page.get_by_role("link", name="KPI report")).to_have_count(0)
-    page.get_by_role("link", name="SOS", exact=True).click()
-    expect(page.get_by_role("heading", name="SOS", level=1)).to_be_visible()
+    page.get_by_role("link", name="SOS youth violence project", exact=True).click()
+    expect(page.get_by_role("heading", name="SOS youth violence project", level=1)).to_be_visible()
     assert referral_id[:8] not in page.content()
 
     response = page.goto(f"{stack.url('triage')}/?service=sada&referral_id={referral_id}")

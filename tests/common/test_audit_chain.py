@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from schemas.audit import ActorKind, AuditAction, AuditEvent
+from schemas.audit_details import QueuedDetails
+from schemas.vocabulary import Priority, Service
 from services.common.audit_chain import ChainHead, next_event
 from services.common.audit_verify import verify_chains
 
@@ -24,7 +26,7 @@ def chain(n: int, key: str = "r1") -> list[AuditEvent]:
             actor_kind=ActorKind.service,
             actor="triage",
             occurred_at=T0,
-            details={"i": i},
+            details=QueuedDetails(service=Service.sada, priority=Priority.high, due_at=T0, rule_ids=[f"rule-{i}"]),
         )
         events.append(event)
     return events

@@ -15,7 +15,10 @@ from tests.triage.decision_factory import T0, assignment, decision
     [
         ([], None),
         ([Service.sada], "the SADA item"),
-        ([Service.sada, Service.sos, Service.no_more], "the SADA, SOS and No More items"),
+        (
+            [Service.sada, Service.sos, Service.no_more],
+            "the SADA, SOS youth violence project and No More Service items",
+        ),
     ],
     ids=["none", "one", "three"],
 )

@@ -9,7 +9,7 @@ import pytest
 from schemas.action import ActionKind, OfficerAction
 from schemas.decision import DecisionKind, Flag
 from schemas.vocabulary import Priority, Service
-from services.triage.cases.case import Case, ItemState, apply_decision
+from services.triage.cases.case import Case, ItemState, Refusal, apply_decision
 from services.triage.cases.queue import (
     OFFICER_REASON_CAP,
     ActionOutcome,
@@ -130,43 +130,43 @@ def test_later_decision_replaces_final_item_with_fresh_one() -> None:
 def test_claim_moves_new_item_to_claimed_by_the_officer() -> None:
     """claim: new -> claimed, held by the claiming officer."""
     outcome = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada)
-    assert (outcome.status, outcome.http_status) == ("applied", 200)
+    assert (outcome.status, outcome.refusal) == ("applied", None)
     assert outcome.item is not None
     assert outcome.item.state is ItemState.claimed
     assert outcome.case.items[Service.sada].claimed_by == SADA_OFFICER.officer_id
     assert outcome.case.items[Service.sada].updated_at == LATER
 
 
-def test_claim_of_item_claimed_by_another_officer_is_409() -> None:
+def test_claim_of_item_claimed_by_another_officer_is_refused_as_claimed_by_another() -> None:
     """A second officer cannot claim an item someone else holds."""
     case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
     outcome = act(case, SADA_OTHER, ActionKind.claim, Service.sada)
-    assert (outcome.status, outcome.http_status, outcome.error) == ("refused", 409, "claimed_by_another")
+    assert (outcome.status, outcome.refusal) == ("refused", Refusal.claimed_by_another)
     assert outcome.case.items == case.items
 
 
 def test_claiming_own_claim_again_is_idempotent() -> None:
-    """The holder claiming again gets 200 and the item unchanged."""
+    """The holder claiming again has it applied, the item unchanged."""
     case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
     outcome = act(case, SADA_OFFICER, ActionKind.claim, Service.sada)
-    assert outcome.http_status == 200
+    assert (outcome.status, outcome.refusal) == ("applied", None)
     assert outcome.case.items == case.items
 
 
-def test_accept_then_decline_is_409_and_item_stays_accepted() -> None:
+def test_accept_then_decline_is_refused_as_final_and_item_stays_accepted() -> None:
     """Accepted is final: a later decline is refused and changes nothing."""
     case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.accept, Service.sada).case
     outcome = act(case, SADA_OFFICER, ActionKind.decline, Service.sada, reason="not ours")
-    assert (outcome.http_status, outcome.error) == (409, "item_final")
+    assert outcome.refusal is Refusal.item_final
     assert outcome.follow_up is None
     assert outcome.case.items[Service.sada].state is ItemState.accepted
 
 
-def test_accept_of_item_claimed_by_another_officer_is_409() -> None:
+def test_accept_of_item_claimed_by_another_officer_is_refused_as_claimed_by_another() -> None:
     """Only the holder (or a manager) may settle a claimed item."""
     case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
     outcome = act(case, SADA_OTHER, ActionKind.accept, Service.sada)
-    assert (outcome.http_status, outcome.error) == (409, "claimed_by_another")
+    assert outcome.refusal is Refusal.claimed_by_another
     assert outcome.case.items[Service.sada].state is ItemState.claimed
 
 
@@ -174,38 +174,38 @@ def test_manager_can_act_on_any_service_and_on_an_item_claimed_by_another() -> N
     """A manager accepts an item another officer claimed, in a queue outside any officer scope."""
     case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
     outcome = act(case, MANAGER, ActionKind.accept, Service.sada)
-    assert outcome.http_status == 200
+    assert (outcome.status, outcome.refusal) == ("applied", None)
     assert outcome.case.items[Service.sada].state is ItemState.accepted
     assert outcome.case.items[Service.sada].claimed_by == MANAGER.officer_id
 
 
-def test_decline_or_close_without_reason_is_422() -> None:
+def test_decline_or_close_without_reason_is_refused_as_reason_required() -> None:
     """Decline and close need a non-empty reason."""
     case = case_with(Service.sada)
     for kind, reason in [(ActionKind.decline, None), (ActionKind.decline, "   "), (ActionKind.close, "")]:
         outcome = act(case, SADA_OFFICER, kind, Service.sada, reason=reason)
-        assert (outcome.http_status, outcome.error) == (422, "reason_required")
+        assert outcome.refusal is Refusal.reason_required
         assert outcome.case.items == case.items
 
 
-def test_action_outside_officer_scope_is_403() -> None:
+def test_action_outside_officer_scope_is_refused_as_out_of_scope() -> None:
     """An officer of another service may not touch this queue."""
     outcome = act(case_with(Service.sada), SOS_OFFICER, ActionKind.claim, Service.sada)
-    assert (outcome.status, outcome.http_status, outcome.error) == ("refused", 403, "out_of_scope")
+    assert (outcome.status, outcome.refusal) == ("refused", Refusal.out_of_scope)
     assert outcome.case.items[Service.sada].state is ItemState.new
 
 
-def test_action_under_another_officers_identity_is_403() -> None:
+def test_action_under_another_officers_identity_is_refused_as_officer_mismatch() -> None:
     """The scope acting must be the officer named in the action."""
     sent = action(ActionKind.claim, Service.sada, SADA_OTHER.officer_id)
     outcome = apply_action(case_with(Service.sada), sent, SADA_OFFICER, LATER, RULESET, DEADLINES)
-    assert (outcome.http_status, outcome.error) == (403, "officer_mismatch")
+    assert outcome.refusal is Refusal.officer_mismatch
 
 
-def test_action_on_service_without_item_is_404() -> None:
+def test_action_on_service_without_item_is_refused_as_item_not_found() -> None:
     """A service this referral was never routed to has no item to act on."""
     outcome = act(case_with(Service.sada), SOS_OFFICER, ActionKind.claim, Service.sos)
-    assert (outcome.http_status, outcome.error) == (404, "item_not_found")
+    assert outcome.refusal is Refusal.item_not_found
     assert outcome.item is None
 
 
@@ -236,7 +236,7 @@ def test_decline_with_no_other_open_item_falls_back_to_manual_review() -> None:
 def test_decline_with_another_open_item_has_no_fallback() -> None:
     """Another service still holds the referral open, so no manual_review item is made."""
     outcome = act(case_with(Service.sada, Service.sos), SADA_OFFICER, ActionKind.decline, Service.sada, reason="no")
-    assert outcome.http_status == 200
+    assert (outcome.status, outcome.refusal) == ("applied", None)
     assert outcome.follow_up is None
     assert Service.manual_review not in outcome.case.items
 
@@ -283,13 +283,13 @@ def test_reassign_caps_the_officers_reason_in_the_decision() -> None:
     assert len(outcome.follow_up.assignments[0].reasons[0]) <= 300
 
 
-def test_reassign_without_target_or_to_the_same_service_is_422() -> None:
+def test_reassign_without_target_or_to_the_same_service_is_refused() -> None:
     """Reassign needs a `to` that differs from the item's service."""
     case = case_with(Service.sada)
     missing = act(case, SADA_OFFICER, ActionKind.reassign, Service.sada)
     same = act(case, SADA_OFFICER, ActionKind.reassign, Service.sada, to=Service.sada)
-    assert (missing.http_status, missing.error) == (422, "target_required")
-    assert (same.http_status, same.error) == (422, "target_same_service")
+    assert missing.refusal is Refusal.target_required
+    assert same.refusal is Refusal.target_same_service
     assert same.case.items == case.items
 
 
@@ -312,7 +312,7 @@ def test_redelivered_action_returns_recorded_outcome_without_changing_state() ->
     review_claimed = act(first.case, MANAGER, ActionKind.accept, Service.manual_review).case
     again = redo(review_claimed, decline, SADA_OFFICER)
     assert again.redelivered
-    assert (again.status, again.http_status) == (first.status, first.http_status)
+    assert (again.status, again.refusal) == (first.status, first.refusal)
     assert again.follow_up == first.follow_up
     assert again.case == review_claimed
 
@@ -322,9 +322,9 @@ def test_redelivered_refused_action_stays_refused() -> None:
     case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
     grab = action(ActionKind.accept, Service.sada, SADA_OTHER.officer_id)
     first = redo(case, grab, SADA_OTHER)
-    assert first.http_status == 409
+    assert first.refusal is Refusal.claimed_by_another
     again = redo(first.case, grab, SADA_OTHER)
-    assert (again.redelivered, again.http_status, again.error) == (True, 409, "claimed_by_another")
+    assert (again.redelivered, again.refusal) == (True, Refusal.claimed_by_another)
     assert grab.action_id in again.case.applied_action_ids
 
 
@@ -548,49 +548,49 @@ def _refusal_of(
             SADA_OFFICER,
             action(ActionKind.claim, Service.sada, "someone-else"),
             False,
-            (403, "officer_mismatch", "the action was sent under another officer's identity"),
+            (Refusal.officer_mismatch, "the action was sent under another officer's identity"),
         ),
         (
             (Service.sada,),
             SOS_OFFICER,
             action(ActionKind.claim, Service.sada, SOS_OFFICER.officer_id),
             False,
-            (403, "out_of_scope", "the sada queue is outside your scope"),
+            (Refusal.out_of_scope, "the sada queue is outside your scope"),
         ),
         (
             (Service.sos,),
             MANAGER,
             action(ActionKind.claim, Service.sada, MANAGER.officer_id),
             False,
-            (404, "item_not_found", "this referral has no item in the sada queue"),
+            (Refusal.item_not_found, "this referral has no item in the sada queue"),
         ),
         (
             (Service.sada,),
             SADA_OFFICER,
             action(ActionKind.decline, Service.sada, SADA_OFFICER.officer_id),
             False,
-            (422, "reason_required", "decline needs a reason"),
+            (Refusal.reason_required, "decline needs a reason"),
         ),
         (
             (Service.sada,),
             SADA_OFFICER,
             action(ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id),
             False,
-            (422, "target_required", "reassign needs the service to reassign to"),
+            (Refusal.target_required, "reassign needs the service to reassign to"),
         ),
         (
             (Service.sada,),
             SADA_OFFICER,
             action(ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id, to=Service.sada, reason="r"),
             False,
-            (422, "target_same_service", "reassign needs a service other than this one"),
+            (Refusal.target_same_service, "reassign needs a service other than this one"),
         ),
         (
             (Service.sada,),
             SADA_OFFICER,
             action(ActionKind.decline, Service.sada, SADA_OFFICER.officer_id, reason="r"),
             True,
-            (409, "item_final", "the item is already accepted and can no longer change"),
+            (Refusal.item_final, "the item is already accepted and can no longer change"),
         ),
     ],
     ids=[
@@ -603,16 +603,16 @@ def _refusal_of(
         "item_final",
     ],
 )
-def test_each_refusal_has_its_status_code_and_plain_english_detail(
+def test_each_refusal_has_its_reason_and_plain_english_detail(
     case_services: tuple[Service, ...],
     officer: OfficerScope,
     sent: OfficerAction,
     accepted_first: bool,
-    expected: tuple[int, str, str],
+    expected: tuple[Refusal, str],
 ) -> None:
-    """Every refusal the officer can meet carries its HTTP status, its code and the sentence they read."""
+    """Every refusal the officer can meet carries its reason and the sentence they read."""
     refused = _refusal_of(case_services, officer, sent, accepted_first)
-    assert (refused.status, (refused.http_status, refused.error, refused.detail)) == ("refused", expected)
+    assert (refused.status, (refused.refusal, refused.detail)) == ("refused", expected)
 
 
 def test_an_action_for_another_referral_is_not_applied() -> None:

@@ -63,21 +63,22 @@ def test_default_ruleset_routes_to_every_service_and_raises_every_flag(default_r
     assert {spec.flag for spec in specs} == set(Flag)
 
 
-def test_default_deadlines_and_coverage_follow_the_design(default_ruleset: Ruleset) -> None:
-    """urgent 4 h, high 24 h, medium 72 h, standard 120 h; sada five districts, the rest Stevenage."""
+def test_default_deadlines_follow_the_design(default_ruleset: Ruleset) -> None:
+    """urgent 4 h, high 24 h, medium 72 h, standard 120 h."""
     assert default_ruleset.deadlines == {
         Priority.urgent: 4,
         Priority.high: 24,
         Priority.medium: 72,
         Priority.standard: 120,
     }
-    assert set(default_ruleset.coverage[Service.sada]) == set(District) - {District.other}
-    others = {
-        service: districts for service, districts in default_ruleset.coverage.items() if service is not Service.sada
-    }
-    assert others == {
-        service: (District.stevenage,) for service in set(Service) - {Service.sada, Service.manual_review}
-    }
+
+
+def test_the_ruleset_covers_as_the_catalogue_says(default_ruleset: Ruleset) -> None:
+    """sada takes five districts, the other services Stevenage, manual review (the out-of-area route) all."""
+    assert {d for d in District if default_ruleset.covers(Service.sada, d)} == set(District) - {District.other}
+    for service in set(Service) - {Service.sada, Service.manual_review}:
+        assert {d for d in District if default_ruleset.covers(service, d)} == {District.stevenage}
+    assert all(default_ruleset.covers(Service.manual_review, d) for d in District)
 
 
 def test_a_field_of_the_wrong_type_names_the_rule_and_the_field() -> None:
@@ -133,10 +134,11 @@ def test_after_rules_must_name_an_earlier_rule() -> None:
     )
 
 
-def test_a_routed_service_needs_coverage() -> None:
-    """Dropping a service from coverage would silently disable out-of-area, so it is an error."""
-    message = error_for(edited("  hate_crime: [stevenage]\n", ""))
-    assert "rule 'hate-crime': field 'route_to': service 'hate_crime' has no entry in 'coverage'" in message
+def test_coverage_in_a_ruleset_is_refused_and_points_to_the_catalogue() -> None:
+    """Coverage lives in the service catalogue: a ruleset still setting it would be silently ignored."""
+    message = error_for(edited("\nrules:\n", "\ncoverage:\n  sada: [stevenage]\n\nrules:\n"))
+    assert message.startswith("ruleset bad.yaml: field 'coverage': ")
+    assert "schemas/services_catalogue.py" in message
 
 
 def test_every_priority_needs_a_deadline() -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from schemas.action import ActionKind, OfficerAction
 from schemas.codec import encode
 from schemas.vocabulary import Service
 from services.triage.api.officers import parse_service
+from services.triage.cases.case import Refusal
 from services.triage.cases.queue import ActionOutcome
 
 if TYPE_CHECKING:
@@ -23,26 +25,49 @@ if TYPE_CHECKING:
 REPLY_POLL_S = 0.05
 
 
+REFUSAL_STATUS: Final[Mapping[Refusal, int]] = {
+    Refusal.officer_mismatch: 403,
+    Refusal.out_of_scope: 403,
+    Refusal.item_not_found: 404,
+    Refusal.item_final: 409,
+    Refusal.claimed_by_another: 409,
+    Refusal.reason_required: 422,
+    Refusal.target_required: 422,
+    Refusal.target_same_service: 422,
+}
+"""The one place a refusal of the queue core becomes an HTTP status (the JSON API and the console)."""
+
+
 @dataclass(frozen=True)
-class Refusal:
-    """Why an action was not applied, as an HTTP status, a snake_case code and plain English."""
+class Rejection:
+    """Why an action request was not applied, as an HTTP status, a snake_case code and plain English."""
 
     status: int
     code: str
     detail: str
 
+    @classmethod
+    def of(cls, refusal: Refusal, detail: str | None) -> Rejection:
+        """The answer to an action the queue core refused."""
+        return cls(REFUSAL_STATUS[refusal], refusal.value, detail or "The action was refused.")
+
+
+def answer(outcome: ActionOutcome) -> ActionOutcome | Rejection:
+    """An applied outcome as it is; a refused one as the HTTP answer to it."""
+    return outcome if outcome.refusal is None else Rejection.of(outcome.refusal, outcome.detail)
+
 
 async def check_target(
     triage: Triage, officer: Officer, service: str, referral_id: str, action: str
-) -> Service | Refusal:
+) -> Service | Rejection:
     """The queue to act on, or why the request cannot name an action there."""
     wanted = parse_service(service)
     if wanted is None or action not in ActionKind.__members__:
-        return Refusal(404, "unknown_action", "There is no such queue or action.")
+        return Rejection(404, "unknown_action", "There is no such queue or action.")
     if wanted not in officer.scope:
-        return Refusal(403, "out_of_scope", "This queue is not in your scope.")
+        return Rejection.of(Refusal.out_of_scope, "This queue is not in your scope.")
     if await triage.view.case(referral_id) is None:
-        return Refusal(404, "unknown_referral", "No referral with this id is queued here.")
+        return Rejection(404, "unknown_referral", "No referral with this id is queued here.")
     return wanted
 
 
@@ -71,8 +96,7 @@ async def recorded_outcome(triage: Triage, command: OfficerAction) -> ActionOutc
     return ActionOutcome(
         action_id=command.action_id,
         status=record.status,
-        http_status=record.http_status,
-        error=record.error,
+        refusal=record.refusal,
         detail=record.detail,
         case=case,
         item=case.items.get(command.service),
@@ -80,8 +104,9 @@ async def recorded_outcome(triage: Triage, command: OfficerAction) -> ActionOutc
     )
 
 
-async def submit(triage: Triage, command: OfficerAction) -> ActionOutcome | Refusal:
-    """Publish the action keyed by referral and wait for its outcome (or time out: 504).
+async def submit(triage: Triage, command: OfficerAction) -> ActionOutcome | Rejection:
+    """Publish the action keyed by referral and wait for its outcome: applied, or refused (the queue core's
+    refusal as an HTTP answer), or not known in time (504).
 
     The replica that owns the referral's partition applies it; when that is this replica the case agent
     hands the outcome over directly, otherwise it shows up in the read model. Either way the answer waits
@@ -101,10 +126,14 @@ async def submit(triage: Triage, command: OfficerAction) -> ActionOutcome | Refu
                 await asyncio.sleep(REPLY_POLL_S / 5)
             recorded = await recorded_outcome(triage, command)
             if recorded is not None:
-                return outcome or recorded
+                return answer(outcome or recorded)
             if loop.time() >= deadline:
-                return outcome or Refusal(
-                    504, "action_pending", "The action was recorded but not yet applied; refresh to see its result."
+                return (
+                    answer(outcome)
+                    if outcome
+                    else Rejection(
+                        504, "action_pending", "The action was recorded but not yet applied; refresh to see its result."
+                    )
                 )
     finally:
         triage.replies.forget(command.action_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schemas.audit import AuditEvent
+from schemas.audit_details import ServiceDetails, details_of
 from schemas.decision import TriageDecision
 from schemas.vocabulary import Service
 from services.common.access import Officer, Registry, bearer_token
@@ -53,11 +54,15 @@ def decisions_in_scope(officer: Officer, decisions: Iterable[TriageDecision]) ->
 def events_in_scope(officer: Officer, events: Iterable[AuditEvent]) -> list[AuditEvent]:
     """The audit events about the referral as a whole or about one of the officer's services, unaltered
     (an event is hashed: it is shown whole or not at all)."""
-    return [
-        event
-        for event in events
-        if not isinstance(service := event.details.get("service"), str) or covers(officer, service)
-    ]
+    return [event for event in events if _may_see_event(officer, event)]
+
+
+def _may_see_event(officer: Officer, event: AuditEvent) -> bool:
+    details = details_of(event)
+    if isinstance(details, ServiceDetails):
+        return covers(officer, details.service)
+    # Details that fit no model of their action might be about any service: only a manager sees them.
+    return details is not None or officer.manager
 
 
 def parse_service(value: str) -> Service | None:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from services.common.logs import get_logger
 from services.common.web_errors import error_response
 from services.intake.validation import field_errors
-from services.triage.api.actions import Refusal, check_target, command_for, submit
+from services.triage.api.actions import Rejection, check_target, command_for, submit
 from services.triage.api.officers import (
     decisions_in_scope,
     events_in_scope,
@@ -108,7 +108,7 @@ def register(triage: Triage) -> None:
 
     async def act(view: View, officer: Officer, service: str, referral_id: str, action: str, body: bytes) -> Response:
         target = await check_target(triage, officer, service, referral_id, action)
-        if isinstance(target, Refusal):
+        if isinstance(target, Rejection):
             return error_response(view, target.status, target.code, target.detail)
         try:
             fields = orjson.loads(body) if body.strip() else {}
@@ -120,10 +120,8 @@ def register(triage: Triage) -> None:
         except ValidationError as exc:
             return error_response(view, 422, "invalid_body", "The action is not valid.", field_errors(exc))
         outcome = await submit(triage, command)
-        if isinstance(outcome, Refusal):
+        if isinstance(outcome, Rejection):
             return error_response(view, outcome.status, outcome.code, outcome.detail)
-        if outcome.status != "applied":
-            return error_response(view, outcome.http_status, outcome.error or "refused", outcome.detail or "")
         body_out: dict[str, Any] = item_json(outcome.item) if outcome.item else {}
         if outcome.follow_up is not None:
             body_out["follow_up_decision_id"] = outcome.follow_up.decision_id

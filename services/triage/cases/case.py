@@ -81,19 +81,52 @@ class QueueItem(_State):
         return self.state in OPEN_STATES
 
 
-HttpStatus = Literal[200, 403, 404, 409, 422]
 ActionStatus = Literal["applied", "refused"]
+
+
+class Refusal(StrEnum):
+    """Why an officer action was refused, named for the reason (the value is the error code officers see).
+
+    Only the HTTP API and the console turn a refusal into a status code (`services.triage.api.actions`).
+    """
+
+    officer_mismatch = "officer_mismatch"
+    """The action was sent under another officer's identity."""
+    out_of_scope = "out_of_scope"
+    """The service's queue is not in the officer's scope."""
+    item_not_found = "item_not_found"
+    """The referral has no item in that service's queue."""
+    reason_required = "reason_required"
+    """A decline or close without a reason."""
+    target_required = "target_required"
+    """A reassignment that names no service."""
+    target_same_service = "target_same_service"
+    """A reassignment to the service the item is already in."""
+    item_final = "item_final"
+    """The item is already accepted, declined, reassigned or closed."""
+    claimed_by_another = "claimed_by_another"
+    """The item is claimed by another officer (only a manager may settle it)."""
 
 
 class ActionRecord(_State):
     """What an officer action came to, kept so a redelivered action gets the same answer."""
 
     status: ActionStatus
-    http_status: HttpStatus
-    error: str | None = None
+    refusal: Refusal | None = None
+    """Why it was refused; None when applied."""
     detail: str | None = None
     follow_up: TriageDecision | None = None
     """Kept so a redelivery re-publishes it (it may have been lost before it reached the topic)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_stored(cls, data: Any) -> Any:
+        """Records stored before `refusal` existed carry `http_status` and the code as `error`."""
+        if isinstance(data, dict) and ("http_status" in data or "error" in data):
+            data = {k: v for k, v in data.items() if k not in ("http_status", "error")} | {
+                "refusal": data.get("refusal", data.get("error"))
+            }
+        return data
 
 
 class Case(_State):

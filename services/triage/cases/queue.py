@@ -24,9 +24,9 @@ from services.triage.cases.case import (
     ActionRecord,
     ActionStatus,
     Case,
-    HttpStatus,
     ItemState,
     QueueItem,
+    Refusal,
     apply_decision,
 )
 
@@ -63,9 +63,8 @@ class ActionOutcome(BaseModel):
 
     action_id: str
     status: ActionStatus
-    http_status: HttpStatus
-    error: str | None = None
-    """A short snake_case code, e.g. `claimed_by_another`; None when applied."""
+    refusal: Refusal | None = None
+    """Why the action was refused, e.g. `Refusal.claimed_by_another`; None when applied."""
     detail: str | None = None
     """Plain English for the officer; never personal data."""
     case: Case
@@ -77,11 +76,15 @@ class ActionOutcome(BaseModel):
     redelivered: bool = False
     """True when the action_id was seen before and this is its recorded outcome, nothing changed."""
 
+    @property
+    def error(self) -> str | None:
+        """The refusal's code (for logs); None when applied."""
+        return None if self.refusal is None else self.refusal.value
+
 
 @dataclass(frozen=True)
-class _Refusal:
-    http_status: HttpStatus
-    error: str
+class _Refused:
+    refusal: Refusal
     detail: str
 
 
@@ -110,8 +113,7 @@ def apply_action(
         return ActionOutcome(
             action_id=action.action_id,
             status=record.status,
-            http_status=record.http_status,
-            error=record.error,
+            refusal=record.refusal,
             detail=record.detail,
             case=case,
             item=case.items.get(action.service),
@@ -121,17 +123,14 @@ def apply_action(
 
     item = case.items.get(action.service)
     checked = _check(action, officer, item)
-    if isinstance(checked, _Refusal):
-        refusal = checked
-        record = ActionRecord(
-            status="refused", http_status=refusal.http_status, error=refusal.error, detail=refusal.detail
-        )
+    if isinstance(checked, _Refused):
+        refused = checked
+        record = ActionRecord(status="refused", refusal=refused.refusal, detail=refused.detail)
         return ActionOutcome(
             action_id=action.action_id,
             status="refused",
-            http_status=refusal.http_status,
-            error=refusal.error,
-            detail=refusal.detail,
+            refusal=refused.refusal,
+            detail=refused.detail,
             case=_record(case, action.action_id, record),
             item=item,
         )
@@ -142,11 +141,10 @@ def apply_action(
     follow_up_items: list[QueueItem] = []
     if follow_up is not None:
         case, follow_up_items = apply_decision(case, follow_up, now)
-    record = ActionRecord(status="applied", http_status=200, follow_up=follow_up)
+    record = ActionRecord(status="applied", follow_up=follow_up)
     return ActionOutcome(
         action_id=action.action_id,
         status="applied",
-        http_status=200,
         case=_record(case, action.action_id, record),
         item=changed,
         follow_up=follow_up,
@@ -158,27 +156,27 @@ def _record(case: Case, action_id: str, record: ActionRecord) -> Case:
     return case.model_copy(update={"actions": {**case.actions, action_id: record}})
 
 
-def _check(action: OfficerAction, officer: OfficerScope, item: QueueItem | None) -> QueueItem | _Refusal:
+def _check(action: OfficerAction, officer: OfficerScope, item: QueueItem | None) -> QueueItem | _Refused:
     """The item to act on, or why not, checked in order: who, which item, the request, the state."""
     if officer.officer_id != action.officer_id:
-        return _Refusal(403, "officer_mismatch", "the action was sent under another officer's identity")
+        return _Refused(Refusal.officer_mismatch, "the action was sent under another officer's identity")
     if not officer.covers(action.service):
-        return _Refusal(403, "out_of_scope", f"the {action.service} queue is outside your scope")
+        return _Refused(Refusal.out_of_scope, f"the {action.service} queue is outside your scope")
     if item is None:
-        return _Refusal(404, "item_not_found", f"this referral has no item in the {action.service} queue")
+        return _Refused(Refusal.item_not_found, f"this referral has no item in the {action.service} queue")
     needs_reason = action.kind in (ActionKind.decline, ActionKind.close)
     if needs_reason and not (action.reason or "").strip():
-        return _Refusal(422, "reason_required", f"{action.kind} needs a reason")
+        return _Refused(Refusal.reason_required, f"{action.kind} needs a reason")
     if action.kind is ActionKind.reassign:
         if action.to is None:
-            return _Refusal(422, "target_required", "reassign needs the service to reassign to")
+            return _Refused(Refusal.target_required, "reassign needs the service to reassign to")
         if action.to == action.service:
-            return _Refusal(422, "target_same_service", "reassign needs a service other than this one")
+            return _Refused(Refusal.target_same_service, "reassign needs a service other than this one")
     if item.state in FINAL_STATES:
-        return _Refusal(409, "item_final", f"the item is already {item.state} and can no longer change")
+        return _Refused(Refusal.item_final, f"the item is already {item.state} and can no longer change")
     claimed_by_another = item.state is ItemState.claimed and item.claimed_by != officer.officer_id
     if claimed_by_another and (action.kind is ActionKind.claim or not officer.manager):
-        return _Refusal(409, "claimed_by_another", "the item is claimed by another officer")
+        return _Refused(Refusal.claimed_by_another, "the item is claimed by another officer")
     return item
 
 

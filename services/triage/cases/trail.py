@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.action import ActionKind, OfficerAction
-from schemas.audit import ActorKind, AuditAction, AuditEvent
+from schemas.audit import EMITTERS, ActorKind, AuditAction, AuditEvent
+from schemas.audit_details import AuditDetails, EscalationDetails, OfficerActionDetails, QueuedDetails, TriagedDetails
 from schemas.decision import TriageDecision
 from schemas.escalation import Escalation
-from services.common.audit_chain import ChainHead, DetailValue, next_event
+from services.common.audit_chain import ChainHead, next_event
 from services.triage.cases.case import QueueItem
 from services.triage.cases.queue import ActionOutcome
 
@@ -42,7 +44,7 @@ REASON_CODES = frozenset(
 )
 """Reasons counted in reports. Officer text outside this list is counted as `other` and never audited."""
 
-EMITTER_ORDER = {"intake": 0, "triage": 1, "notify": 2}
+EMITTER_ORDER = {emitter: rank for rank, emitter in enumerate(EMITTERS)}
 
 
 def reason_code(reason: str | None) -> str | None:
@@ -58,8 +60,8 @@ def _event(
     action: AuditAction,
     actor_kind: ActorKind,
     actor: str,
-    occurred_at: object,
-    details: dict[str, DetailValue],
+    occurred_at: datetime,
+    details: AuditDetails,
 ) -> tuple[AuditEvent, ChainHead]:
     return next_event(
         head,
@@ -69,7 +71,7 @@ def _event(
         action=action,
         actor_kind=actor_kind,
         actor=actor,
-        occurred_at=occurred_at,  # type: ignore[arg-type]
+        occurred_at=occurred_at,
         details=details,
     )
 
@@ -86,13 +88,13 @@ def decision_events(
         ActorKind.service,
         "triage",
         decision.decided_at,
-        {
-            "decision_id": decision.decision_id,
-            "kind": decision.kind.value,
-            "ruleset_version": decision.ruleset_version,
-            "services": [a.service.value for a in decision.assignments],
-            "flags": [f.value for f in decision.flags],
-        },
+        TriagedDetails(
+            decision_id=decision.decision_id,
+            kind=decision.kind,
+            ruleset_version=decision.ruleset_version,
+            services=[a.service for a in decision.assignments],
+            flags=list(decision.flags),
+        ),
     )
     events.append(event)
     for item in items:
@@ -103,12 +105,9 @@ def decision_events(
             ActorKind.service,
             "triage",
             decision.decided_at,
-            {
-                "service": item.service.value,
-                "priority": item.priority.value,
-                "due_at": item.due_at.isoformat(),
-                "rule_ids": list(item.rule_ids),
-            },
+            QueuedDetails(
+                service=item.service, priority=item.priority, due_at=item.due_at, rule_ids=list(item.rule_ids)
+            ),
         )
         events.append(event)
     return events, head
@@ -120,11 +119,9 @@ def action_events(
     """The officer's step, then the follow-up decision's events if the action led to one."""
     if outcome.status != "applied" or outcome.redelivered:
         return [], head
-    details: dict[str, DetailValue] = {"service": action.service.value, "action_id": action.action_id}
-    if action.to is not None:
-        details["to"] = action.to.value
-    if action.reason is not None:
-        details["reason_code"] = reason_code(action.reason)
+    details = OfficerActionDetails(
+        service=action.service, action_id=action.action_id, to=action.to, reason_code=reason_code(action.reason)
+    )
     event, head = _event(
         head,
         action.referral_id,
@@ -149,12 +146,12 @@ def escalation_event(head: ChainHead | None, escalation: Escalation) -> tuple[Au
         ActorKind.service,
         "triage",
         escalation.detected_at,
-        {
-            "service": escalation.service.value,
-            "priority": escalation.priority.value,
-            "due_at": escalation.due_at.isoformat(),
-            "escalation_id": escalation.escalation_id,
-        },
+        EscalationDetails(
+            service=escalation.service,
+            priority=escalation.priority,
+            due_at=escalation.due_at,
+            escalation_id=escalation.escalation_id,
+        ),
     )
 
 

@@ -10,19 +10,11 @@ from typing import Any
 from schemas.audit import AuditAction, AuditEvent
 from schemas.decision import Flag
 from schemas.referral import Referral
+from schemas.services_catalogue import display_name
 from schemas.vocabulary import Priority, Service
 from services.triage.cases.case import ItemState, QueueItem
 from services.triage.cases.trail import REASON_CODES
 
-SERVICE_NAMES = {
-    Service.sada: "SADA",
-    Service.no_more: "No More",
-    Service.sos: "SOS",
-    Service.mnwg: "MNWG",
-    Service.modern_slavery: "Modern slavery",
-    Service.hate_crime: "Hate crime",
-    Service.manual_review: "Manual review",
-}
 PRIORITY_TAGS = {Priority.urgent: "red", Priority.high: "orange", Priority.medium: "yellow", Priority.standard: "grey"}
 FLAG_TAGS = {
     Flag.marac: ("MARAC", "red"),
@@ -79,7 +71,7 @@ def reason_options() -> list[tuple[str, str]]:
 
 def service_name(service: Service | str) -> str:
     try:
-        return SERVICE_NAMES[Service(service)]
+        return display_name(Service(service))
     except ValueError:
         return str(service)
 
@@ -141,7 +133,8 @@ def item_view(item: QueueItem, now: datetime) -> dict[str, Any]:
 
 
 def replaced_items(item: QueueItem) -> str | None:
-    """The items this one stands in for, in words: "the SADA item", "the SADA, SOS and No More items"."""
+    """The items this one stands in for, in words: "the SADA item", "the SADA, SOS youth violence
+    project and No More Service items"."""
     names = [service_name(service) for service in item.replaces_all]
     if len(names) < 2:
         return f"the {names[0]} item" if names else None

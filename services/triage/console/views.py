@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from schemas.vocabulary import Service
 from services.common.logs import get_logger
-from services.triage.api.actions import Refusal, check_target, command_for, submit
+from services.triage.api.actions import Rejection, check_target, command_for, submit
 from services.triage.api.officers import may_see
 from services.triage.cases.trail import REASON_CODES
 from services.triage.console.console import (
@@ -256,7 +256,7 @@ def register(triage: Triage) -> None:
             if visit.officer is None:
                 return console.sign_in_redirect(self, request)
             target = await check_target(triage, visit.officer, service, referral_id, action)
-            if isinstance(target, Refusal):
+            if isinstance(target, Rejection):
                 return await item_page(
                     self, request, visit, service, referral_id, target.status, (("", target.detail),)
                 )
@@ -277,13 +277,9 @@ def register(triage: Triage) -> None:
                     self, request, visit, service, referral_id, 422, (("", "The action is not valid."),), form
                 )
             outcome = await submit(triage, command)
-            if isinstance(outcome, Refusal):
-                return await item_page(
-                    self, request, visit, service, referral_id, outcome.status, (("", outcome.detail),)
-                )
-            if outcome.status != "applied":
-                detail = (outcome.detail or "The action was refused.").capitalize()
-                return await item_page(self, request, visit, service, referral_id, outcome.http_status, (("", detail),))
+            if isinstance(outcome, Rejection):
+                detail = outcome.detail[:1].upper() + outcome.detail[1:]
+                return await item_page(self, request, visit, service, referral_id, outcome.status, (("", detail),))
             log.info(
                 "console_action_applied",
                 officer_id=visit.officer.id,

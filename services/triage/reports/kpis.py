@@ -14,16 +14,19 @@ deadline as the event states them), `claimed` marks its first claim and `item_ac
 `reassigned` or `closed` ends it. The case's current items fill in what the trail does not hold yet.
 
 Strategy objectives (SoSafe Community Safety Strategy 2021-24, "SoSafe Objectives", "How our services
-support the objectives" and the five objective chapters). A referral counts once under each objective it
-supports: when one of its concerns maps to the objective, or when a service mapped to it took the referral
-on (accepted it, closed it, or still holds it open; a decline or reassignment away does not count). A
-referral can support several objectives, so the objective rows add up to more than the referral total.
+support the objectives" and the five objective chapters): their titles and each service's objectives are in
+the service catalogue (`schemas/services_catalogue.py`), the concerns' here (`CONCERN_OBJECTIVES`). A
+referral counts once under each objective it supports: when one of its concerns maps to the objective, or
+when a service mapped to it took the referral on (accepted it, closed it, or still holds it open; a decline
+or reassignment away does not count). A referral can support several objectives, so the objective rows add
+up to more than the referral total.
 
-1. Divert young people from becoming involved in crime and ASB -- services `sos` (the SOS Project, chapter
-   one) and `no_more` (listed under objective one: the youth violence support is brought under the No More
-   Service); concerns violent_crime, gang_involvement, county_lines, knife_crime, exploitation (the routing
-   rules' youth-violence concerns; chapter one's knife crime, gangs and exploitation) and missing_episodes,
-   education_exclusion (chapter one's "leaving education" and the SOS case study).
+1. Divert young people from becoming involved in crime and ASB -- services `sos` (the SOS youth violence
+   project, chapter one) and `no_more` (listed under objective one: the youth violence support is brought
+   under the No More Service); concerns violent_crime, gang_involvement, county_lines, knife_crime,
+   exploitation (the routing rules' youth-violence concerns; chapter one's knife crime, gangs and
+   exploitation) and missing_episodes, education_exclusion (chapter one's "leaving education" and the SOS
+   case study).
 2. Provide safe reporting and support to domestic abuse survivors and victims of modern slavery -- services
    `sada`, `modern_slavery`; concerns domestic_abuse, modern_slavery.
 3. Promote reporting of hate crime and further promote equality in the community -- service `hate_crime`
@@ -41,7 +44,7 @@ the strategy meets them through the services above. `manual_review` maps to none
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -49,28 +52,14 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.audit import AuditAction, AuditEvent
+from schemas.audit_details import OfficerActionDetails, QueuedDetails, details_as
 from schemas.decision import DecisionKind, TriageDecision
+from schemas.services_catalogue import CATALOGUE, OBJECTIVES
 from schemas.vocabulary import PRIORITY_RANK, Agency, Concern, Priority, Service
 from services.triage.cases.case import Case, ItemState, QueueItem
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import Trail, reason_code
 
-OBJECTIVES: dict[int, str] = {
-    1: "Divert young people from becoming involved in crime and ASB",
-    2: "Provide safe reporting and support to domestic abuse survivors and victims of modern slavery",
-    3: "Promote reporting of hate crime and further promote equality in the community",
-    4: "Tackle the harms caused by drugs and alcohol",
-    5: "Work with partners to encourage reporting of crime and address perceptions of crime",
-}
-SERVICE_OBJECTIVES: dict[Service, frozenset[int]] = {
-    Service.sos: frozenset({1}),
-    Service.no_more: frozenset({1, 4}),
-    Service.sada: frozenset({2}),
-    Service.modern_slavery: frozenset({2}),
-    Service.hate_crime: frozenset({3}),
-    Service.mnwg: frozenset({5}),
-    Service.manual_review: frozenset(),
-}
 CONCERN_OBJECTIVES: dict[Concern, frozenset[int]] = {
     **{
         c: frozenset({1})
@@ -283,11 +272,6 @@ def _share(met: int, breached: int) -> float | None:
     return round(met / (met + breached), 4) if met + breached else None
 
 
-def _text(details: Mapping[str, object], key: str) -> str | None:
-    value = details.get(key)
-    return value if isinstance(value, str) else None
-
-
 def _fold(events: Iterable[AuditEvent], as_of: datetime) -> tuple[list[_Item], dict[Service, _Item]]:
     items: list[_Item] = []
     current: dict[Service, _Item] = {}
@@ -295,26 +279,28 @@ def _fold(events: Iterable[AuditEvent], as_of: datetime) -> tuple[list[_Item], d
         (e for e in events if e.emitted_by == "triage" and e.occurred_at <= as_of), key=lambda e: e.occurred_at
     )
     for event in timeline:
-        name = _text(event.details, "service")
-        if name is None or name not in Service.__members__:
-            continue
-        service, item = Service(name), current.get(Service(name))
         if event.action is AuditAction.queued:
-            priority, due = _text(event.details, "priority"), _text(event.details, "due_at")
-            if priority is None or priority not in Priority.__members__ or due is None:
+            queued = details_as(event, QueuedDetails)
+            if queued is None:
                 continue
+            item = current.get(queued.service)
             if item is None:
-                item = _Item(service, Priority(priority), datetime.fromisoformat(due), event.occurred_at)
+                item = _Item(queued.service, queued.priority, queued.due_at, event.occurred_at)
                 items.append(item)
-                current[service] = item
+                current[queued.service] = item
             else:
-                item.priority, item.due_at = Priority(priority), datetime.fromisoformat(due)
-        elif item is not None and event.action is AuditAction.claimed:
+                item.priority, item.due_at = queued.priority, queued.due_at
+            continue
+        acted = details_as(event, OfficerActionDetails)
+        item = current.get(acted.service) if acted is not None else None
+        if acted is None or item is None:
+            continue
+        if event.action is AuditAction.claimed:
             item.claimed_at = item.claimed_at or event.occurred_at
-        elif item is not None and event.action in _ENDINGS:
+        elif event.action in _ENDINGS:
             item.ended_at, item.outcome = event.occurred_at, _ENDINGS[event.action]
-            item.reason_code, item.to = _text(event.details, "reason_code"), _text(event.details, "to")
-            del current[service]
+            item.reason_code, item.to = acted.reason_code, acted.to.value if acted.to else None
+            del current[acted.service]
     return items, current
 
 
@@ -345,7 +331,7 @@ def _priority_of(decisions: Sequence[TriageDecision], as_of: datetime) -> str:
 
 def _objectives(concerns: Iterable[str], taken_on: Iterable[Service]) -> tuple[set[int], set[int]]:
     by_concern = {o for c in concerns if c in Concern.__members__ for o in CONCERN_OBJECTIVES[Concern(c)]}
-    return by_concern, {o for s in taken_on for o in SERVICE_OBJECTIVES[s]}
+    return by_concern, {o for s in taken_on for o in CATALOGUE[s].objectives}
 
 
 def compute_kpis(

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Final
 import yaml
 from pydantic import Field, StringConstraints, ValidationError
 
+from schemas.services_catalogue import CATALOGUE
 from schemas.vocabulary import District, Priority, Service
 from services.triage.routing.rule_format import Rule, RulesetModel, When
 from services.triage.routing.ruleset_errors import RulesetError
@@ -28,11 +29,11 @@ Hours = Annotated[float, Field(gt=0, le=24 * 365)]
 
 
 class Ruleset(RulesetModel):
-    """A versioned routing policy."""
+    """A versioned routing policy. Which districts each service covers is not policy of its own but the
+    service catalogue's (`schemas/services_catalogue.py`)."""
 
     version: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
     deadlines: dict[Priority, Hours]
-    coverage: dict[Service, Annotated[tuple[District, ...], Field(min_length=1)]]
     rules: Annotated[tuple[Rule, ...], Field(min_length=1)]
     overrides: Overrides
 
@@ -43,7 +44,7 @@ class Ruleset(RulesetModel):
         """Whether `service` takes referrals from `district` (the out-of-area service takes all)."""
         if service == self.overrides.out_of_area.route_to:
             return True
-        return district in self.coverage.get(service, ())
+        return CATALOGUE[service].covers(district)
 
 
 def parse_ruleset(text: str, origin: str) -> Ruleset:
@@ -55,8 +56,11 @@ def parse_ruleset(text: str, origin: str) -> Ruleset:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise RulesetError(f"ruleset {origin}: not valid YAML{where}") from exc
     if not isinstance(raw, dict):
+        raise RulesetError(f"ruleset {origin}: expected a mapping with version, deadlines, rules and overrides")
+    if "coverage" in raw:
         raise RulesetError(
-            f"ruleset {origin}: expected a mapping with version, deadlines, coverage, rules and overrides"
+            f"ruleset {origin}: field 'coverage': a service's districts are no longer set in the ruleset but in"
+            " the service catalogue (schemas/services_catalogue.py); remove the section"
         )
     try:
         ruleset = Ruleset.model_validate(raw)
@@ -76,7 +80,7 @@ def load_ruleset(path: str | Path) -> Ruleset:
 
 
 def validate(ruleset: Ruleset, origin: str = "ruleset") -> None:
-    """Checks across fields: unique rule ids, earlier `after_rules`, every deadline and coverage given."""
+    """Checks across fields: unique rule ids, earlier `after_rules`, every deadline given."""
     prefix = f"ruleset {origin}"
     missing = [p.value for p in Priority if p not in ruleset.deadlines]
     if missing:
@@ -90,10 +94,6 @@ def validate(ruleset: Ruleset, origin: str = "ruleset") -> None:
             if named not in seen:
                 raise RulesetError(f"{where}: field '{field}': '{named}' is not the id of an earlier rule")
         seen.add(rule.id)
-        fallback = ruleset.overrides.out_of_area.route_to
-        if rule.route_to not in (None, fallback) and rule.route_to not in ruleset.coverage:
-            service = rule.route_to.value if rule.route_to else ""
-            raise RulesetError(f"{where}: field 'route_to': service '{service}' has no entry in 'coverage'")
     for name, section in ruleset.overrides:
         rule_id = getattr(section, "rule_id", None)
         if rule_id in seen:

@@ -31,7 +31,8 @@ TOPIC_MODELS: Final[dict[str, type[BaseModel]]] = {
     "audit.events": AuditEvent,
     "messages.dead": DeadLetter,
 }
-"""Every contract topic and the model of its values."""
+"""Every contract topic and the model of its values (published: `schemas/export.py`). The services decode
+by `services.common.topic_models.MODELS`, which adds their internal topics."""
 
 
 def encode(message: BaseModel) -> bytes:
@@ -42,11 +43,6 @@ def encode(message: BaseModel) -> bytes:
 def decode(data: bytes | str, model: type[M]) -> M:
     """Bytes as a model; raises `pydantic.ValidationError` for anything that is not one."""
     return model.model_validate_json(data)
-
-
-def decode_for_topic(topic: str, data: bytes) -> BaseModel:
-    """Bytes from a contract topic as that topic's model."""
-    return decode(data, TOPIC_MODELS[topic])
 
 
 def loads(data: bytes | str) -> object:

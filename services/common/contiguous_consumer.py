@@ -24,7 +24,6 @@ Changelog partitions keep Faust's own handling: they are compacted, so gaps ther
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 from typing import Any, cast
 from weakref import WeakKeyDictionary
@@ -42,8 +41,6 @@ log = get_logger("sosafe.consumer")
 
 OUTCOMES = ("reread", "skipped")
 
-TRACE = os.environ.get("SOSAFE_CONSUMER_TRACE") == "1"
-"""Log every fetched stream message's offset and verdict (for diagnosing delivery; off in production)."""
 
 YIELD_EVERY = 100
 """Messages between returns to the event loop, as in Faust's own loop."""
@@ -71,6 +68,11 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
         """Clear while `perform_seek` runs: the fetch loop waits, so it never fetches from half-set positions."""
         super().__init__(*args, **kwargs)
 
+    @property
+    def trace(self) -> bool:
+        """Log every fetched stream message's offset and verdict (`SOSAFE_CONSUMER_TRACE`; off in production)."""
+        return _TRACE.get(self.app, False)
+
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
@@ -86,7 +88,7 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
         self.seeks += 1
         await super().seek(partition, offset)
         self.sequencer.sought(partition, offset)
-        if TRACE:
+        if self.trace:
             log.info("consumer_trace_seek", topic=partition.topic, partition=partition.partition, offset=offset)
 
     async def perform_seek(self) -> None:
@@ -111,7 +113,7 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
                 await self.seek(tp, earliest[tp])
             else:
                 self.sequencer.sought(tp, off if off is not None and off >= 0 else None)
-        if TRACE:
+        if self.trace:
             log.info(
                 "consumer_trace_sought",
                 offsets={
@@ -131,7 +133,7 @@ class ContiguousConsumer(aiokafka_driver.Consumer):
             return True
         expected = self.sequencer.expected(tp)
         verdict = self.sequencer.check(tp, offset)
-        if TRACE:
+        if self.trace:
             log.info(
                 "consumer_trace",
                 topic=tp.topic,
@@ -232,9 +234,11 @@ def count_offset_jumps(app: Any, counter: Counter, service: str) -> None:
 
 
 _FETCH_MAX_WAIT_MS: WeakKeyDictionary[Any, int] = WeakKeyDictionary()
+_TRACE: WeakKeyDictionary[Any, bool] = WeakKeyDictionary()
 
 
-def install(app: Any, fetch_max_wait_ms: int) -> None:
+def install(app: Any, fetch_max_wait_ms: int, trace: bool = False) -> None:
     """Make `app` create a `ContiguousConsumer` (call before the app's consumer is first used)."""
     app.transport.Consumer = ContiguousConsumer
     _FETCH_MAX_WAIT_MS[app] = fetch_max_wait_ms
+    _TRACE[app] = trace

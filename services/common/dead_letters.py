@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import faust
 from prometheus_client import Counter
@@ -18,9 +18,9 @@ from schemas.dead_letter import DeadLetter
 from schemas.raw_excerpt import raw_excerpt
 from services.common.audit_chain import next_event
 from services.common.logs import get_logger
+from services.common.topic_models import MODELS
 
 log = get_logger("sosafe.dead_letters")
-M = TypeVar("M", bound=BaseModel)
 
 MAX_KEY_BYTES = 256
 """A source key longer than this is replaced by its SHA-256 on the dead letter, so the record stays small."""
@@ -119,11 +119,13 @@ async def dead_letter(dead: DeadLetters, event: faust.EventT[bytes], reason: str
     )
 
 
-async def decode_or_dead_letter(event: faust.EventT[bytes], model: type[M], dead: DeadLetters) -> M | None:
-    """The event's value as `model`, or None after dead-lettering it (audited, logged, counted) when it is
-    not one."""
+async def decode_or_dead_letter(
+    event: faust.EventT[bytes], dead: DeadLetters, models: Mapping[str, type[BaseModel]] = MODELS
+) -> BaseModel | None:
+    """The event's value as the model its topic carries (`models`, by default the registry), or None after
+    dead-lettering it (audited, logged, counted) when it is not one. The caller dispatches on the type."""
     try:
-        return decode(event.value or b"", model)
+        return decode(event.value or b"", models[event.message.topic])
     except ValidationError as exc:
         await dead_letter(dead, event, "invalid_message", exc.error_count())
         return None

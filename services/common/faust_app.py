@@ -49,7 +49,7 @@ def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any)
     )
     options.update(extra)
     app = faust.App(app_id, **options)
-    install_contiguous_consumer(app, settings.fetch_max_wait_ms)
+    install_contiguous_consumer(app, settings.fetch_max_wait_ms, settings.consumer_trace)
     # Tansu reports a partition's end offset as the first offset of the last batch + 1; one record per
     # changelog batch keeps Faust table recovery exact (SplitProducer). Apache Kafka does not need it.
     faults = parse_faults(settings.fault_fail_sends)

@@ -15,6 +15,9 @@ from services.common.contiguous_consumer import count_offset_jumps
 
 LAG_INTERVAL_S = 5.0
 
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+"""Histogram buckets (seconds) of every stage latency, the same in each service so dashboards compare them."""
+
 
 def consumer_lag(app: faust.App) -> dict[str, int]:
     """Messages not yet committed per topic, over the partitions this worker holds."""

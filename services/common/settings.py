@@ -34,6 +34,10 @@ class CommonSettings(BaseSettings):
     fetch_max_wait_ms: int = Field(default=25, ge=0, le=60_000)
     """How long the broker may hold an empty fetch open. Faust hard-codes 1,500 ms; on the embedded broker
     that added about 0.7 s to each hop through a table-writing agent (measured, docs/benchmarks.md)."""
+    consumer_trace: bool = Field(
+        default=False,
+        description="Log every fetched stream message's offset and verdict (diagnosing delivery; off in production).",
+    )
     config_file: Path = DEV_CONFIG
     subject_key_secret: SecretStr = SecretStr("dev-only-subject-key-change-me")
     log_level: str = "INFO"

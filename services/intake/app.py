@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import faust
-from faust.types import TableT
-from prometheus_client import CollectorRegistry
 
 from services.common import topics
-from services.common.access import AccessFile, Registry, load_access
+from services.common.access import Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
+from services.intake import agents, web
 from services.intake.metrics import IntakeMetrics
 from services.intake.publisher import SubmissionPublisher
 from services.intake.rate_limit import RateLimiter
+from services.intake.service import Intake
 from services.intake.settings import IntakeSettings
 
 
-@dataclass
-class Intake:
-    """Everything intake's agents and views need, built once at start-up."""
-
-    settings: IntakeSettings
-    app: faust.App
-    registry: CollectorRegistry
-    metrics: IntakeMetrics
-    access: AccessFile
-    tokens: Registry
-    rate_limiter: RateLimiter
-    publisher: SubmissionPublisher
-    submitted: faust.TopicT
-    validated: faust.TopicT
-    accepted: faust.TopicT
-    rejected: faust.TopicT
-    audit: faust.TopicT
-    seen: TableT[bytes, bytes]
-
-
 def build(settings: IntakeSettings) -> Intake:
-    from services.intake import agents, web
-
     app = make_app(topics.INTAKE_APP, settings, settings.intake_port)
     registry = new_registry()
     access = load_access(settings.config_file)

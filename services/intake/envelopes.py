@@ -12,8 +12,9 @@ from schemas.envelope import SubmissionEnvelope
 from schemas.rejection import FieldError
 from schemas.vocabulary import Channel
 from services.common.access import AccessFile, Partner
+from services.common.validation_errors import field_errors
 from services.intake.admission import submission_id_for_offset
-from services.intake.validation import SubmissionInvalid, field_errors, parse_json
+from services.intake.validation import SubmissionInvalid, parse_json
 
 
 @dataclass(frozen=True)

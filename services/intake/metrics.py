@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from services.common.observability import LATENCY_BUCKETS
+
 REJECTION_REASONS = (
     "invalid_json",
     "undecodable",
@@ -15,7 +17,6 @@ REJECTION_REASONS = (
     "partner_mismatch",
     "internal_invalid",
 )
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 @dataclass(frozen=True)

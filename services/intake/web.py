@@ -26,7 +26,7 @@ from services.intake.publisher import SubmissionNotPublished
 from services.intake.validation import SubmissionInvalid, parse_json, validate_submission
 
 if TYPE_CHECKING:
-    from services.intake.app import Intake
+    from services.intake.service import Intake
 
 log = get_logger("sosafe.intake.web")
 

@@ -2,72 +2,23 @@
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, field
-
 import faust
-from faust.types import TableT
 from mode import Service
-from prometheus_client import CollectorRegistry
 
-from schemas.notification import NotificationChannel
 from services.common import topics
 from services.common.faust_app import make_app, new_registry
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
-from services.notify.adapters.channels import Sender
+from services.notify import agents
 from services.notify.adapters.smtp import SmtpSender
 from services.notify.adapters.webhook import WebhookSender
 from services.notify.metrics import NotifyMetrics
-from services.notify.routing import NotifyRouting, load_notify_routing
+from services.notify.routing import load_notify_routing
+from services.notify.service import Notify, Senders
 from services.notify.settings import NotifySettings
 
 
-@dataclass
-class Senders:
-    """The channel adapters, started once inside the worker's event loop and closed at shutdown."""
-
-    smtp: SmtpSender
-    webhook: WebhookSender
-    started: bool = False
-
-    def for_channel(self, channel: NotificationChannel) -> Sender:
-        return self.smtp if channel == NotificationChannel.email else self.webhook
-
-    async def ensure_started(self) -> None:
-        if not self.started:
-            self.started = True
-            await self.smtp.start()
-            await self.webhook.start()
-
-    async def close(self) -> None:
-        if self.started:
-            await self.smtp.close()
-            await self.webhook.close()
-
-
-@dataclass
-class Notify:
-    settings: NotifySettings
-    app: faust.App
-    registry: CollectorRegistry
-    metrics: NotifyMetrics
-    routing: NotifyRouting
-    senders: Senders
-    decisions: faust.TopicT
-    escalations: faust.TopicT
-    retry: faust.TopicT
-    dead: faust.TopicT
-    audit: faust.TopicT
-    dead_messages: faust.TopicT
-    sent: TableT[bytes, bytes]
-    retried: TableT[bytes, bytes]
-    rng: random.Random = field(default_factory=random.Random)
-
-
 def build(settings: NotifySettings) -> Notify:
-    from services.notify import agents
-
     routing = load_notify_routing(settings.config_file)
     if not settings.embedded_broker:
         routing.require_https_webhooks()

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from schemas.notification import NotificationChannel, NotificationKind
 from schemas.vocabulary import Service
-from services.intake.metrics import LATENCY_BUCKETS
+from services.common.observability import LATENCY_BUCKETS
 
 OUTCOMES = ("sent", "failed", "retried", "dead_lettered", "duplicate_skipped")
 

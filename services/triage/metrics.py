@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from services.intake.metrics import LATENCY_BUCKETS
+from services.common.observability import LATENCY_BUCKETS
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Agents and views import this type only; `app.py` builds it and wires them in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import faust
@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from schemas.vocabulary import Priority
 from services.common.access import AccessFile, Registry
 from services.triage.cases.replies import PendingReplies
+from services.triage.cases.sla import DeadlineIndex
 from services.triage.metrics import TriageMetrics
 from services.triage.read.queries import ReadModel
 from services.triage.routing.ruleset import Ruleset
@@ -44,6 +45,8 @@ class Triage:
     sla_checks: faust.TopicT
     cases: TableT[bytes, bytes]
     subject_history: TableT[bytes, bytes]
+    open_items: DeadlineIndex = field(default_factory=DeadlineIndex)
+    """The referrals with an open item, for the deadline watch (kept by the case agent, rebuilt on recovery)."""
 
     @property
     def deadlines(self) -> dict[Priority, timedelta]:

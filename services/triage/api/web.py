@@ -10,8 +10,8 @@ from faust.web import Request, Response, View
 from pydantic import ValidationError
 
 from services.common.logs import get_logger
+from services.common.validation_errors import field_errors
 from services.common.web_errors import error_response
-from services.intake.validation import field_errors
 from services.triage.api.actions import Rejection, check_target, command_for, submit
 from services.triage.api.officers import (
     decisions_in_scope,

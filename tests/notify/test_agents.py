@@ -1,0 +1,98 @@
+"""Notify's handlers called alone, with a fake service object: a table as a dict, topics that record and a
+sender that records (or fails) instead of a peer."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from schemas.audit import AuditEvent
+from schemas.codec import decode
+from schemas.decision import TriageDecision
+from schemas.escalation import Escalation
+from schemas.notification import Notification, NotificationAttempt, NotificationChannel
+from services.notify.adapters.channels import DeliveryError, DeliveryFailure
+from services.notify.agents import notify_decision, notify_escalation
+from services.notify.dispatch import DeliveryRecord
+from services.notify.metrics import NotifyMetrics
+from services.notify.routing import NotifyRouting
+from services.notify.settings import NotifySettings
+from tests.support.fake_topics import RecordingTopic
+
+
+@dataclass
+class RecordingSender:
+    fail: DeliveryError | None = None
+    delivered: list[Notification] = field(default_factory=list)
+
+    async def send(self, n: Notification) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.delivered.append(n)
+
+
+@dataclass
+class Flushes:
+    count: int = 0
+
+    async def flush(self) -> None:
+        self.count += 1
+
+
+def fake_notify(routing: NotifyRouting, sender: RecordingSender) -> Any:
+    return SimpleNamespace(
+        settings=NotifySettings(),
+        app=SimpleNamespace(producer=Flushes()),
+        metrics=NotifyMetrics.create(CollectorRegistry()),
+        routing=routing,
+        senders=SimpleNamespace(for_channel=lambda channel: sender),
+        sent={},
+        retried={},
+        rng=random.Random(0),
+        **{name: RecordingTopic() for name in ("audit", "retry", "dead")},
+    )
+
+
+async def test_a_decision_is_sent_once_per_assignment_and_channel_and_a_redelivery_sends_nothing_again(
+    routing: NotifyRouting, decision: TriageDecision
+) -> None:
+    sender = RecordingSender()
+    notify = fake_notify(routing, sender)
+
+    await notify_decision(decision, notify)
+    delivered = [(n.service.value, n.channel) for n in sender.delivered]
+    assert sorted(delivered) == [
+        ("no_more", NotificationChannel.email),
+        ("sada", NotificationChannel.email),
+        ("sada", NotificationChannel.webhook),
+    ]
+    record = decode(notify.sent[decision.referral_id.encode()], DeliveryRecord)
+    assert len(record.done) == 3
+    assert notify.app.producer.count == 1  # the record is on the broker before its audit events go out
+    audited = list(notify.audit.sent)
+    assert {decode(v, AuditEvent).action for _, v in audited} == {"notified"}
+
+    await notify_decision(decision, notify)  # redelivered: no second send, the same audit events again
+    assert len(sender.delivered) == 3
+    assert notify.audit.sent == audited + audited
+    assert notify.retry.sent == [] and notify.dead.sent == []
+
+
+async def test_a_failed_escalation_is_recorded_and_goes_to_the_retry_topic(
+    routing: NotifyRouting, escalation: Escalation
+) -> None:
+    sender = RecordingSender(fail=DeliveryError("timed out", DeliveryFailure.timeout))
+    notify = fake_notify(routing, sender)
+
+    await notify_escalation(escalation, notify)
+
+    [(key, value)] = notify.retry.sent
+    retry = decode(value, NotificationAttempt)
+    assert key == escalation.referral_id.encode()
+    assert retry.attempt == 1 and retry.notification.source_id == escalation.escalation_id
+    assert escalation.referral_id.encode() in notify.sent
+    assert notify.dead.sent == []

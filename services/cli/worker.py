@@ -30,7 +30,10 @@ def run_worker(service: str) -> None:
         raise SystemExit(f"sosafe worker {service}: {exc}") from None
     configure_logging(settings.log_level, service)
     get_logger("sosafe.worker").info("worker_starting", embedded_broker=settings.embedded_broker)
-    asyncio.run(wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}", settings.session_timeout_s))
+    if not settings.embedded_broker:  # Tansu lists a dead member until the next join: waiting would not help
+        asyncio.run(
+            wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}", settings.session_timeout_s)
+        )
     state_dir = app_state_dir(settings.tables_dir, f"sosafe-{service}")
     claim(state_dir)
     built = importlib.import_module(f"services.{service}.app").build(settings)

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from mode import Service
 
+from services.common.kafka_security import client_options
 from services.intake.settings import IntakeSettings
 
 CLIENT_ID = "sosafe-intake-http"
@@ -40,7 +41,7 @@ class SubmissionPublisher(Service):
     async def on_start(self) -> None:
         timeout_ms = int(self.timeout_s * 1000)
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **client_options(self.settings),
             client_id=CLIENT_ID,
             acks="all",
             request_timeout_ms=timeout_ms,  # bounds the metadata wait, a full buffer and a batch's life

@@ -16,9 +16,9 @@ import pytest
 import pytest_asyncio
 
 from schemas.audit import ActorKind, AuditAction, AuditEvent
+from services.cli.stack import Stack
 from services.common.audit_chain import ChainHead, next_event
 from services.common.audit_keys import DEVELOPMENT_AUDIT_KEY, DEVELOPMENT_AUDIT_KEY_ID, AuditKeyring
-from services.cli.stack import Stack
 from services.notify.signing import IDEMPOTENCY_HEADER, verify
 from tests.support.config import access_with_webhooks
 from tests.support.flow import eventually

@@ -3,7 +3,7 @@
 An event's `hash` links it into its chain; its `mac`, an HMAC-SHA-256 under the emitting service's audit
 key named by `key_id`, shows that a service holding the key wrote it. Rotating a key: the new key becomes
 `SOSAFE_AUDIT_KEY`/`SOSAFE_AUDIT_KEY_ID`, the old one moves to `SOSAFE_AUDIT_KEYS_PREVIOUS`, and events
-signed under it keep verifying (docs/operations.md#rotating-the-audit-key)."""
+signed under it keep verifying (docs/operations.md#audit-keys)."""
 
 from __future__ import annotations
 

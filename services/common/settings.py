@@ -109,7 +109,7 @@ class CommonSettings(BaseSettings):
         if self.embedded_broker:
             return
         self.refuse_unauthenticated_remote_broker()
-        for name in (*self.required_of_every_worker, *self.required_outside_development):
+        for name in (*self.required_outside_development, *self.required_of_every_worker):
             value, default = getattr(self, name), type(self).model_fields[name].default
             if isinstance(value, SecretStr):
                 value = value.get_secret_value()

@@ -121,6 +121,11 @@ class CommonSettings(BaseSettings):
                     "secret (docs/operations.md#secrets); defaults are only for the embedded broker "
                     "(SOSAFE_EMBEDDED_BROKER=true)"
                 )
+        if self.audit_key_id == DEVELOPMENT_AUDIT_KEY_ID:
+            raise DevelopmentDefaultInUse(
+                f"SOSAFE_AUDIT_KEY_ID is the development key's id {DEVELOPMENT_AUDIT_KEY_ID!r}: give this service's "
+                "audit key its own id (docs/operations.md#audit-keys)"
+            )
 
     def refuse_unauthenticated_remote_broker(self) -> None:
         """Raise `DevelopmentDefaultInUse`, naming the setting, for a PLAINTEXT broker not on this machine."""

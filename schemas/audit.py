@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from enum import StrEnum
 from typing import Annotated, Literal, get_args
 
@@ -44,6 +45,9 @@ Detail = Annotated[str, StringConstraints(max_length=500)]
 DetailValue = Detail | int | bool | list[Detail] | None
 """One value of `AuditEvent.details`; `schemas/audit_details.py` says which keys each action writes."""
 GENESIS = "0" * 64
+KEY_ID_PATTERN = r"^[A-Za-z0-9._-]{1,32}$"
+SIGNATURE_FIELDS = frozenset({"hash", "key_id", "mac"})
+"""Left out of `hash`: the hash is the chain's link, computed before the emitting service signs the event."""
 
 
 class AuditEvent(Message):
@@ -51,7 +55,12 @@ class AuditEvent(Message):
 
     `chain` names the hash chain the event belongs to: `<emitting service>:<referral or submission id>`.
     `prev_hash` is the `hash` of the previous event of that chain (`GENESIS` for the first) and `hash`
-    the SHA-256 of this event's canonical JSON without `hash`.
+    the SHA-256 of this event's canonical JSON without `hash`, `key_id` and `mac`.
+
+    `mac` is the HMAC-SHA-256, under the emitting service's audit key named by `key_id`, of the event's
+    canonical JSON without `mac` (so it covers `hash`, and through `prev_hash` the chain before it). The
+    service adds both as it sends the event; only a holder of the key can append an event that verifies
+    (docs/architecture.md#trust-boundaries).
     """
 
     audit_version: Literal["1"] = "1"
@@ -67,10 +76,18 @@ class AuditEvent(Message):
     details: dict[str, DetailValue]  # written and read through its action's model in schemas/audit_details.py
     prev_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    key_id: Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)] | None = None
+    """The audit key `mac` was made with; None only on an event not yet signed (or forged)."""
+    mac: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
 
     def computed_hash(self) -> str:
         """The SHA-256 this event should carry, from its canonical form."""
-        return event_hash(self.model_dump(mode="json", exclude={"hash"}))
+        return event_hash(self.model_dump(mode="json"))
+
+    def computed_mac(self, secret: bytes) -> str:
+        """The HMAC-SHA-256 this event should carry under `secret`, over its canonical form without `mac`."""
+        body = self.model_dump(mode="json", exclude={"mac"})
+        return hmac.new(secret, orjson.dumps(body, option=orjson.OPT_SORT_KEYS), hashlib.sha256).hexdigest()
 
     def sealed(self) -> AuditEvent:
         """This event carrying the hash of its other fields."""
@@ -78,6 +95,6 @@ class AuditEvent(Message):
 
 
 def event_hash(fields: dict[str, object]) -> str:
-    """SHA-256 over canonical JSON (sorted keys) of an event's fields other than `hash`."""
-    body = {k: v for k, v in fields.items() if k != "hash"}
+    """SHA-256 over canonical JSON (sorted keys) of an event's fields other than `hash`, `key_id` and `mac`."""
+    body = {k: v for k, v in fields.items() if k not in SIGNATURE_FIELDS}
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()

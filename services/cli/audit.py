@@ -5,24 +5,36 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from schemas.audit import AuditEvent
 from schemas.codec import decode
+from services.common.audit_keys import AuditKeyring
 from services.common.audit_verify import ChainProblem, VerifyReport, verify_chains
+from services.common.kafka_security import security_options
 from services.common.settings import CommonSettings
 from services.common.topics import AUDIT
 
 
 async def read_all(
-    bootstrap: str, topic: str, idle_s: float = 1.0, timeout_s: float = 300.0
+    bootstrap: str,
+    topic: str,
+    idle_s: float = 1.0,
+    timeout_s: float = 300.0,
+    security: Mapping[str, Any] | None = None,
 ) -> list[tuple[int, int, bytes | None]]:
     """(partition, offset, value) of every record on `topic`, reading until the end offsets are reached and
-    the topic has been quiet for `idle_s`."""
+    the topic has been quiet for `idle_s`. `security`: aiokafka's options (services.common.kafka_security)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+        **(security or {}),
     )
     try:
         await consumer.start()  # inside the try: a failed start must still close the consumer
@@ -52,7 +64,7 @@ async def read_all(
         await consumer.stop()
 
 
-def check(records: list[tuple[int, int, bytes | None]]) -> VerifyReport:
+def check(records: list[tuple[int, int, bytes | None]], keyring: AuditKeyring) -> VerifyReport:
     events = []
     undecodable = []
     for partition, offset, value in records:
@@ -60,7 +72,7 @@ def check(records: list[tuple[int, int, bytes | None]]) -> VerifyReport:
             events.append(decode(value or b"", AuditEvent))
         except ValidationError:
             undecodable.append(ChainProblem(f"partition {partition} offset {offset}", None, 0, "not an audit event"))
-    report = verify_chains(events)
+    report = verify_chains(events, keyring)
     report.problems.extend(undecodable)
     return report
 
@@ -73,14 +85,23 @@ EXIT_NOT_CHECKED = 2
 
 
 def run_verify(broker: str | None) -> int:
-    """Check every chain; the exit code says whether they hold (0), are broken (1) or went unchecked (2)."""
-    bootstrap = broker or CommonSettings().bootstrap_servers
+    """Check every chain; the exit code says whether they hold (0), are broken (1) or went unchecked (2).
+
+    Connects as the principal the settings name (SOSAFE_KAFKA_*, an operator's principal with read access
+    to `audit.events`) and verifies with the audit keys they hold: SOSAFE_AUDIT_KEY, SOSAFE_AUDIT_KEYS_PREVIOUS
+    and every other service's keys in SOSAFE_AUDIT_VERIFY_KEYS (docs/operations.md#audit-keys)."""
     try:
-        records = asyncio.run(read_all(bootstrap, AUDIT))
+        settings = CommonSettings()
+    except ValidationError as exc:
+        print(f"sosafe audit verify: the settings are invalid, nothing checked: {exc}", file=sys.stderr)
+        return EXIT_NOT_CHECKED
+    bootstrap = broker or settings.bootstrap_servers
+    try:
+        records = asyncio.run(read_all(bootstrap, AUDIT, security=security_options(settings)))
     except Exception as exc:  # the broker's and the client's errors vary; one sentence for the operator
         print(f"sosafe audit verify: cannot read {AUDIT} from {bootstrap}, nothing checked: {exc}", file=sys.stderr)
         return EXIT_NOT_CHECKED
-    report = check(records)
+    report = check(records, settings.audit_keyring)
     if report.problems:
         for problem in report.problems:
             print(f"BROKEN {problem.referral_id or '-'} chain {problem.chain} seq {problem.seq}: {problem.problem}")

@@ -24,16 +24,18 @@ def mark_ready(path: Path) -> None:
 async def raw_hop(settings: CommonSettings, source: str, target: str, group: str, ready: Path) -> None:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+    from services.common.kafka_security import client_options
+
     consumer = AIOKafkaConsumer(
         source,
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_options(settings),
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=True,
         session_timeout_ms=int(settings.session_timeout_s * 1000),
         heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, linger_ms=0)
+    producer = AIOKafkaProducer(**client_options(settings), linger_ms=0)
     await producer.start()
     await consumer.start()
     try:

@@ -47,8 +47,19 @@ def complain(line: str) -> None:
     say(f"sosafe dev: {line}", sys.stderr)
 
 
+UNAUTHENTICATED_BROKER = (
+    "The embedded broker is UNAUTHENTICATED (no TLS, no SASL, no ACLs; bound to 127.0.0.1): anyone on this "
+    "machine can read and write every topic. For development only."
+)
+
+
 def banner(stack: Stack) -> str:
-    lines = ["", "SoSafe Referral Router is running on the embedded broker.", ""]
+    lines = [
+        "",
+        "SoSafe Referral Router is running on the embedded broker.",
+        UNAUTHENTICATED_BROKER,
+        "",
+    ]
     for service, proc in stack.processes.items():
         lines.append(f"  {service:<7} {proc.base_url}   (logs: {proc.log_path})")
     if stack.broker is not None:

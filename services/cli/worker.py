@@ -19,6 +19,7 @@ def run_worker(service: str) -> None:
     from faust import Worker
 
     from services.common.consumer_group import wait_for_departed_members
+    from services.common.kafka_security import security_options
     from services.common.local_state import app_state_dir, claim, mark_stopped_cleanly
     from services.common.logs import configure_logging, get_logger
     from services.common.settings import DevelopmentDefaultInUse
@@ -31,9 +32,9 @@ def run_worker(service: str) -> None:
     configure_logging(settings.log_level, service)
     get_logger("sosafe.worker").info("worker_starting", embedded_broker=settings.embedded_broker)
     if not settings.embedded_broker:  # Tansu lists a dead member until the next join: waiting would not help
-        asyncio.run(
-            wait_for_departed_members(settings.bootstrap_servers, f"sosafe-{service}", settings.session_timeout_s)
-        )
+        security = security_options(settings)
+        group = f"sosafe-{service}"
+        asyncio.run(wait_for_departed_members(settings.bootstrap_servers, group, settings.session_timeout_s, security))
     state_dir = app_state_dir(settings.tables_dir, f"sosafe-{service}")
     claim(state_dir)
     built = importlib.import_module(f"services.{service}.app").build(settings)

@@ -1,6 +1,7 @@
-"""Checks audit hash chains (pure): sequence without gaps, each event linked to the one before, each
-hash matching its content. A redelivered copy of an event is fine; a different event at the same place
-in a chain is a forgery or a fork."""
+"""Checks audit hash chains (pure): each event signed by a holder of an audit key (its `mac` under the key
+its `key_id` names), sequence without gaps, each event linked to the one before, each hash matching its
+content. A redelivered copy of an event is fine; a different event at the same place in a chain is a
+forgery or a fork."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from schemas.audit import GENESIS, AuditEvent
+from services.common.audit_keys import AuditKeyring
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,16 @@ class VerifyReport:
         return sorted({p.referral_id or p.chain for p in self.problems})
 
 
-def verify_chains(events: Iterable[AuditEvent]) -> VerifyReport:
+def verify_chains(events: Iterable[AuditEvent], keyring: AuditKeyring) -> VerifyReport:
+    """Every chain's problems; an event whose MAC does not verify under `keyring` is not counted in its chain."""
     by_chain: dict[str, dict[int, AuditEvent]] = defaultdict(dict)
     report = VerifyReport()
     for event in events:
         report.events += 1
+        unsigned = keyring.problem(event)
+        if unsigned is not None:
+            report.problems.append(ChainProblem(event.chain, event.referral_id, event.seq, unsigned))
+            continue
         if event.computed_hash() != event.hash:
             report.problems.append(
                 ChainProblem(event.chain, event.referral_id, event.seq, "hash does not match the event's content")

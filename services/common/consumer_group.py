@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -33,10 +35,12 @@ async def _member_count(admin: AIOKafkaAdminClient, group: str) -> int:
     return len(described[5]) if described[0] == 0 else 0
 
 
-async def wait_for_departed_members(bootstrap: str, group: str, session_timeout_s: float) -> bool:
+async def wait_for_departed_members(
+    bootstrap: str, group: str, session_timeout_s: float, security: Mapping[str, Any] | None = None
+) -> bool:
     """Wait, at most the session timeout, for `group`'s membership to shrink if it has members (perhaps a
-    killed predecessor). True if waited."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    killed predecessor). True if waited. `security`: aiokafka's options from services.common.kafka_security."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **(security or {}))
     try:
         await admin.start()
         members = await _member_count(admin, group)

@@ -9,9 +9,11 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from schemas.submission import MAX_BODY_BYTES
+from services.common.audit_signing import signing_topic_class
 from services.common.confirmed_producer import ConfirmingProducer
 from services.common.confirmed_producer import install as install_producer
 from services.common.contiguous_consumer import install as install_contiguous_consumer
+from services.common.kafka_security import faust_credentials
 from services.common.local_state import app_state_dir
 from services.common.send_faults import SendFaults, parse_faults
 from services.common.settings import CommonSettings
@@ -19,12 +21,16 @@ from services.common.split_producer import SplitProducer
 
 
 def make_app(app_id: str, settings: CommonSettings, web_port: int, **extra: Any) -> faust.App:
-    """A Faust app for one service; nothing connects until the worker starts."""
+    """A Faust app for one service; nothing connects until the worker starts. It logs in to the broker as
+    the service's own principal (`services.common.kafka_security`) and signs what it sends to
+    `audit.events` with the service's audit key (`services.common.audit_signing`)."""
     embedded = settings.embedded_broker
     datadir = app_state_dir(settings.tables_dir, app_id)
     datadir.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = dict(
         broker=settings.broker_urls,
+        broker_credentials=faust_credentials(settings),
+        Topic=signing_topic_class(settings.audit_keyring),
         store=settings.table_store,
         key_serializer="raw",
         value_serializer="raw",

@@ -51,6 +51,11 @@ def partitions_assigned(app: faust.App) -> int:
     return 0
 
 
+UNAUTHENTICATED_WARNING = (
+    "the broker connection is unauthenticated (PLAINTEXT, the embedded broker): for development only"
+)
+
+
 def install_observability(
     app: faust.App, registry: CollectorRegistry, service: str, extra_ready: Callable[[], bool] | None = None
 ) -> None:
@@ -80,6 +85,8 @@ def install_observability(
     async def healthz(self: View, request: Request) -> Response:
         return self.json({"status": "ok", "service": service})
 
+    authenticated = app.conf.broker_credentials is not None
+
     @app.page("/readyz")
     async def readyz(self: View, request: Request) -> Response:
         reachable = await broker_reachable(app)
@@ -93,5 +100,8 @@ def install_observability(
             "broker_reachable": reachable,
             "partitions_assigned": assigned,
             "recovering": recovering,
+            "broker_authenticated": authenticated,
         }
+        if not authenticated:
+            body["warning"] = UNAUTHENTICATED_WARNING
         return self.json(body, status=200 if ready else 503)

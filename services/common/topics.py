@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 SUBMITTED: Final = "referrals.submitted"
@@ -50,9 +51,60 @@ TABLES: Final = {
 
 
 def internal_topics() -> tuple[str, ...]:
-    changelogs = tuple(f"{app}-{table}-changelog" for app, tables in TABLES.items() for table in tables)
-    return (INTAKE_VALIDATED, TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *changelogs)
+    every_changelog = tuple(name for app in TABLES for name in changelogs(app))
+    return (INTAKE_VALIDATED, TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *every_changelog)
 
 
 def all_topics() -> tuple[str, ...]:
     return (*CONTRACT_TOPICS, *internal_topics())
+
+
+PARTNER_SUBMISSIONS_PREFIX: Final = f"{SUBMITTED}."
+"""`referrals.submitted.<partner>`: a partner principal may write only its own (ACLs by this prefix); intake
+reads them all. Taking the partner from the topic name is a later change (docs/operations.md#kafka-acls)."""
+
+
+def changelogs(app: str) -> tuple[str, ...]:
+    return tuple(f"{app}-{table}-changelog" for table in TABLES[app])
+
+
+@dataclass(frozen=True)
+class TopicAccess:
+    """What one service's principal may do on the broker; the cluster's ACLs are made from this."""
+
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    creates: tuple[str, ...]
+    """Topics Faust declares itself (internal streams and changelogs): it asks to create them at start."""
+    read_prefixes: tuple[str, ...] = ()
+
+
+SERVICE_ACCESS: Final = {
+    INTAKE_APP: TopicAccess(
+        reads=(SUBMITTED, INTAKE_VALIDATED, *changelogs(INTAKE_APP)),
+        writes=(SUBMITTED, INTAKE_VALIDATED, ACCEPTED, REJECTED, AUDIT, *changelogs(INTAKE_APP)),
+        creates=(INTAKE_VALIDATED, *changelogs(INTAKE_APP)),
+        read_prefixes=(PARTNER_SUBMISSIONS_PREFIX,),
+    ),
+    TRIAGE_APP: TopicAccess(
+        reads=(ACCEPTED, DECISIONS, ACTIONS, AUDIT, TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *changelogs(TRIAGE_APP)),
+        writes=(
+            DECISIONS,
+            ACTIONS,
+            ESCALATIONS,
+            AUDIT,
+            DEAD_MESSAGES,
+            TRIAGE_BY_SUBJECT,
+            TRIAGE_SLA_CHECKS,
+            *changelogs(TRIAGE_APP),
+        ),
+        creates=(TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *changelogs(TRIAGE_APP)),
+    ),
+    NOTIFY_APP: TopicAccess(
+        reads=(DECISIONS, ESCALATIONS, NOTIFY_RETRY, *changelogs(NOTIFY_APP)),
+        writes=(NOTIFY_RETRY, NOTIFY_DEAD, AUDIT, DEAD_MESSAGES, *changelogs(NOTIFY_APP)),
+        creates=changelogs(NOTIFY_APP),
+    ),
+}
+"""Each service's principal (named as its app, e.g. `sosafe-intake`) and consumer group: the topics it
+reads and writes, and nothing else (docs/architecture.md#trust-boundaries)."""

@@ -15,6 +15,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from mode import Service
 
+from services.common.audit_signing import signed
+from services.common.kafka_security import client_options
+from services.common.topics import AUDIT
 from services.intake.settings import IntakeSettings
 
 CLIENT_ID = "sosafe-intake-http"
@@ -32,6 +35,7 @@ class SubmissionPublisher(Service):
         super().__init__(**kwargs)
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
+        self._keyring = settings.audit_keyring
 
     @property
     def timeout_s(self) -> float:
@@ -40,7 +44,7 @@ class SubmissionPublisher(Service):
     async def on_start(self) -> None:
         timeout_ms = int(self.timeout_s * 1000)
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **client_options(self.settings),
             client_id=CLIENT_ID,
             acks="all",
             request_timeout_ms=timeout_ms,  # bounds the metadata wait, a full buffer and a batch's life
@@ -60,6 +64,8 @@ class SubmissionPublisher(Service):
         producer = self._producer
         if producer is None:
             raise SubmissionNotPublished("the intake producer is not running")
+        if topic == AUDIT:  # as every audit event a service sends (services.common.audit_signing)
+            value = signed(self._keyring, value)
         try:
             await asyncio.wait_for(self._send_and_wait(producer, topic, key, value), self.timeout_s)
         except TimeoutError as exc:

@@ -10,6 +10,7 @@ from faust.types import TableT
 from services.common import topics
 from services.common.access import Registry, load_access
 from services.common.faust_app import make_app, new_registry
+from services.common.kafka_security import security_options
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
 from services.triage import agents
@@ -69,7 +70,9 @@ def build(settings: TriageSettings) -> Triage:
     async def project_read_model() -> None:
         writer = open_engine(read_url, writer=True)
         try:
-            await Projector(writer, settings.bootstrap_servers, triage.view.caught_up).run()
+            await Projector(
+                writer, settings.bootstrap_servers, triage.view.caught_up, security=security_options(settings)
+            ).run()
         finally:
             await writer.dispose()
             await triage.view.engine.dispose()

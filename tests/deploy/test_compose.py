@@ -169,11 +169,13 @@ def test_services_and_topic_init_use_one_partition_count(compose: dict[str, Any]
 
 @pytest.mark.parametrize("name", list(WORKERS))
 def test_workers_start_after_the_topics_exist_and_talk_to_kafka(compose: dict[str, Any], name: str) -> None:
-    """Each worker waits for topic-init to finish and uses the cluster broker, not the embedded one."""
+    """Each worker waits for topic-init and kafka-security-init to finish and uses the cluster broker's
+    client listener, not the embedded one."""
     spec = compose["services"][name]
     assert spec["depends_on"]["topic-init"] == {"condition": "service_completed_successfully"}
     env = environment(spec)
-    assert env["SOSAFE_BROKER_URL"] == "kafka://kafka:9092"
+    assert spec["depends_on"]["kafka-security-init"] == {"condition": "service_completed_successfully"}
+    assert env["SOSAFE_BROKER_URL"] == "kafka://kafka:9095"
     assert env["SOSAFE_EMBEDDED_BROKER"] == "false"
     assert env["SOSAFE_WEB_BIND"] == "0.0.0.0"
 

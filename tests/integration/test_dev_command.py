@@ -54,6 +54,7 @@ def test_dev_serves_on_the_ports_the_environment_names(dev: DevRun) -> None:
     assert f"curl -s -X POST http://127.0.0.1:{dev.ports['intake']}/v1/referrals" in dev.banner
     assert f"Console: http://127.0.0.1:{dev.ports['triage']}/" in dev.banner
     assert ":8001" not in dev.banner
+    assert "The embedded broker is UNAUTHENTICATED" in dev.banner and "For development only." in dev.banner
 
 
 def test_dev_killed_with_sigkill_leaves_no_process_behind(dev: DevRun) -> None:

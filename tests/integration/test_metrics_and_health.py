@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from services.cli.stack import Stack
 from services.common.broker import EmbeddedBroker, create_topics
+from services.common.observability import UNAUTHENTICATED_WARNING
 from tests.support.flow import eventually
 from tests.support.http import get_json, post_json
 from tests.support.metrics import sample_value
@@ -76,6 +77,15 @@ async def test_domain_and_faust_metrics_move_by_the_right_amounts(stack: Stack) 
         delta(after, "triage", "sosafe_triage_faust_messages_received_per_topic_total", topic="referrals.accepted") == 3
     )
     assert delta(after, "notify", "sosafe_notify_faust_topic_messages_sent_total", topic="topic.audit.events") >= 3
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_readiness_says_the_embedded_broker_is_unauthenticated(stack: Stack) -> None:
+    """On the embedded broker every /readyz body says plainly that the connection is for development only."""
+    for service in ("intake", "triage", "notify"):
+        _, body = await get_json(stack.url(service) + "/readyz")
+        assert body["broker_authenticated"] is False
+        assert body["warning"] == UNAUTHENTICATED_WARNING
 
 
 @pytest.mark.asyncio(loop_scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -14,8 +15,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from schemas.audit import AuditEvent
+from schemas.audit import ActorKind, AuditAction, AuditEvent
 from services.cli.stack import Stack
+from services.common.audit_chain import ChainHead, next_event
+from services.common.audit_keys import DEVELOPMENT_AUDIT_KEY, DEVELOPMENT_AUDIT_KEY_ID, AuditKeyring
 from services.notify.signing import IDEMPOTENCY_HEADER, verify
 from tests.support.config import access_with_webhooks
 from tests.support.flow import eventually
@@ -132,7 +135,9 @@ async def test_webhook_failing_always_is_dead_lettered_audited_and_counted(syste
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_trail_is_in_order_and_a_forged_event_breaks_verification(system) -> None:
-    """The trail reads submitted, accepted, triaged, queued, notified; forging an event fails `audit verify`."""
+    """The trail reads submitted, accepted, triaged, queued, notified; every event is signed and verifies,
+    also after the audit key is rotated; rewriting an event, or appending a well-linked next event under a
+    key the services do not hold, fails `audit verify`."""
     stack, _ = system
     referral_id = await submit(stack, submission(reference="NOT-AUDIT-1"))
 
@@ -147,9 +152,38 @@ async def test_trail_is_in_order_and_a_forged_event_breaks_verification(system) 
     verify_cmd = [sys.executable, "-m", "services.cli.main", "audit", "verify", "--broker", stack.broker.bootstrap]
     clean = await asyncio.to_thread(subprocess.run, verify_cmd, capture_output=True, text=True, timeout=120)
     assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert {e["key_id"] for e in events} == {DEVELOPMENT_AUDIT_KEY_ID}
+    # Rotated: a new current key, the development key kept as a previous one; the old events still verify.
+    rotated_env = {
+        **os.environ,
+        "SOSAFE_AUDIT_KEY": "a-new-audit-key-after-rotation",
+        "SOSAFE_AUDIT_KEY_ID": "rotated-2",
+        "SOSAFE_AUDIT_KEYS_PREVIOUS": f"{DEVELOPMENT_AUDIT_KEY_ID}:{DEVELOPMENT_AUDIT_KEY}",
+    }
+    rotated = await asyncio.to_thread(
+        subprocess.run, verify_cmd, capture_output=True, text=True, timeout=120, env=rotated_env
+    )
+    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
     original = AuditEvent.model_validate(next(e for e in events if e["action"] == "queued"))
-    forged = original.model_copy(update={"details": {**original.details, "priority": "standard"}})
-    forged = forged.model_copy(update={"hash": forged.computed_hash()})
-    await produce(stack.broker.bootstrap, "audit.events", forged.model_dump_json().encode(), referral_id.encode())
+    rewritten = original.model_copy(update={"details": {**original.details, "priority": "standard"}})
+    rewritten = rewritten.model_copy(update={"hash": rewritten.computed_hash()})
+    # Well linked after the last triage event, well hashed, signed under the key id the services use,
+    # but with a guessed secret: only the MAC gives it away.
+    last = max((AuditEvent.model_validate(e) for e in events if e["emitted_by"] == "triage"), key=lambda e: e.seq)
+    appended, _ = next_event(
+        ChainHead(seq=last.seq, hash=last.hash),
+        emitter="triage",
+        chain_key=referral_id,
+        referral_id=referral_id,
+        action=AuditAction.closed,
+        actor_kind=ActorKind.officer,
+        actor="dev-officer-sada",
+        occurred_at=datetime.now(UTC),
+    )
+    appended = AuditKeyring.of(DEVELOPMENT_AUDIT_KEY_ID, "a-guessed-audit-key").sign(appended)
+    for forged in (appended, rewritten):
+        await produce(stack.broker.bootstrap, "audit.events", forged.model_dump_json().encode(), referral_id.encode())
     broken = await asyncio.to_thread(subprocess.run, verify_cmd, capture_output=True, text=True, timeout=120)
     assert broken.returncode == 1 and referral_id in broken.stdout
+    assert f"seq {appended.seq}: mac does not match" in broken.stdout
+    assert f"seq {original.seq}: mac does not match" in broken.stdout

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,9 +35,12 @@ class Projector:
         bootstrap: str,
         caught_up: asyncio.Event | None = None,
         max_records: int = MAX_RECORDS,
+        security: Mapping[str, Any] | None = None,
     ) -> None:
         self.engine = engine
         self.bootstrap = bootstrap
+        self.security = dict(security or {})
+        """aiokafka's security options (services.common.kafka_security); none for the embedded broker."""
         self.caught_up = caught_up or asyncio.Event()
         self.max_records = max_records
         self.applied = 0
@@ -58,6 +63,7 @@ class Projector:
         """Seek to the stored offsets and project until cancelled or a batch fails (then raise)."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
+            **self.security,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -15,6 +15,7 @@ from services.intake.publisher import SubmissionPublisher
 from services.intake.rate_limit import RateLimiter
 from services.intake.service import Intake
 from services.intake.settings import IntakeSettings
+from services.intake.subscriptions import discover_submission_topics
 
 
 def build(settings: IntakeSettings) -> Intake:
@@ -23,9 +24,13 @@ def build(settings: IntakeSettings) -> Intake:
     access = load_access(settings.config_file)
     recovered = recovered_records_counter(registry)
 
-    def raw_topic(name: str, internal: bool = False) -> faust.TopicT:
+    def raw_topic(*names: str, internal: bool = False) -> faust.TopicT:
         return app.topic(
-            name, key_serializer="raw", value_serializer="raw", internal=internal, partitions=settings.topic_partitions
+            *names,
+            key_serializer="raw",
+            value_serializer="raw",
+            internal=internal,
+            partitions=settings.topic_partitions,
         )
 
     intake = Intake(
@@ -37,7 +42,7 @@ def build(settings: IntakeSettings) -> Intake:
         tokens=Registry(access),
         rate_limiter=RateLimiter(),
         publisher=SubmissionPublisher(settings),
-        submitted=raw_topic(topics.SUBMITTED),
+        submitted=raw_topic(*discover_submission_topics(settings.bootstrap_servers, access)),
         validated=raw_topic(topics.INTAKE_VALIDATED, internal=True),
         accepted=raw_topic(topics.ACCEPTED),
         rejected=raw_topic(topics.REJECTED),

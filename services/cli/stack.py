@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -12,7 +13,10 @@ from pathlib import Path
 from services.cli.mail_sink import MailSink
 from services.cli.processes import ServiceProcess
 from services.cli.supervisor import RestartPolicy, Supervisor
+from services.common.access import load_access
 from services.common.broker import EmbeddedBroker, create_topics, free_port
+from services.common.settings import DEV_CONFIG
+from services.common.topics import all_topics
 from services.triage.read.database import sqlite_file
 
 
@@ -72,6 +76,16 @@ class Stack:
         env.update(self.extra_env)
         return env
 
+    @property
+    def config_file(self) -> Path:
+        """The access file the services read, whose partners each get a submission topic."""
+        configured = self.extra_env.get("SOSAFE_CONFIG_FILE") or os.environ.get("SOSAFE_CONFIG_FILE")
+        return Path(configured) if configured else DEV_CONFIG
+
+    def topics(self) -> tuple[str, ...]:
+        """Every topic to create: the fixed ones and one submission topic per partner of the access file."""
+        return all_topics(partner.id for partner in load_access(self.config_file).partners)
+
     def start_broker(self) -> None:
         """A fresh embedded broker holds nothing, so the tables the workers kept on disk go with the old one."""
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -81,7 +95,7 @@ class Stack:
         self.broker = EmbeddedBroker(port=self.broker_port, log_path=self.workdir / "broker.log")
         self.broker.start()
         self.broker_port = self.broker.port
-        asyncio.run(create_topics(self.broker.bootstrap, self.partitions))
+        asyncio.run(create_topics(self.broker.bootstrap, self.partitions, self.topics()))
 
     def start(self, wait: bool = True) -> None:
         for service in self.services:

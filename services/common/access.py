@@ -21,10 +21,15 @@ def hash_token(token: str) -> str:
     return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 
+PartnerId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+"""Letters, digits, `-` and `_`: it names the partner's own topic `referrals.submitted.<id>` (no dots, so the
+topic names exactly one partner)."""
+
+
 class Partner(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    id: PartnerId
     agency: Agency
     system: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     token_sha256: TokenHash
@@ -104,6 +109,10 @@ class Registry:
 
     def officer(self, token: str) -> Officer | None:
         return self._find(token, self._officers)
+
+
+def partner_by_id(access: AccessFile, partner_id: str) -> Partner | None:
+    return next((p for p in access.partners if p.id == partner_id), None)
 
 
 def bearer_token(header: str | None) -> str | None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
 SUBMITTED: Final = "referrals.submitted"
+"""Intake's own: the submissions intake's HTTP handler authenticated. Only intake's principal writes it."""
+PARTNER_SUBMITTED_PREFIX: Final = f"{SUBMITTED}."
+"""`referrals.submitted.<partner id>`: one per partner of the access file, which only that partner's
+principal may write; intake takes the partner from the topic, never from the payload."""
 ACCEPTED: Final = "referrals.accepted"
 REJECTED: Final = "referrals.rejected"
 DECISIONS: Final = "triage.decisions"
@@ -55,13 +60,26 @@ def internal_topics() -> tuple[str, ...]:
     return (INTAKE_VALIDATED, TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *every_changelog)
 
 
-def all_topics() -> tuple[str, ...]:
-    return (*CONTRACT_TOPICS, *internal_topics())
+def partner_submitted(partner_id: str) -> str:
+    """The topic a partner that produces directly writes its submissions to."""
+    return f"{PARTNER_SUBMITTED_PREFIX}{partner_id}"
 
 
-PARTNER_SUBMISSIONS_PREFIX: Final = f"{SUBMITTED}."
-"""`referrals.submitted.<partner>`: a partner principal may write only its own (ACLs by this prefix); intake
-reads them all. Taking the partner from the topic name is a later change (docs/operations.md#kafka-acls)."""
+def partner_of_topic(topic: str) -> str | None:
+    """The partner id a partner submission topic is named for; None for any other topic."""
+    if topic.startswith(PARTNER_SUBMITTED_PREFIX) and len(topic) > len(PARTNER_SUBMITTED_PREFIX):
+        return topic[len(PARTNER_SUBMITTED_PREFIX) :]
+    return None
+
+
+def partner_topics(partner_ids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(partner_submitted(partner_id) for partner_id in partner_ids)
+
+
+def all_topics(partner_ids: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every topic to create: the fixed ones, and a submission topic for each partner id given (from the
+    access file; docker-compose's topic-init reads them from the mounted access file)."""
+    return (*CONTRACT_TOPICS, *internal_topics(), *partner_topics(partner_ids))
 
 
 def changelogs(app: str) -> tuple[str, ...]:
@@ -84,7 +102,7 @@ SERVICE_ACCESS: Final = {
         reads=(SUBMITTED, INTAKE_VALIDATED, *changelogs(INTAKE_APP)),
         writes=(SUBMITTED, INTAKE_VALIDATED, ACCEPTED, REJECTED, AUDIT, *changelogs(INTAKE_APP)),
         creates=(INTAKE_VALIDATED, *changelogs(INTAKE_APP)),
-        read_prefixes=(PARTNER_SUBMISSIONS_PREFIX,),
+        read_prefixes=(PARTNER_SUBMITTED_PREFIX,),
     ),
     TRIAGE_APP: TopicAccess(
         reads=(ACCEPTED, DECISIONS, ACTIONS, AUDIT, TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *changelogs(TRIAGE_APP)),

@@ -15,7 +15,7 @@ from schemas.envelope import SubmissionEnvelope
 from schemas.identity import referral_id_for, subject_key_for
 from schemas.raw_excerpt import raw_excerpt
 from schemas.referral import Referral
-from schemas.rejection import MAX_FIELD_ERRORS, FieldError, ReferralRejected
+from schemas.rejection import MAX_FIELD_ERRORS, FieldError, ReferralRejected, RejectionReason
 from schemas.vocabulary import Channel
 from services.common.access import Partner
 from services.common.audit_chain import ChainHead, next_event
@@ -74,7 +74,7 @@ def to_referral(envelope: SubmissionEnvelope, partner: Partner, subject_secret: 
     submission = validate_submission(envelope.payload, envelope.received_at)
     if submission.source.agency != partner.agency or submission.source.system != partner.system:
         raise SubmissionInvalid(
-            "partner_mismatch",
+            RejectionReason.partner_mismatch,
             [
                 FieldError(
                     loc="source",
@@ -153,7 +153,7 @@ def rejection(
     channel: Channel,
     received_at: datetime,
     rejected_at: datetime,
-    reason: str,
+    reason: RejectionReason,
     errors: list[FieldError],
     raw: bytes,
 ) -> tuple[ReferralRejected, list[AuditEvent]]:

@@ -17,12 +17,14 @@ from pydantic import ValidationError
 
 from schemas.codec import decode, encode
 from schemas.referral import Referral
+from schemas.rejection import RejectionReason
 from schemas.vocabulary import Channel
+from services.common.access import Partner
 from services.common.confirmed_step import confirmed_step
 from services.common.logs import get_logger
 from services.common.topic_models import MODELS
 from services.intake.admission import SeenRecord, admit, rejection, to_referral
-from services.intake.envelopes import open_message
+from services.intake.envelopes import open_message, partner_of_topic
 from services.intake.placement import admissible_in_place
 from services.intake.validation import SubmissionInvalid
 
@@ -73,27 +75,37 @@ async def reject(
 
 
 async def validate_message(event: faust.EventT[bytes], intake: Intake) -> None:
-    """Open a message from `referrals.submitted` and make it a referral, or reject it; admit it in place
-    when its key already puts it on its referral id's partition, else pass it on keyed by referral id."""
+    """Open a message from `referrals.submitted` or a partner's own `referrals.submitted.<partner id>` (the
+    partner is the topic's: `services.intake.envelopes`) and make it a referral, or reject it; admit it in
+    place when its key already puts it on its referral id's partition, else pass it on keyed by referral id."""
     metrics = intake.metrics
     message = event.message
     structlog.contextvars.bind_contextvars(topic=message.topic, partition=message.partition, offset=message.offset)
     raw = event.value or b""
     received = _message_time(event)
     fallback_id = f"{message.topic}:{message.partition}:{message.offset}"
+    producer: Partner | None = None
     try:
+        producer = partner_of_topic(intake.access, message.topic)
         opened = open_message(
             raw,
             access=intake.access,
+            producer=producer,
             topic=message.topic,
             partition=message.partition,
             offset=message.offset,
             timestamp=received,
         )
     except SubmissionInvalid as exc:
-        metrics.received.labels("unknown", Channel.kafka.value).inc()
+        metrics.received.labels(producer.agency.value if producer else "unknown", Channel.kafka.value).inc()
         await reject(
-            intake, raw, exc, submission_id=fallback_id, partner_id=None, channel=Channel.kafka, received_at=received
+            intake,
+            raw,
+            exc,
+            submission_id=fallback_id,
+            partner_id=producer.id if producer else None,
+            channel=Channel.kafka,
+            received_at=received,
         )
         return
     envelope = opened.envelope
@@ -133,7 +145,7 @@ async def admit_message(event: faust.EventT[bytes], intake: Intake) -> None:
         await reject(
             intake,
             event.value or b"",
-            SubmissionInvalid("internal_invalid", []),
+            SubmissionInvalid(RejectionReason.internal_invalid, []),
             submission_id=f"internal:{event.message.partition}:{event.message.offset}",
             partner_id=None,
             channel=Channel.kafka,

@@ -7,6 +7,7 @@ import faust
 from services.common import topics
 from services.common.access import Registry, load_access
 from services.common.faust_app import make_app, new_registry
+from services.common.kafka_security import client_options
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
 from services.intake import agents, web
@@ -15,6 +16,7 @@ from services.intake.publisher import SubmissionPublisher
 from services.intake.rate_limit import RateLimiter
 from services.intake.service import Intake
 from services.intake.settings import IntakeSettings
+from services.intake.subscriptions import discover_submission_topics
 
 
 def build(settings: IntakeSettings) -> Intake:
@@ -23,9 +25,13 @@ def build(settings: IntakeSettings) -> Intake:
     access = load_access(settings.config_file)
     recovered = recovered_records_counter(registry)
 
-    def raw_topic(name: str, internal: bool = False) -> faust.TopicT:
+    def raw_topic(*names: str, internal: bool = False) -> faust.TopicT:
         return app.topic(
-            name, key_serializer="raw", value_serializer="raw", internal=internal, partitions=settings.topic_partitions
+            *names,
+            key_serializer="raw",
+            value_serializer="raw",
+            internal=internal,
+            partitions=settings.topic_partitions,
         )
 
     intake = Intake(
@@ -37,7 +43,7 @@ def build(settings: IntakeSettings) -> Intake:
         tokens=Registry(access),
         rate_limiter=RateLimiter(),
         publisher=SubmissionPublisher(settings),
-        submitted=raw_topic(topics.SUBMITTED),
+        submitted=raw_topic(*discover_submission_topics(client_options(settings), access)),
         validated=raw_topic(topics.INTAKE_VALIDATED, internal=True),
         accepted=raw_topic(topics.ACCEPTED),
         rejected=raw_topic(topics.REJECTED),

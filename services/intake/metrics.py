@@ -6,17 +6,10 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from schemas.rejection import RejectionReason
 from services.common.observability import LATENCY_BUCKETS
 
-REJECTION_REASONS = (
-    "invalid_json",
-    "undecodable",
-    "invalid_envelope",
-    "unknown_partner",
-    "invalid_submission",
-    "partner_mismatch",
-    "internal_invalid",
-)
+REJECTION_REASONS = tuple(reason.value for reason in RejectionReason)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ class Intake:
     rate_limiter: RateLimiter
     publisher: SubmissionPublisher
     submitted: faust.TopicT
+    """`referrals.submitted` and every partner's `referrals.submitted.<partner id>` (`subscriptions.py`)."""
     validated: faust.TopicT
     accepted: faust.TopicT
     rejected: faust.TopicT

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ import pytest
 import yaml
 
 from services.common.access import load_access
-from services.common.topics import all_topics
+from services.common.settings import DEV_CONFIG
+from services.common.topics import all_topics, partner_submitted
 from services.notify.routing import load_notify_routing
 from tests.deploy.operations_doc import REPO
 
@@ -138,6 +140,31 @@ def test_topic_init_creates_every_topic_of_the_code_exactly_once(compose: dict[s
     listed = [topic for topics, _ in topic_init_groups(compose).values() for topic in topics]
     assert len(listed) == len(set(listed)), "a topic is listed twice"
     assert set(listed) == set(all_topics())
+
+
+def partner_topics_of_topic_init(compose: dict[str, Any], access_file: Path) -> list[str]:
+    """What topic-init's `partner_topics=` line finds in an access file, run by bash as topic-init runs it."""
+    [command] = compose["services"]["topic-init"]["command"]
+    [line] = [line.strip() for line in command.splitlines() if line.strip().startswith("partner_topics=")]
+    script = line.replace("$$", "$") + '\nprintf "%s\\n" $partner_topics'
+    done = subprocess.run(
+        ["bash", "-c", script], env={"ACCESS_FILE": str(access_file)}, capture_output=True, text=True, check=True
+    )
+    return done.stdout.split()
+
+
+@pytest.mark.parametrize("access_file", [PRODUCTION_CONFIG, DEV_CONFIG], ids=["production-example", "dev"])
+def test_topic_init_creates_a_submission_topic_for_each_partner_of_the_mounted_access_file(
+    compose: dict[str, Any], access_file: Path
+) -> None:
+    """referrals.submitted.<partner id> for every partner of the access file topic-init mounts, and no officer."""
+    spec = compose["services"]["topic-init"]
+    mounted = environment(spec)["ACCESS_FILE"]
+    assert any(str(volume).endswith(f":{mounted}:ro") for volume in spec["volumes"])
+    assert environment(spec)["ACCESS_FILE"] == environment(compose["services"]["intake"])["SOSAFE_CONFIG_FILE"]
+    expected = [partner_submitted(partner.id) for partner in load_access(access_file).partners]
+    assert len(expected) >= 2
+    assert partner_topics_of_topic_init(compose, access_file) == expected
 
 
 def test_audit_topic_is_kept_forever_and_never_compacted(compose: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.common.topics import AUDIT, PARTNER_SUBMISSIONS_PREFIX, SERVICE_ACCESS
+from services.common.topics import AUDIT, PARTNER_SUBMITTED_PREFIX, SERVICE_ACCESS
 from tests.deploy.operations_doc import REPO
 
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -95,7 +95,7 @@ def test_the_auditor_reads_the_audit_trail_only_and_partners_write_their_own_top
     init = env(compose, "kafka-security-init")
     assert init["AUDITOR_READS"] == AUDIT
     assert not {"AUDITOR_WRITES", "AUDITOR_CREATES", "AUDITOR_GROUP", "AUDITOR_READ_PREFIXES"} & set(init)
-    assert init["PARTNER_TOPIC_PREFIX"] == PARTNER_SUBMISSIONS_PREFIX
+    assert init["PARTNER_TOPIC_PREFIX"] == PARTNER_SUBMITTED_PREFIX
     script = INIT_SCRIPT.read_text(encoding="utf-8")
     assert re.search(r'acl "partner-\$partner" Write --topic "\$PARTNER_TOPIC_PREFIX\$partner"', script)
 

@@ -224,7 +224,7 @@ def rejected(**overrides: object) -> tuple:
         "channel": Channel.kafka,
         "received_at": NOW,
         "rejected_at": NOW,
-        "reason": "invalid",
+        "reason": "invalid_submission",
         "errors": [FieldError(loc="subject", code="missing", message="Field required.")],
         "raw": b"{}",
     }
@@ -244,7 +244,7 @@ def test_a_rejection_audit_names_channel_submission_reason_and_error_locations()
         {
             "channel": "kafka",
             "submission_id": "s9",
-            "reason": "invalid",
+            "reason": "invalid_submission",
             "error_locations": ["subject"],
             "raw_length": 2,
             "raw_sha256": hashlib.sha256(b"{}").hexdigest(),

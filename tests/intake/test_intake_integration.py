@@ -62,9 +62,9 @@ async def test_http_submission_reaches_referrals_accepted_once_even_when_resubmi
 
 
 async def test_direct_producer_without_key_is_accepted(stack: Stack) -> None:
-    """A partner producing a bare submission straight onto Kafka, with no key, is accepted."""
+    """A partner producing a bare submission straight onto its own topic, with no key, is accepted."""
     body = submission(agency="hospital", reference="LH-DIRECT-1")
-    await produce(stack.broker.bootstrap, "referrals.submitted", orjson.dumps(body), key=None)
+    await produce(stack.broker.bootstrap, "referrals.submitted.dev-hospital", orjson.dumps(body), key=None)
     rid = referral_id_for("dev-hospital", "LH-DIRECT-1")
     accepted = await read_topic(
         stack.broker.bootstrap, "referrals.accepted", until=lambda rs: len(_values(rs, rid)) >= 1

@@ -103,7 +103,7 @@ async def test_readiness_follows_the_broker(stack: Stack) -> None:
         assert await _status(stack.url(service) + "/healthz", 200)
     stack.broker = EmbeddedBroker(port=port, log_path=stack.workdir / "broker-2.log")
     await asyncio.to_thread(stack.broker.start)
-    await create_topics(stack.broker.bootstrap, stack.partitions)
+    await create_topics(stack.broker.bootstrap, stack.partitions, stack.topics())
     for service in ("intake", "triage", "notify"):
         await eventually(
             lambda s=service: _status(stack.url(s) + "/readyz", 200),

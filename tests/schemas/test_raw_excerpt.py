@@ -9,7 +9,7 @@ import pytest
 
 from schemas.codec import encode
 from schemas.raw_excerpt import EXCERPT_BYTES, raw_excerpt
-from schemas.rejection import MAX_FIELD_ERRORS, FieldError, ReferralRejected
+from schemas.rejection import MAX_FIELD_ERRORS, FieldError, ReferralRejected, RejectionReason
 from schemas.submission import MAX_BODY_BYTES
 from schemas.vocabulary import Channel
 
@@ -85,7 +85,7 @@ def test_the_largest_rejection_record_stays_under_the_bound(byte: bytes) -> None
         channel=Channel.kafka,
         received_at=NOW,
         rejected_at=NOW,
-        reason="x" * 64,
+        reason=max(RejectionReason, key=len),
         errors=errors,
         raw_payload=raw_excerpt(byte * FIVE_MB),
     )

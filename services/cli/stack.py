@@ -119,11 +119,17 @@ class Stack:
             raise
 
     def start_service(
-        self, service: str, wait: bool = True, name: str | None = None, port: int | None = None
+        self,
+        service: str,
+        wait: bool = True,
+        name: str | None = None,
+        port: int | None = None,
+        env_overrides: dict[str, str] | None = None,
     ) -> ServiceProcess:
-        """Start (or restart) one worker; `name`/`port` allow a second replica of the same service."""
+        """Start (or restart) one worker; `name`/`port` allow a second replica of the same service, and
+        `env_overrides` settings of its own (another access file, say)."""
         key = name or service
-        env = self.env()
+        env = {**self.env(), **(env_overrides or {})}
         env["SOSAFE_STATE_DIR"] = str(self.state_dir(key))
         if port is not None:
             env[f"SOSAFE_{service.upper()}_PORT"] = str(port)

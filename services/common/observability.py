@@ -1,4 +1,8 @@
-"""Health, readiness and metrics views every service serves."""
+"""Health, readiness and metrics views every service serves.
+
+`/metrics` is on the service's own port by default (development), or, with `SOSAFE_METRICS_PORT` set (the
+cluster), only on that port, a listener of its own that Prometheus reaches and partners and officers do not.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import contextlib
 from collections.abc import Callable
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
+from aiohttp import web as aioweb
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor, setup_prometheus_sensors
 from faust.web import Request, Response, View
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
 from services.common.contiguous_consumer import count_offset_jumps
 
@@ -56,11 +61,40 @@ UNAUTHENTICATED_WARNING = (
 )
 
 
+def serve_metrics_apart(app: faust.App, registry: CollectorRegistry, host: str, port: int) -> None:
+    """`GET /metrics` on a listener of its own at `host:port`, opened when the worker starts."""
+    runners: list[aioweb.AppRunner] = []
+
+    async def metrics(request: aioweb.Request) -> aioweb.Response:
+        return aioweb.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def open_metrics_port() -> None:
+        web_app = aioweb.Application()
+        web_app.router.add_get("/metrics", metrics)
+        runner = aioweb.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await aioweb.TCPSite(runner, host, port).start()
+        runners.append(runner)  # kept for the worker's life
+
+
 def install_observability(
-    app: faust.App, registry: CollectorRegistry, service: str, extra_ready: Callable[[], bool] | None = None
+    app: faust.App,
+    registry: CollectorRegistry,
+    service: str,
+    extra_ready: Callable[[], bool] | None = None,
+    metrics_port: int | None = None,
 ) -> None:
-    """`/metrics` (Faust's own sensor plus the service's registry), `/healthz`, `/readyz`."""
-    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix=f"sosafe_{service}_faust")
+    """`/metrics` (Faust's own sensor plus the service's registry), `/healthz`, `/readyz`.
+
+    With `metrics_port` (`SOSAFE_METRICS_PORT`), `/metrics` is served only there, not on the service's port.
+    """
+    name_prefix = f"sosafe_{service}_faust"
+    if metrics_port is None:
+        setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix=name_prefix)
+    else:
+        app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(registry, name_prefix))
+        serve_metrics_apart(app, registry, app.conf.web_bind, metrics_port)
     jumps = Counter(
         "sosafe_consumer_offset_jumps_total",
         "Fetches that began past a partition's expected offset: re-read, or skipped if the log lacks them",

@@ -71,6 +71,12 @@ class CommonSettings(BaseSettings):
         description="This worker's local table state; default `<data_dir>/state`. One per replica on a machine.",
     )
     web_bind: str = "127.0.0.1"
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve /metrics only on this port (the cluster); unset: on the service's own port (development).",
+    )
     console_base_url: str = "http://127.0.0.1:8002"
     kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT",

@@ -10,10 +10,10 @@ from services.common.faust_app import make_app, new_registry
 from services.common.kafka_security import client_options
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
+from services.common.rate_limit import RateLimiter
 from services.intake import agents, web
 from services.intake.metrics import IntakeMetrics
 from services.intake.publisher import SubmissionPublisher
-from services.intake.rate_limit import RateLimiter
 from services.intake.service import Intake
 from services.intake.settings import IntakeSettings
 from services.intake.subscriptions import discover_submission_topics
@@ -52,7 +52,7 @@ def build(settings: IntakeSettings) -> Intake:
     )
     # Started before the app's own producer, consumer and web server, and stopped after them.
     app.add_dependency(intake.publisher)
-    install_observability(app, registry, "intake")
+    install_observability(app, registry, "intake", metrics_port=settings.metrics_port)
     agents.register(intake)
     web.register(intake)
     return intake

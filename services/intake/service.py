@@ -12,9 +12,9 @@ from faust.types import TableT
 from prometheus_client import CollectorRegistry
 
 from services.common.access import AccessFile, Registry
+from services.common.rate_limit import RateLimiter
 from services.intake.metrics import IntakeMetrics
 from services.intake.publisher import SubmissionPublisher
-from services.intake.rate_limit import RateLimiter
 from services.intake.settings import IntakeSettings
 
 

@@ -68,6 +68,6 @@ def build(settings: NotifySettings) -> Notify:
         async def on_stop(self) -> None:
             await notify.senders.close()
 
-    install_observability(app, registry, "notify")
+    install_observability(app, registry, "notify", metrics_port=settings.metrics_port)
     agents.register(notify)
     return notify

@@ -64,7 +64,9 @@ def build(settings: TriageSettings) -> Triage:
         cases=table("cases"),
         subject_history=table("subject-history"),
     )
-    install_observability(app, registry, "triage", extra_ready=triage.view.caught_up.is_set)
+    install_observability(
+        app, registry, "triage", extra_ready=triage.view.caught_up.is_set, metrics_port=settings.metrics_port
+    )
 
     @app.task  # type: ignore[untyped-decorator]
     async def project_read_model() -> None:

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from schemas.vocabulary import Priority
 from services.common.access import AccessFile, Registry
+from services.common.rate_limit import RateLimiter
 from services.triage.cases.replies import PendingReplies
 from services.triage.cases.sla import DeadlineIndex
 from services.triage.metrics import TriageMetrics
@@ -47,6 +48,8 @@ class Triage:
     subject_history: TableT[bytes, bytes]
     open_items: DeadlineIndex = field(default_factory=DeadlineIndex)
     """The referrals with an open item, for the deadline watch (kept by the case agent, rebuilt on recovery)."""
+    action_limiter: RateLimiter = field(default_factory=RateLimiter)
+    """Officer actions per officer, from the API and the console (`SOSAFE_OFFICER_ACTIONS_PER_MINUTE`)."""
 
     @property
     def deadlines(self) -> dict[Priority, timedelta]:

@@ -17,6 +17,9 @@ class TriageSettings(CommonSettings):
     ruleset_file: Path = DEFAULT_RULESET_PATH
     sla_check_interval_s: float = Field(default=30.0, gt=0)
     action_reply_timeout_s: float = Field(default=10.0, gt=0)
+    officer_actions_per_minute: int = Field(
+        default=120, ge=1, description="Officer actions (API and console) one officer may send per minute, per replica."
+    )
     session_secret: str = Field(default="dev-only-console-session-secret", min_length=16)
     read_model_url: SecretStr | None = Field(
         default=None,

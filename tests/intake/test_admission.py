@@ -14,10 +14,10 @@ from schemas.raw_excerpt import EXCERPT_BYTES
 from schemas.rejection import FieldError
 from schemas.vocabulary import Channel
 from services.common.access import Partner, hash_token, load_access
+from services.common.rate_limit import RateLimiter
 from services.common.settings import DEV_CONFIG
 from services.intake.admission import Outcome, admit, rejection, submission_id_for_offset, to_referral
 from services.intake.envelopes import open_message
-from services.intake.rate_limit import RateLimiter
 from services.intake.validation import SubmissionInvalid
 from tests.support.payloads import submission
 

@@ -1,5 +1,5 @@
 """Least privilege: who may call which endpoint and see what, partner identity, hashed tokens,
-rate limits."""
+rate limits, console sessions (sign-out, token rotation, removed officers) and where /metrics is served."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ import yaml
 
 from services.cli.stack import Stack
 from services.common.access import hash_token
+from services.common.broker import free_port
 from services.triage.api.openapi import ITEM_FIELDS
+from services.triage.console.sessions import SESSION_COOKIE
 from tests.support.config import access_with_partner
 from tests.support.flow import eventually, queue_item
 from tests.support.http import post_json
@@ -54,6 +56,16 @@ MARKER = "Ottoline"
 SADA_ONLY = {"officer-sada": 200, "officer-sos": 403, "officer-manual_review": 403, "manager": 200}
 SOS_ONLY = {"officer-sada": 403, "officer-sos": 200, "officer-manual_review": 403, "manager": 200}
 MANUAL_REVIEW_ONLY = {"officer-sada": 403, "officer-sos": 403, "officer-manual_review": 200, "manager": 200}
+NOT_QUEUED_HERE = {"error": "unknown_referral", "detail": "No referral with this id is queued here.", "errors": []}
+"""The one answer to a referral id that is unknown, outside the caller's scope or not in the queue named."""
+UNKNOWN_ID = "00000000-0000-5000-8000-000000000000"
+
+
+def hidden(allowed: dict[str, int]) -> dict[str, int]:
+    """A referral outside the caller's scope is answered as if it did not exist (no existence oracle)."""
+    return {caller: 404 if status == 403 else status for caller, status in allowed.items()}
+
+
 ACTIONS = ("claim", "accept", "decline", "reassign", "close")
 ACTION_BODIES = {"claim": {}, "accept": {}, "decline": {"reason": "not_eligible"}, "close": {"reason": "duplicate"}}
 FINAL_STATE = {
@@ -70,12 +82,34 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, int]]] = {
     "sada-queue": ("GET", "/v1/queues/sada", SADA_ONLY),
     "sos-queue": ("GET", "/v1/queues/sos", SOS_ONLY),
     "manual_review-queue": ("GET", "/v1/queues/manual_review", MANUAL_REVIEW_ONLY),
-    "sada-referral": ("GET", "/v1/referrals/{sada}", SADA_ONLY),
-    "sos-referral": ("GET", "/v1/referrals/{sos}", SOS_ONLY),
-    "sada-and-hate_crime-referral": ("GET", "/v1/referrals/{both}", SADA_ONLY),
+    "sada-referral": ("GET", "/v1/referrals/{sada}", hidden(SADA_ONLY)),
+    "sos-referral": ("GET", "/v1/referrals/{sos}", hidden(SOS_ONLY)),
+    "sada-and-hate_crime-referral": ("GET", "/v1/referrals/{both}", hidden(SADA_ONLY)),
     # declined by SADA, so SADA's officer still sees it (and only its SADA item)
-    "manual_review-referral": ("GET", "/v1/referrals/{manual_review}", {**MANUAL_REVIEW_ONLY, "officer-sada": 200}),
+    "manual_review-referral": (
+        "GET",
+        "/v1/referrals/{manual_review}",
+        hidden({**MANUAL_REVIEW_ONLY, "officer-sada": 200}),
+    ),
+    "unknown-referral": ("GET", f"/v1/referrals/{UNKNOWN_ID}", dict.fromkeys(SCOPES, 404)),
     "claim-sos": ("POST", "/v1/queues/sos/items/{sos}/claim", SOS_ONLY),
+    # another service's referral named under the caller's own queue: as if unknown, and nothing is published
+    **{
+        f"{action}-sos-under-sada": (
+            "POST",
+            f"/v1/queues/sada/items/{{sos}}/{action}",
+            {**SADA_ONLY, "officer-sada": 404, "manager": 404},
+        )
+        for action in ACTIONS
+    },
+    **{
+        f"{action}-unknown-under-sada": (
+            "POST",
+            f"/v1/queues/sada/items/{UNKNOWN_ID}/{action}",
+            {**SADA_ONLY, "officer-sada": 404, "manager": 404},
+        )
+        for action in ("claim", "close")
+    },
     **{
         f"{action}-{queue}": ("POST", f"/v1/queues/{queue}/items/{{{queue}}}/{action}", allowed)
         for queue, allowed in ACTION_QUEUES.items()
@@ -248,11 +282,14 @@ async def test_each_triage_endpoint_answers_each_caller_with_the_documented_stat
     body = action_body(path) if method == "POST" else None
     status, headers, answer = await call(method, stack.url("triage") + path.format(**ids), TOKENS[caller], body)
     assert status == expected, answer
+    assert headers.get("Cache-Control") == "no-store"  # every answer may hold personal data: never cached
     if status == 401:
         assert headers.get("WWW-Authenticate") == "Bearer"
         assert_refusal_reveals_nothing(answer, {"unauthorised"})
     elif status == 403:
         assert_refusal_reveals_nothing(answer, {"out_of_scope", "managers_only"})
+    elif status == 404:
+        assert answer == NOT_QUEUED_HERE
     else:
         assert_granted_answer(method, path.split("?")[0], caller, answer)
 
@@ -391,3 +428,135 @@ async def test_a_burst_over_the_rate_limit_gets_exactly_the_limit_through(stack:
     assert statuses == [202] * BURST_LIMIT + [429] * (20 - BURST_LIMIT)
     retry_after = {value for status, value in answers if status == 429}
     assert retry_after == {str(60 // BURST_LIMIT)}
+
+
+async def test_a_manager_settles_an_item_another_officer_claimed_and_the_claim_holder_cannot_after(
+    stack: Stack,
+) -> None:
+    """A manager may not take over a claim, but may settle the claimed item; the item is then final for
+    the officer who claimed it."""
+    referral_id = await fresh_referral(stack, "sada", "ACL-OVERRIDE-1")
+    base = f"{stack.url('triage')}/v1/queues/sada/items/{referral_id}"
+    status, _, claimed = await call("POST", base + "/claim", "dev-officer-sada")
+    assert status == 200 and (claimed["state"], claimed["claimed_by"]) == ("claimed", "dev-officer-sada")
+    status, _, taken = await call("POST", base + "/claim", "dev-manager")
+    assert (status, taken) == (
+        409,
+        {"error": "claimed_by_another", "detail": "the item is claimed by another officer", "errors": []},
+    )
+    status, _, closed = await call("POST", base + "/close", "dev-manager", {"reason": "duplicate"})
+    assert status == 200 and (closed["state"], closed["claimed_by"]) == ("closed", "dev-manager")
+    status, _, late = await call("POST", base + "/accept", "dev-officer-sada")
+    assert (status, late) == (
+        409,
+        {"error": "item_final", "detail": "the item is already closed and can no longer change", "errors": []},
+    )
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+async def sign_in(triage: str, token: str) -> str:
+    """Sign in to the console as a browser would; the session cookie it sets."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with session.get(triage + "/console/sign-in") as page:
+            csrf = csrf_of(await page.text())
+        form = {"csrf_token": csrf, "token": token, "next": "/"}
+        async with session.post(triage + "/console/sign-in", data=form, allow_redirects=False) as answer:
+            assert answer.status == 303, await answer.text()
+            return answer.cookies[SESSION_COOKIE].value
+
+
+async def home(triage: str, cookie: str) -> tuple[int, str, str]:
+    """The console's home page with this session: (status, where it redirects, the page)."""
+    async with (
+        aiohttp.ClientSession(cookies={SESSION_COOKIE: cookie}) as session,
+        session.get(triage + "/", allow_redirects=False) as page,
+    ):
+        return page.status, page.headers.get("Location", ""), await page.text()
+
+
+async def sign_out(triage: str, cookie: str) -> None:
+    _, _, page = await home(triage, cookie)
+    async with (
+        aiohttp.ClientSession(cookies={SESSION_COOKIE: cookie}) as session,
+        session.post(triage + "/console/sign-out", data={"csrf_token": csrf_of(page)}, allow_redirects=False) as answer,
+    ):
+        assert (answer.status, answer.headers["Location"]) == (303, "/console/sign-in")
+
+
+def rotated_access(path: Path, source: Path) -> Path:
+    """The module's access file with SADA's officer on a new token and SOS's officer removed."""
+    text = source.read_text()
+    text = text.replace(hash_token("dev-officer-sada"), hash_token("rotated-officer-sada"))
+    sos = "  - id: dev-officer-sos\n    name: Duty officer (sos)\n    services: [sos]\n"
+    sos += f'    token_sha256: "{hash_token("dev-officer-sos")}"\n'
+    assert sos in text
+    path.write_text(text.replace(sos, ""))
+    return path
+
+
+RATE_LIMIT = 3
+
+
+async def test_sessions_end_on_sign_out_token_rotation_and_removal_on_every_replica(stack: Stack) -> None:
+    """A second triage replica reads an access file where SADA's officer has a new token and SOS's officer
+    is gone: their sessions, issued by the first replica, no longer sign them in there. A session signed
+    out on the first replica is refused by both. (The same replica shows actions rate-limited per officer
+    and /metrics served only on its metrics port.)"""
+    first = stack.url("triage")
+    sada, sos, review, review_2 = [
+        await sign_in(first, token)
+        for token in ("dev-officer-sada", "dev-officer-sos", "dev-officer-manual_review", "dev-officer-manual_review")
+    ]
+    for cookie in (sada, sos, review, review_2):
+        assert (await home(first, cookie))[0] == 200
+    metrics_port = free_port()
+    workdir = Path(stack.env()["SOSAFE_CONFIG_FILE"]).parent
+    replica = await asyncio.to_thread(
+        stack.start_service,
+        "triage",
+        name="triage-rotated",
+        port=free_port(),
+        env_overrides={
+            "SOSAFE_CONFIG_FILE": str(rotated_access(workdir / "rotated.yaml", workdir / "access.yaml")),
+            "SOSAFE_OFFICER_ACTIONS_PER_MINUTE": str(RATE_LIMIT),
+            "SOSAFE_METRICS_PORT": str(metrics_port),
+        },
+    )
+    try:
+        second = replica.base_url
+        for cookie in (sada, sos):  # rotated, removed: signed out on the replica with the new access file
+            assert (await home(second, cookie))[:2] == (303, "/console/sign-in")
+        assert (await home(second, review))[0] == 200
+        status, _, page = await home(second, review_2)
+        assert status == 200 and "Your queues" in page
+
+        await sign_out(first, review)
+        for triage in (first, second):
+            assert (await home(triage, review))[:2] == (303, "/console/sign-in")
+        assert (await home(second, review_2))[0] == 200  # only the session signed out ends
+
+        answers = [
+            await call(
+                "POST", f"{second}/v1/queues/manual_review/items/{UNKNOWN_ID}/claim", "dev-officer-manual_review"
+            )
+            for _ in range(RATE_LIMIT + 1)
+        ]
+        assert [(status, body) for status, _, body in answers[:RATE_LIMIT]] == [(404, NOT_QUEUED_HERE)] * RATE_LIMIT
+        status, headers, body = answers[-1]
+        assert status == 429 and body["error"] == "rate_limited" and body["errors"] == []
+        assert headers["Retry-After"] == str(60 // RATE_LIMIT) and headers["Cache-Control"] == "no-store"
+        assert (await call("GET", f"{second}/v1/queues", "dev-officer-manual_review"))[0] == 200  # reads still fine
+
+        async with aiohttp.ClientSession() as session:
+            async with session.get(second + "/metrics") as on_main_port:
+                assert on_main_port.status == 404
+            async with session.get(f"http://127.0.0.1:{metrics_port}/metrics") as on_metrics_port:
+                assert on_metrics_port.status == 200
+                assert "sosafe_triage_officer_actions_total" in await on_metrics_port.text()
+    finally:
+        await asyncio.to_thread(replica.stop)

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from services.cli.stack import Stack
+from services.common.access import hash_token
 from services.triage.console.console import SESSION_COOKIE
 from services.triage.console.sessions import SessionSigner
 from services.triage.settings import TriageSettings
@@ -25,7 +26,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def cookie_for(officer_id: str) -> str:
-    _, cookie = SessionSigner(TriageSettings().session_secret).issue(officer_id, datetime.now(UTC))
+    """A session cookie as sign-in issues it (a dev officer's token is its id)."""
+    signer = SessionSigner(TriageSettings().session_secret)
+    _, cookie = signer.issue(officer_id, datetime.now(UTC), hash_token(officer_id))
     return cookie
 
 

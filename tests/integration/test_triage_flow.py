@@ -53,8 +53,8 @@ async def test_high_risk_da_referral_is_queued_for_sada_with_its_explanation(sta
     assert timedelta(hours=23) < due - submitted < timedelta(hours=25)
     status, _ = await get_json(f"{triage}/v1/queues/sada", "dev-officer-sos")
     assert status == 403
-    status, _referral = await get_json(f"{triage}/v1/referrals/{referral_id}", "dev-officer-sos")
-    assert status == 403
+    status, hidden = await get_json(f"{triage}/v1/referrals/{referral_id}", "dev-officer-sos")
+    assert (status, hidden["error"]) == (404, "unknown_referral")  # answered as if it did not exist
     status, queues = await get_json(f"{triage}/v1/queues", "dev-officer-sos")
     assert status == 200 and [q["service"] for q in queues] == ["sos"]
 

@@ -12,6 +12,7 @@ from schemas.vocabulary import Priority, Service
 from services.triage.cases.case import Case, ItemState, Refusal, apply_decision
 from services.triage.cases.queue import (
     OFFICER_REASON_CAP,
+    REFUSED_ACTIONS_KEPT,
     ActionOutcome,
     OfficerScope,
     apply_action,
@@ -193,6 +194,41 @@ def test_action_outside_officer_scope_is_refused_as_out_of_scope() -> None:
     outcome = act(case_with(Service.sada), SOS_OFFICER, ActionKind.claim, Service.sada)
     assert (outcome.status, outcome.refusal) == ("refused", Refusal.out_of_scope)
     assert outcome.case.items[Service.sada].state is ItemState.new
+
+
+@pytest.mark.parametrize("sender", ["out_of_scope", "officer_mismatch"])
+def test_a_refusal_to_someone_outside_the_queue_is_not_stored_in_the_case(sender: str) -> None:
+    """Actions from outside the queue's scope, or under another officer's name, leave the case as it was:
+    however many are sent, the referral's state does not grow."""
+    case = case_with(Service.sada)
+    for _ in range(3):
+        if sender == "out_of_scope":
+            outcome = act(case, SOS_OFFICER, ActionKind.claim, Service.sada)
+        else:
+            outcome = apply_action(
+                case,
+                action(ActionKind.claim, Service.sada, SADA_OTHER.officer_id),
+                SADA_OFFICER,
+                LATER,
+                RULESET,
+                DEADLINES,
+            )
+        assert outcome.status == "refused" and outcome.refusal is Refusal(sender)
+        assert outcome.case == case and outcome.case.actions == {}
+
+
+def test_refused_actions_kept_are_capped_oldest_first_and_applied_ones_all_kept() -> None:
+    """Past REFUSED_ACTIONS_KEPT refusals the oldest refusal goes; the applied claim is never dropped."""
+    claim = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada)
+    case, refused_ids = claim.case, []
+    for _ in range(REFUSED_ACTIONS_KEPT + 5):  # claimed by another: refused, and kept (it is in scope)
+        outcome = act(case, SADA_OTHER, ActionKind.claim, Service.sada)
+        assert outcome.refusal is Refusal.claimed_by_another
+        case = outcome.case
+        refused_ids.append(outcome.action_id)
+    assert claim.action_id in case.actions and case.actions[claim.action_id].status == "applied"
+    kept = [key for key, record in case.actions.items() if record.status == "refused"]
+    assert kept == refused_ids[-REFUSED_ACTIONS_KEPT:]
 
 
 def test_action_under_another_officers_identity_is_refused_as_officer_mismatch() -> None:

@@ -11,7 +11,7 @@ from schemas.action import ActionKind, OfficerAction
 from schemas.decision import DecisionKind, Flag, TriageDecision
 from schemas.vocabulary import Priority, Service
 from services.triage.cases.case import FINAL_STATES, SETTLED_STATES, Case, QueueItem, apply_decision
-from services.triage.cases.queue import OfficerScope, apply_action, find_breaches
+from services.triage.cases.queue import UNRECORDED_REFUSALS, OfficerScope, apply_action, find_breaches
 from tests.triage.decision_factory import DEADLINES, RULESET, T0, action, assignment, decision
 
 SERVICES = list(Service)
@@ -83,8 +83,11 @@ def test_random_officer_actions_keep_every_referral_in_some_queue(first: TriageD
         if move == "redeliver" and sent:
             old, officer = data.draw(st.sampled_from(sent), label="redelivered")
             outcome = apply_action(case, old, officer, now, RULESET, DEADLINES)
-            assert outcome.redelivered
             assert outcome.case == case
+            if old.action_id in case.actions:
+                assert outcome.redelivered
+            else:  # an action from outside the queue's scope was not kept: it is refused again
+                assert outcome.refusal in UNRECORDED_REFUSALS and not outcome.redelivered
         elif move == "decide":
             late = decision(
                 *data.draw(st.lists(assignments, min_size=1, max_size=2), label="assignments"),

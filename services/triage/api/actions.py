@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,10 +47,32 @@ class Rejection:
     code: str
     detail: str
 
+    retry_after: int | None = None
+    """Seconds to wait before asking again (a 429's `Retry-After`)."""
+
     @classmethod
     def of(cls, refusal: Refusal, detail: str | None) -> Rejection:
         """The answer to an action the queue core refused."""
         return cls(REFUSAL_STATUS[refusal], refusal.value, detail or "The action was refused.")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+
+
+NOT_QUEUED_HERE: Final = Rejection(404, "unknown_referral", "No referral with this id is queued here.")
+"""The one answer to a referral id that is unknown, outside the caller's scope, or has no item in the queue
+named: the same status and body for each, so the answer never tells whether a referral exists."""
+
+
+def throttle(triage: Triage, officer: Officer, now: float | None = None) -> Rejection | None:
+    """429 when the officer is over `SOSAFE_OFFICER_ACTIONS_PER_MINUTE` on this replica, else None."""
+    limit = triage.settings.officer_actions_per_minute
+    if triage.action_limiter.allow(officer.id, limit, time.monotonic() if now is None else now):
+        return None
+    return Rejection(
+        429, "rate_limited", "Too many actions; wait a moment and try again.", triage.action_limiter.retry_after(limit)
+    )
 
 
 def answer(outcome: ActionOutcome) -> ActionOutcome | Rejection:
@@ -66,8 +89,9 @@ async def check_target(
         return Rejection(404, "unknown_action", "There is no such queue or action.")
     if wanted not in officer.scope:
         return Rejection.of(Refusal.out_of_scope, "This queue is not in your scope.")
-    if await triage.view.case(referral_id) is None:
-        return Rejection(404, "unknown_referral", "No referral with this id is queued here.")
+    case = await triage.view.case(referral_id)
+    if case is None or wanted not in case.items:  # no action is published, so nothing is stored against it
+        return NOT_QUEUED_HERE
     return wanted
 
 
@@ -124,6 +148,8 @@ async def submit(triage: Triage, command: OfficerAction) -> ActionOutcome | Reje
                     outcome = await asyncio.wait_for(asyncio.shield(reply), REPLY_POLL_S)
             else:
                 await asyncio.sleep(REPLY_POLL_S / 5)
+            if outcome is not None and outcome.status == "refused":  # changed nothing: no read to wait for
+                return answer(outcome)
             recorded = await recorded_outcome(triage, command)
             if recorded is not None:
                 return answer(outcome or recorded)

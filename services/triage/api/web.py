@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from services.common.logs import get_logger
 from services.common.validation_errors import field_errors
 from services.common.web_errors import error_response
-from services.triage.api.actions import Rejection, check_target, command_for, submit
+from services.triage.api.actions import NOT_QUEUED_HERE, Rejection, check_target, command_for, submit, throttle
 from services.triage.api.officers import (
     decisions_in_scope,
     events_in_scope,
@@ -33,6 +33,10 @@ log = get_logger("sosafe.triage.web")
 
 def item_json(item: QueueItem) -> dict[str, Any]:
     return item.model_dump(mode="json", include=set(ITEM_FIELDS))
+
+
+def rejected(view: View, rejection: Rejection) -> Response:
+    return error_response(view, rejection.status, rejection.code, rejection.detail, headers=rejection.headers)
 
 
 def register(triage: Triage) -> None:
@@ -84,10 +88,8 @@ def register(triage: Triage) -> None:
         if officer is None:
             return unauthorised(self)
         case, record = await triage.view.referral(referral_id)
-        if case is None or record is None:
-            return error_response(self, 404, "unknown_referral", "No referral with this id is queued here.")
-        if not may_see(officer, case):
-            return error_response(self, 403, "out_of_scope", "This referral is not in your scope.")
+        if case is None or record is None or not may_see(officer, case):  # one answer: no existence oracle
+            return rejected(self, NOT_QUEUED_HERE)
         trail = await triage.view.trail(referral_id)
         return self.json(
             {
@@ -107,9 +109,12 @@ def register(triage: Triage) -> None:
             return await act(self, officer, service, referral_id, action, await request.read())
 
     async def act(view: View, officer: Officer, service: str, referral_id: str, action: str, body: bytes) -> Response:
+        limited = throttle(triage, officer)
+        if limited is not None:
+            return rejected(view, limited)
         target = await check_target(triage, officer, service, referral_id, action)
         if isinstance(target, Rejection):
-            return error_response(view, target.status, target.code, target.detail)
+            return rejected(view, target)
         try:
             fields = orjson.loads(body) if body.strip() else {}
             if not isinstance(fields, dict) or set(fields) - {"reason", "to"}:
@@ -121,7 +126,7 @@ def register(triage: Triage) -> None:
             return error_response(view, 422, "invalid_body", "The action is not valid.", field_errors(exc))
         outcome = await submit(triage, command)
         if isinstance(outcome, Rejection):
-            return error_response(view, outcome.status, outcome.code, outcome.detail)
+            return rejected(view, outcome)
         body_out: dict[str, Any] = item_json(outcome.item) if outcome.item else {}
         if outcome.follow_up is not None:
             body_out["follow_up_decision_id"] = outcome.follow_up.decision_id

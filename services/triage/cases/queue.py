@@ -34,6 +34,15 @@ REASSIGN_RULE_ID = "officer.reassign"
 DECLINE_FALLBACK_RULE_ID = "officer.decline_fallback"
 OFFICER_REASON_CAP = 200
 """Officer-written text copied into a follow-up decision's reason is cut to this many characters."""
+REFUSED_ACTIONS_KEPT = 50
+"""A case keeps the outcomes of at most this many refused actions (the oldest go first); applied ones are
+all kept. A redelivered refused action whose record was dropped is checked again and refused again: the
+refusals kept are about the request itself or about an item's state, which only ever moves forward."""
+UNRECORDED_REFUSALS: frozenset[Refusal] = frozenset({Refusal.officer_mismatch, Refusal.out_of_scope})
+"""Refusals not stored in the case: the sender had no business with this queue, so what they send must not
+grow the referral's state. A redelivery of one is checked again, and refused again while the officer's
+scope is unchanged. (The HTTP API refuses these, and an action on a referral with no item in the queue,
+before publishing anything.)"""
 
 _FINAL_TRANSITIONS: dict[ActionKind, ItemState] = {
     ActionKind.accept: ItemState.accepted,
@@ -131,7 +140,7 @@ def apply_action(
             status="refused",
             refusal=refused.refusal,
             detail=refused.detail,
-            case=_record(case, action.action_id, record),
+            case=case if refused.refusal in UNRECORDED_REFUSALS else _record_refusal(case, action.action_id, record),
             item=item,
         )
 
@@ -154,6 +163,15 @@ def apply_action(
 
 def _record(case: Case, action_id: str, record: ActionRecord) -> Case:
     return case.model_copy(update={"actions": {**case.actions, action_id: record}})
+
+
+def _record_refusal(case: Case, action_id: str, record: ActionRecord) -> Case:
+    """The case with a refused action's record, keeping only the newest `REFUSED_ACTIONS_KEPT` refusals."""
+    actions = {**case.actions, action_id: record}
+    refused = [key for key, kept in actions.items() if kept.status == "refused"]
+    for key in refused[: max(0, len(refused) - REFUSED_ACTIONS_KEPT)]:
+        del actions[key]
+    return case.model_copy(update={"actions": actions})
 
 
 def _check(action: OfficerAction, officer: OfficerScope, item: QueueItem | None) -> QueueItem | _Refused:

@@ -83,6 +83,8 @@ def on_action(
     outcome = apply_action(state.case, action, officer, action.requested_at, ruleset_version, deadlines)
     if outcome.redelivered:
         return Step(None, state.sent_by(step), redelivered=True, outcome=outcome)
+    if action.action_id not in outcome.case.actions:  # a refusal not kept (UNRECORDED_REFUSALS): no write
+        return Step(None, [], outcome=outcome)
     events, head = action_events(state.head, action, outcome)
     sent = [_sent(step, topics.AUDIT, action.referral_id, event) for event in events]
     decisions = list(state.decisions)

@@ -23,7 +23,8 @@ from services.common.logs import get_logger
 from services.triage.api.officers import parse_service
 from services.triage.cases.case import Case
 from services.triage.console.pages import reason_options, service_name
-from services.triage.console.sessions import SESSION_COOKIE, SESSION_LIFETIME, Session, SessionSigner
+from services.triage.console.sessions import SESSION_COOKIE, SESSION_LIFETIME, Session, SessionSigner, session_hash
+from services.triage.read.revocations import SessionRevocations
 
 if TYPE_CHECKING:
     from services.common.access import Officer
@@ -88,6 +89,9 @@ def is_secure(request: Request) -> bool:
 
 
 async def add_security_headers(request: aioweb.Request, response: aioweb.StreamResponse) -> None:
+    """Every answer of triage's port: not to be stored by any cache (queues, referrals and their trails are
+    personal data, and so may be an error's context); the console's pages get the full set of headers."""
+    response.headers["Cache-Control"] = "no-store"
     if is_console_path(request.path):
         response.headers.update(SECURITY_HEADERS)
 
@@ -108,6 +112,7 @@ class Console:
     def __init__(self, triage: Triage) -> None:
         self.triage = triage
         self.signer = SessionSigner(triage.settings.session_secret)
+        self.revocations = SessionRevocations(triage.view.engine)
         self.officers = {officer.id: officer for officer in triage.access.officers}
         self.govuk = GOVUK_CSS.is_file()
         self.templates = jinja2.Environment(
@@ -126,10 +131,23 @@ class Console:
             govuk_js=GOVUK_JS.is_file(),
         )
 
-    def visit(self, request: Request, now: datetime | None = None) -> Visit:
+    async def visit(self, request: Request, now: datetime | None = None) -> Visit:
+        """Who is asking. A signed-in session counts only while it is not signed out (on any replica), its
+        officer is still in the access file and their token is still the one they signed in with."""
         session = self.signer.read(request.cookies.get(SESSION_COOKIE), now or datetime.now(UTC))
+        if session is not None and session.signed_in and await self.revocations.is_revoked(session_hash(session)):
+            session = None
         officer = self.officers.get(session.officer_id) if session and session.officer_id else None
+        if session is not None and officer is not None and not self.signer.holds_token(session, officer.token_sha256):
+            officer = None
         return Visit(session=session, officer=officer, secure=is_secure(request))
+
+    async def sign_out(self, visit: Visit) -> None:
+        """End the visit's session on every replica: it is refused from now until it would have expired."""
+        session = visit.session
+        if session is not None and session.signed_in:
+            expires_at = datetime.fromtimestamp(session.expires_at, UTC)
+            await self.revocations.revoke(session_hash(session), expires_at, datetime.now(UTC))
 
     def with_anonymous_session(self, visit: Visit) -> Visit:
         """The visit with a session for the sign-in form's CSRF token, issuing one if it has none."""

@@ -37,10 +37,12 @@ def quarter_start(now: datetime) -> datetime:
 
 
 def register(triage: Triage) -> None:
+    console = Console(triage)
+
     @triage.app.page("/reports")
     async def report_page(self: View, request: Request) -> Response:
         """The console's KPI report for a signed-in manager: this quarter so far, or ?from=&to=."""
-        visit = Console(triage).visit(request)
+        visit = await console.visit(request)
         if visit.officer is None:
             return self.html("", status=303, headers={"Location": sign_in_url("/reports")})
         if not visit.officer.manager:

@@ -1,9 +1,13 @@
-"""Console sessions: a server-signed cookie holding an officer id, an expiry and a CSRF nonce (pure).
+"""Console sessions: a server-signed cookie holding an officer id, an expiry, a CSRF nonce and the
+fingerprint of the officer's token (pure).
 
 The cookie never holds the officer's token. It reads `<payload>.<signature>`, where the payload is
 base64url JSON and the signature an HMAC-SHA256 of it under the session secret. The CSRF token of a
 session is derived from its nonce, so it changes with every sign-in and is worthless without the secret.
-No clock reads: the time is an argument.
+The token fingerprint is an HMAC of the token's stored hash under the session secret: a session is the
+officer's only while the access file still holds the token they signed in with, so rotating or removing
+a token ends its sessions on every replica. The nonce also names the session for sign-out
+(`session_hash`, what the revocation store keeps). No clock reads: the time is an argument.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class Session:
     expires_at: int
     """Unix seconds."""
     nonce: str
+    token_fingerprint: str | None = None
+    """Of the token the officer signed in with (None before sign-in)."""
 
     @property
     def signed_in(self) -> bool:
@@ -47,17 +53,31 @@ class SessionSigner:
         self._key = hashlib.sha256(b"sosafe-console-session:" + secret.encode()).digest()
         self._csrf_key = hashlib.sha256(b"sosafe-console-csrf:" + secret.encode()).digest()
 
-    def issue(self, officer_id: str | None, now: datetime) -> tuple[Session, str]:
-        """A fresh session (new nonce) and its cookie value."""
+    def issue(self, officer_id: str | None, now: datetime, token_sha256: str | None = None) -> tuple[Session, str]:
+        """A fresh session (new nonce) and its cookie value; an officer's is bound to their token's hash."""
+        if (officer_id is None) != (token_sha256 is None):
+            raise ValueError("an officer's session needs their token's hash, an anonymous one none")
         lifetime = SESSION_LIFETIME if officer_id is not None else SIGN_IN_LIFETIME
         session = Session(
-            officer_id=officer_id, expires_at=int((now + lifetime).timestamp()), nonce=secrets.token_urlsafe(18)
+            officer_id=officer_id,
+            expires_at=int((now + lifetime).timestamp()),
+            nonce=secrets.token_urlsafe(18),
+            token_fingerprint=self.fingerprint(token_sha256) if token_sha256 is not None else None,
         )
         return session, self.encode(session)
 
+    def fingerprint(self, token_sha256: str) -> str:
+        digest = hmac.new(self._key, b"token:" + token_sha256.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+    def holds_token(self, session: Session, token_sha256: str) -> bool:
+        """Whether the session was signed in with the token whose hash the access file now holds."""
+        presented = session.token_fingerprint or ""
+        return hmac.compare_digest(presented.encode(), self.fingerprint(token_sha256).encode())
+
     def encode(self, session: Session) -> str:
         body = json.dumps(
-            {"o": session.officer_id, "e": session.expires_at, "n": session.nonce},
+            {"o": session.officer_id, "e": session.expires_at, "n": session.nonce, "t": session.token_fingerprint},
             separators=(",", ":"),
             sort_keys=True,
         ).encode()
@@ -73,10 +93,19 @@ class SessionSigner:
             return None
         try:
             fields = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            session = Session(officer_id=fields["o"], expires_at=int(fields["e"]), nonce=str(fields["n"]))
+            session = Session(
+                officer_id=fields["o"],
+                expires_at=int(fields["e"]),
+                nonce=str(fields["n"]),
+                token_fingerprint=fields["t"],
+            )
         except (binascii.Error, ValueError, KeyError, TypeError):
             return None
         if session.officer_id is not None and not isinstance(session.officer_id, str):
+            return None
+        if (session.officer_id is None) != (session.token_fingerprint is None):
+            return None
+        if session.token_fingerprint is not None and not isinstance(session.token_fingerprint, str):
             return None
         if session.expires_at <= now.timestamp():
             return None
@@ -93,3 +122,8 @@ class SessionSigner:
     def _sign(self, payload: str) -> str:
         digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def session_hash(session: Session) -> str:
+    """How the revocation store names a session: the SHA-256 of its nonce (the nonce itself stays secret)."""
+    return hashlib.sha256(b"sosafe-console-session-id:" + session.nonce.encode()).hexdigest()

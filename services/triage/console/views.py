@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from schemas.vocabulary import Service
 from services.common.logs import get_logger
-from services.triage.api.actions import Rejection, check_target, command_for, submit
+from services.triage.api.actions import Rejection, check_target, command_for, submit, throttle
 from services.triage.api.officers import may_see
 from services.triage.cases.trail import REASON_CODES
 from services.triage.console.console import (
@@ -111,7 +111,7 @@ def register(triage: Triage) -> None:
 
     @app.page("/", name="console_home")
     async def home(self: View, request: Request) -> Response:
-        visit, target = console.visit(request), deep_link(request.query)
+        visit, target = await console.visit(request), deep_link(request.query)
         if visit.officer is None:
             return redirect(self, sign_in_url(target))
         if target is not None:
@@ -120,7 +120,7 @@ def register(triage: Triage) -> None:
 
     @app.page("/console/parts/queues", name="console_part_queues")
     async def home_part(self: View, request: Request) -> Response:
-        visit = console.visit(request)
+        visit = await console.visit(request)
         if visit.officer is None:
             return self.text("Sign in again.", status=401)
         return self.html(console.render("_queues.html", visit, **await queue_counts(console, visit, now())))
@@ -128,7 +128,7 @@ def register(triage: Triage) -> None:
     @app.page("/console/sign-in", name="console_sign_in")
     class SignIn(View):
         async def get(self, request: Request) -> Response:
-            visit = console.visit(request)
+            visit = await console.visit(request)
             if visit.officer is not None:
                 return redirect(self, "/")
             return console.page(
@@ -141,7 +141,7 @@ def register(triage: Triage) -> None:
             )
 
         async def post(self, request: Request) -> Response:
-            form, visit = await read_form(request), console.visit(request)
+            form, visit = await read_form(request), await console.visit(request)
             if not console.csrf_ok(visit, form):
                 return console.forbidden_form(self, visit)
             token = form.get("token", "").strip()
@@ -158,16 +158,17 @@ def register(triage: Triage) -> None:
                     next=target,
                     error="Enter a valid officer token",
                 )
-            _, cookie = console.signer.issue(officer.id, now())
+            _, cookie = console.signer.issue(officer.id, now(), officer.token_sha256)
             log.info("console_signed_in", officer_id=officer.id)
             return redirect(self, target, cookie, visit.secure)
 
     @app.page("/console/sign-out", name="console_sign_out")
     class SignOut(View):
         async def post(self, request: Request) -> Response:
-            form, visit = await read_form(request), console.visit(request)
+            form, visit = await read_form(request), await console.visit(request)
             if not console.csrf_ok(visit, form):
                 return console.forbidden_form(self, visit)
+            await console.sign_out(visit)
             log.info("console_signed_out", officer_id=visit.officer.id if visit.officer else None)
             response = redirect(self, "/console/sign-in")
             set_session_cookie(response, "", visit.secure, max_age=0)
@@ -175,7 +176,7 @@ def register(triage: Triage) -> None:
 
     @app.page("/console/queues/{service}", name="console_queue")
     async def queue(self: View, request: Request, service: str) -> Response:
-        visit = console.visit(request)
+        visit = await console.visit(request)
         if visit.officer is None:
             return console.sign_in_redirect(self, request)
         wanted = console.scope_problem(self, visit, service)
@@ -188,7 +189,7 @@ def register(triage: Triage) -> None:
 
     @app.page("/console/queues/{service}/parts/table", name="console_part_queue")
     async def queue_part(self: View, request: Request, service: str) -> Response:
-        visit = console.visit(request)
+        visit = await console.visit(request)
         if visit.officer is None:
             return self.text("Sign in again.", status=401)
         wanted = console.scope_problem(self, visit, service)
@@ -229,14 +230,14 @@ def register(triage: Triage) -> None:
 
     @app.page("/console/queues/{service}/items/{referral_id}", name="console_item")
     async def item(self: View, request: Request, service: str, referral_id: str) -> Response:
-        visit = console.visit(request)
+        visit = await console.visit(request)
         if visit.officer is None:
             return console.sign_in_redirect(self, request)
         return await item_page(self, request, visit, service, referral_id)
 
     @app.page("/console/queues/{service}/items/{referral_id}/parts/{part}", name="console_part_item")
     async def item_part(self: View, request: Request, service: str, referral_id: str, part: str) -> Response:
-        visit = console.visit(request)
+        visit = await console.visit(request)
         if visit.officer is None:
             return self.text("Sign in again.", status=401)
         wanted = console.scope_problem(self, visit, service)
@@ -250,11 +251,18 @@ def register(triage: Triage) -> None:
     @app.page("/console/queues/{service}/items/{referral_id}/{action}", name="console_item_action")
     class ItemAction(View):
         async def post(self, request: Request, service: str, referral_id: str, action: str) -> Response:
-            form, visit = await read_form(request), console.visit(request)
+            form, visit = await read_form(request), await console.visit(request)
             if not console.csrf_ok(visit, form):
                 return console.forbidden_form(self, visit)
             if visit.officer is None:
                 return console.sign_in_redirect(self, request)
+            limited = throttle(triage, visit.officer)
+            if limited is not None:
+                response = console.problem(
+                    self, visit, 429, "Too many actions", "Nothing was changed. " + limited.detail
+                )
+                response.headers.update(limited.headers)
+                return response
             target = await check_target(triage, visit.officer, service, referral_id, action)
             if isinstance(target, Rejection):
                 return await item_page(

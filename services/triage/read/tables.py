@@ -76,3 +76,11 @@ projector_offsets = Table(
     Column("partition", Integer, primary_key=True, autoincrement=False),
     Column("next_offset", BigInteger, nullable=False),  # the first offset not yet projected
 )
+
+revoked_sessions = Table(
+    "revoked_sessions",
+    metadata,
+    Column("session_hash", String, primary_key=True),  # SHA-256 of the session's nonce, never the nonce
+    Column("expires_at", UtcDateTime, nullable=False),  # the session's own expiry: the row goes after it
+)
+Index("revoked_sessions_expiry", revoked_sessions.c.expires_at)

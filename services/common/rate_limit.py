@@ -1,4 +1,4 @@
-"""Per-partner rate limit: a token bucket per partner, refilled continuously (per intake replica)."""
+"""A token bucket per caller, refilled continuously (per replica): intake's partners, triage's officers."""
 
 from __future__ import annotations
 
@@ -13,14 +13,17 @@ class _Bucket:
 
 @dataclass
 class RateLimiter:
-    """`allow(partner, limit_per_minute, now)` answers whether one more request fits; `now` is monotonic."""
+    """`allow(caller, limit_per_minute, now)` answers whether one more request fits; `now` is monotonic.
+
+    One bucket per caller id: callers are the entries of the access file, so the buckets are bounded by it.
+    """
 
     buckets: dict[str, _Bucket] = field(default_factory=dict)
 
-    def allow(self, partner_id: str, limit_per_minute: int, now: float) -> bool:
-        bucket = self.buckets.get(partner_id)
+    def allow(self, caller_id: str, limit_per_minute: int, now: float) -> bool:
+        bucket = self.buckets.get(caller_id)
         if bucket is None:
-            bucket = self.buckets[partner_id] = _Bucket(tokens=float(limit_per_minute), updated=now)
+            bucket = self.buckets[caller_id] = _Bucket(tokens=float(limit_per_minute), updated=now)
         rate = limit_per_minute / 60.0
         bucket.tokens = min(float(limit_per_minute), bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now

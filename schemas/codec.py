@@ -14,6 +14,7 @@ from schemas.decision import TriageDecision
 from schemas.envelope import SubmissionEnvelope
 from schemas.escalation import Escalation
 from schemas.notification import NotificationAttempt
+from schemas.outcome import ReferralOutcome
 from schemas.referral import Referral
 from schemas.rejection import ReferralRejected
 
@@ -30,6 +31,7 @@ TOPIC_MODELS: Final[dict[str, type[BaseModel]]] = {
     "notifications.dead": NotificationAttempt,
     "audit.events": AuditEvent,
     "messages.dead": DeadLetter,
+    "referrals.outcomes": ReferralOutcome,
 }
 """Every contract topic and the model of its values (published: `schemas/export.py`). The services decode
 by `services.common.topic_models.MODELS`, which adds their internal topics."""

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, StringConstraints
 
 from schemas.base import Message
 from schemas.decision import Flag
+from schemas.outcome import ReferralOutcome
 from schemas.vocabulary import Priority, Service
 
 
@@ -20,6 +21,8 @@ class NotificationChannel(StrEnum):
 class NotificationKind(StrEnum):
     assignment = "assignment"
     escalation = "escalation"
+    outcome = "outcome"
+    """To the referring partner: one `ReferralOutcome` (webhook only)."""
 
 
 class Notification(Message):
@@ -38,6 +41,10 @@ class Notification(Message):
     """The decision or escalation the notification comes from."""
 
     created_at: AwareDatetime
+    partner_id: str | None = None
+    """An outcome's partner (the access file's id): whose webhook it goes to."""
+    outcome: ReferralOutcome | None = None
+    """An outcome notification's event, sent as the webhook's body."""
 
 
 class NotificationAttempt(Message):

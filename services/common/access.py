@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from schemas.vocabulary import Agency, Service
 
@@ -26,6 +26,16 @@ PartnerId = Annotated[str, StringConstraints(min_length=1, max_length=64, patter
 topic names exactly one partner)."""
 
 
+class OutcomesWebhook(BaseModel):
+    """Where notify POSTs a partner's outcome events, and the environment variable holding the signing secret
+    (`SOSAFE_WEBHOOK_SECRET_*`, like the services' webhooks: secrets never sit in the file)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: AnyHttpUrl
+    secret_env: Annotated[str, StringConstraints(pattern=r"^SOSAFE_WEBHOOK_SECRET_[A-Z0-9_]+$", max_length=128)]
+
+
 class Partner(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -34,6 +44,8 @@ class Partner(BaseModel):
     system: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     token_sha256: TokenHash
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    outcomes_webhook: OutcomesWebhook | None = None
+    """Optional: where the partner is told its referrals' outcomes (docs/webhooks.md); it may poll instead."""
 
 
 class Officer(BaseModel):

@@ -21,6 +21,8 @@ NOTIFY_DEAD: Final = "notifications.dead"
 AUDIT: Final = "audit.events"
 DEAD_MESSAGES: Final = "messages.dead"
 """Messages triage or notify could not process (an addition to the original contract; restricted access)."""
+OUTCOMES: Final = "referrals.outcomes"
+"""What each referring partner is told about its referrals (`ReferralOutcome`), keyed by referral id."""
 
 CONTRACT_TOPICS: Final = (
     SUBMITTED,
@@ -33,6 +35,7 @@ CONTRACT_TOPICS: Final = (
     NOTIFY_DEAD,
     AUDIT,
     DEAD_MESSAGES,
+    OUTCOMES,
 )
 
 INTAKE_APP: Final = "sosafe-intake"
@@ -82,6 +85,12 @@ def all_topics(partner_ids: Iterable[str] = ()) -> tuple[str, ...]:
     return (*CONTRACT_TOPICS, *internal_topics(), *partner_topics(partner_ids))
 
 
+PARTNER_OUTCOMES_PREFIX: Final = f"{OUTCOMES}."
+"""`referrals.outcomes.<partner>` (planned, not created yet): a partner principal reading outcomes straight from
+Kafka would be allowed READ on its own topic only (a LITERAL ACL, not this prefix), triage WRITE on the prefix.
+Today outcomes reach partners by signed webhook and by polling triage's API (docs/webhooks.md)."""
+
+
 def changelogs(app: str) -> tuple[str, ...]:
     return tuple(f"{app}-{table}-changelog" for table in TABLES[app])
 
@@ -105,9 +114,19 @@ SERVICE_ACCESS: Final = {
         read_prefixes=(PARTNER_SUBMITTED_PREFIX,),
     ),
     TRIAGE_APP: TopicAccess(
-        reads=(ACCEPTED, DECISIONS, ACTIONS, AUDIT, TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *changelogs(TRIAGE_APP)),
+        reads=(
+            ACCEPTED,
+            DECISIONS,
+            ACTIONS,
+            AUDIT,
+            OUTCOMES,
+            TRIAGE_BY_SUBJECT,
+            TRIAGE_SLA_CHECKS,
+            *changelogs(TRIAGE_APP),
+        ),
         writes=(
             DECISIONS,
+            OUTCOMES,
             ACTIONS,
             ESCALATIONS,
             AUDIT,
@@ -119,7 +138,7 @@ SERVICE_ACCESS: Final = {
         creates=(TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *changelogs(TRIAGE_APP)),
     ),
     NOTIFY_APP: TopicAccess(
-        reads=(DECISIONS, ESCALATIONS, NOTIFY_RETRY, *changelogs(NOTIFY_APP)),
+        reads=(DECISIONS, ESCALATIONS, OUTCOMES, NOTIFY_RETRY, *changelogs(NOTIFY_APP)),
         writes=(NOTIFY_RETRY, NOTIFY_DEAD, AUDIT, DEAD_MESSAGES, *changelogs(NOTIFY_APP)),
         creates=changelogs(NOTIFY_APP),
     ),

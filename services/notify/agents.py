@@ -22,13 +22,19 @@ from schemas.codec import decode, encode
 from schemas.decision import DecisionKind, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationAttempt, NotificationKind
+from schemas.outcome import ReferralOutcome
 from schemas.vocabulary import Service
 from services.common import topics
 from services.common.confirmed_step import confirmed_step
 from services.common.dead_letters import DeadLetters, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
-from services.notify.content import notifications_for_decision, notifications_for_escalation, unreached_services
+from services.notify.content import (
+    notification_for_outcome,
+    notifications_for_decision,
+    notifications_for_escalation,
+    unreached_services,
+)
 from services.notify.dispatch import DeliveryRecord, Message, attempt_result, split_done
 
 if TYPE_CHECKING:
@@ -59,6 +65,14 @@ async def notify_escalation(escalation: Escalation, notify: Notify) -> None:
     if not found:
         unreached(notify, escalation.service, NotificationKind.escalation)
     await deliver_first(found, notify)
+
+
+async def notify_outcome(outcome: ReferralOutcome, notify: Notify) -> None:
+    """The referring partner's signed webhook for one outcome, never twice for the same id; a partner with no
+    outcomes webhook polls triage instead (`GET /v1/referrals?updated_since=`), so nothing is sent."""
+    if outcome.partner_id not in notify.partners_told:
+        return
+    await deliver_first([notification_for_outcome(outcome, datetime.now(UTC))], notify)
 
 
 def unreached(notify: Notify, service: Service, kind: NotificationKind) -> None:
@@ -155,6 +169,8 @@ async def handle(message: BaseModel, notify: Notify) -> None:
             await notify_decision(message, notify)
         case Escalation():
             await notify_escalation(message, notify)
+        case ReferralOutcome():
+            await notify_outcome(message, notify)
         case NotificationAttempt():
             await retry_notification(message, notify)
         case _:  # the registry and the agents' topics disagree: a bug, so the worker ends (confirmed_step)
@@ -164,7 +180,9 @@ async def handle(message: BaseModel, notify: Notify) -> None:
 def register(notify: Notify) -> None:
     """Bind the handlers to notify's topics: new decisions and escalations, and the retries."""
     app = notify.app
-    inbound = app.topic(topics.DECISIONS, topics.ESCALATIONS, partitions=notify.settings.topic_partitions)
+    inbound = app.topic(
+        topics.DECISIONS, topics.ESCALATIONS, topics.OUTCOMES, partitions=notify.settings.topic_partitions
+    )
     dead = DeadLetters("notify", notify.dead_messages, notify.audit, notify.metrics.poison)
 
     async def consume(stream: faust.StreamT[bytes]) -> None:
@@ -181,7 +199,7 @@ def register(notify: Notify) -> None:
 
     @app.agent(inbound, name="notify")
     async def notify_teams(stream: faust.StreamT[bytes]) -> None:
-        """Decisions and escalations: `notify_decision`, `notify_escalation`."""
+        """Decisions, escalations and outcomes: `notify_decision`, `notify_escalation`, `notify_outcome`."""
         await consume(stream)
 
     @app.agent(notify.retry, name="notify-retry")

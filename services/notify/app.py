@@ -6,6 +6,7 @@ import faust
 from mode import Service
 
 from services.common import topics
+from services.common.access import load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
@@ -13,7 +14,7 @@ from services.notify import agents
 from services.notify.adapters.smtp import SmtpSender
 from services.notify.adapters.webhook import WebhookSender
 from services.notify.metrics import NotifyMetrics
-from services.notify.routing import load_notify_routing
+from services.notify.routing import load_notify_routing, partner_webhook_targets
 from services.notify.service import Notify, Senders
 from services.notify.settings import NotifySettings
 
@@ -37,8 +38,13 @@ def build(settings: NotifySettings) -> Notify:
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         timeout=settings.send_timeout_s,
     )
+    partners = partner_webhook_targets(
+        load_access(settings.config_file).partners, settings.webhook_secrets(), not settings.embedded_broker
+    )
     webhook = WebhookSender(
-        targets=routing.webhook_targets(settings.webhook_secrets()), timeout=settings.send_timeout_s
+        targets=routing.webhook_targets(settings.webhook_secrets()),
+        partner_targets=partners,
+        timeout=settings.send_timeout_s,
     )
     partitions = settings.topic_partitions
     recovered = recovered_records_counter(registry)
@@ -53,8 +59,10 @@ def build(settings: NotifySettings) -> Notify:
         metrics=NotifyMetrics.create(registry),
         routing=routing,
         senders=Senders(smtp, webhook),
+        partners_told=frozenset(partners),
         decisions=topic(topics.DECISIONS),
         escalations=topic(topics.ESCALATIONS),
+        outcomes=topic(topics.OUTCOMES),
         retry=topic(topics.NOTIFY_RETRY),
         dead=topic(topics.NOTIFY_DEAD),
         audit=topic(topics.AUDIT),

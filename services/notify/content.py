@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from schemas.decision import Flag, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationChannel, NotificationKind
+from schemas.outcome import ReferralOutcome
 from schemas.services_catalogue import display_name
 from schemas.vocabulary import Priority, Service
 
@@ -194,8 +195,35 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def notification_for_outcome(outcome: ReferralOutcome, now: datetime) -> Notification:
+    """The webhook to the referring partner for one outcome; its id is the outcome's (the receiver's
+    de-duplication key, the same on every retry and redelivery)."""
+    return Notification(
+        notification_id=outcome.outcome_id,
+        kind=NotificationKind.outcome,
+        channel=NotificationChannel.webhook,
+        referral_id=outcome.referral_id,
+        service=outcome.service,
+        priority=outcome.priority,
+        due_at=outcome.due_at,
+        flags=[],
+        link=f"/v1/referrals/{outcome.referral_id}",
+        source_id=outcome.outcome_id,
+        created_at=now,
+        partner_id=outcome.partner_id,
+        outcome=outcome,
+    )
+
+
+def _canonical(document: dict[str, object]) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def webhook_body(notification: Notification) -> bytes:
-    """Canonical JSON (sorted keys, no spaces, UTF-8) of `WEBHOOK_FIELDS` plus a version."""
+    """Canonical JSON (sorted keys, no spaces, UTF-8) of `WEBHOOK_FIELDS` plus a version; for an outcome, of
+    the `ReferralOutcome` itself (its published schema: `schemas/json/topic-referrals.outcomes.json`)."""
+    if notification.outcome is not None:
+        return _canonical(notification.outcome.model_dump(mode="json"))
     document: dict[str, object] = {
         "webhook_version": WEBHOOK_VERSION,
         "notification_id": notification.notification_id,
@@ -209,4 +237,4 @@ def webhook_body(notification: Notification) -> bytes:
         "source_id": notification.source_id,
         "created_at": _utc_text(notification.created_at),
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _canonical(document)

@@ -27,6 +27,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, StringConstrai
 
 from schemas.notification import NotificationChannel, NotificationKind
 from schemas.vocabulary import Service
+from services.common.access import Partner
 
 SecretEnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=128)]
 
@@ -110,6 +111,30 @@ class NotifyRouting(_Config):
                 )
             targets[service] = WebhookTarget(url=str(contacts.webhook.url), secret=secret.encode())
         return targets
+
+
+def partner_webhook_targets(
+    partners: list[Partner], secrets: Mapping[str, str], require_https: bool
+) -> dict[str, WebhookTarget]:
+    """Each partner's outcomes webhook (access file `partners[].outcomes_webhook`) with its secret, by partner
+    id; raises `NotifyConfigError` naming the partner for a missing secret or, when required, plain http."""
+    targets: dict[str, WebhookTarget] = {}
+    for partner in partners:
+        hook = partner.outcomes_webhook
+        if hook is None:
+            continue
+        if require_https and hook.url.scheme != "https":
+            raise NotifyConfigError(
+                f"outcomes webhook for partner {partner.id} is not https: outside development "
+                "(SOSAFE_EMBEDDED_BROKER unset) outcomes go only to https URLs"
+            )
+        secret = secrets.get(hook.secret_env, "")
+        if not secret:
+            raise NotifyConfigError(
+                f"outcomes webhook secret for partner {partner.id} is not set: environment variable {hook.secret_env}"
+            )
+        targets[partner.id] = WebhookTarget(url=str(hook.url), secret=secret.encode())
+    return targets
 
 
 def load_notify_routing(path: Path | str) -> NotifyRouting:

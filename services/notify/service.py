@@ -55,10 +55,13 @@ class Notify:
     senders: Senders
     decisions: faust.TopicT
     escalations: faust.TopicT
+    outcomes: faust.TopicT
     retry: faust.TopicT
     dead: faust.TopicT
     audit: faust.TopicT
     dead_messages: faust.TopicT
     sent: TableT[bytes, bytes]
     retried: TableT[bytes, bytes]
+    partners_told: frozenset[str] = frozenset()
+    """Partners with an outcomes webhook; the others poll triage for their outcomes."""
     rng: random.Random = field(default_factory=random.Random)

@@ -82,6 +82,7 @@ async def apply_to_case(message: CaseMessage, triage: Triage) -> None:
         topics.AUDIT: triage.audit,
         topics.DECISIONS: triage.decisions,
         topics.ESCALATIONS: triage.escalations,
+        topics.OUTCOMES: triage.outcomes,
     }
     for sent in step.sent:
         await senders[sent.topic].send(key=sent.key.encode(), value=sent.value.encode())

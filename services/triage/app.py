@@ -57,6 +57,7 @@ def build(settings: TriageSettings) -> Triage:
         decisions=topic(topics.DECISIONS),
         actions=topic(topics.ACTIONS),
         escalations=topic(topics.ESCALATIONS),
+        outcomes=topic(topics.OUTCOMES),
         audit=topic(topics.AUDIT),
         dead=topic(topics.DEAD_MESSAGES),
         by_subject=topic(topics.TRIAGE_BY_SUBJECT, internal=True),

@@ -40,6 +40,7 @@ class Triage:
     decisions: faust.TopicT
     actions: faust.TopicT
     escalations: faust.TopicT
+    outcomes: faust.TopicT
     audit: faust.TopicT
     dead: faust.TopicT
     by_subject: faust.TopicT

@@ -22,7 +22,7 @@ from schemas.audit import AuditEvent
 from schemas.codec import decode, encode
 from schemas.vocabulary import Service
 from services.common.broker import EmbeddedBroker, create_topics
-from services.common.topics import AUDIT
+from services.common.topics import AUDIT, OUTCOMES
 from services.triage.cases.case import Case, ItemState
 from services.triage.cases.referral_state import ReferralState
 from services.triage.read.database import open_engine
@@ -59,7 +59,7 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A broker of its own per test: the projector follows fixed topic names."""
     started = EmbeddedBroker(log_path=tmp_path / "broker.log")
     started.start()
-    asyncio.run(create_topics(started.bootstrap, PARTITIONS, [CASES, AUDIT]))
+    asyncio.run(create_topics(started.bootstrap, PARTITIONS, [CASES, AUDIT, OUTCOMES]))
     yield started
     started.stop()
 

@@ -16,7 +16,7 @@ from schemas.decision import TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationAttempt, NotificationChannel
 from services.notify.adapters.channels import DeliveryError, DeliveryFailure
-from services.notify.agents import notify_decision, notify_escalation
+from services.notify.agents import notify_decision, notify_escalation, notify_outcome
 from services.notify.dispatch import DeliveryRecord
 from services.notify.metrics import NotifyMetrics
 from services.notify.routing import NotifyRouting
@@ -53,6 +53,7 @@ def fake_notify(routing: NotifyRouting, sender: RecordingSender) -> Any:
         sent={},
         retried={},
         rng=random.Random(0),
+        partners_told=frozenset({"dev-police"}),
         **{name: RecordingTopic() for name in ("audit", "retry", "dead")},
     )
 
@@ -96,3 +97,34 @@ async def test_a_failed_escalation_is_recorded_and_goes_to_the_retry_topic(
     assert retry.attempt == 1 and retry.notification.source_id == escalation.escalation_id
     assert escalation.referral_id.encode() in notify.sent
     assert notify.dead.sent == []
+
+
+async def test_an_outcome_goes_once_to_a_partner_with_a_webhook_and_to_no_other(routing: NotifyRouting) -> None:
+    """The outcome's id is the notification's (the receiver's Idempotency-Key); a redelivery sends nothing
+    again; a partner without an outcomes webhook polls instead, so nothing is sent for it."""
+    from datetime import UTC, datetime
+
+    from schemas.outcome import OutcomeKind, ReferralOutcome
+
+    at = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    outcome = ReferralOutcome(
+        outcome_id="o-1",
+        referral_id="r-1",
+        partner_id="dev-police",
+        seq=1,
+        kind=OutcomeKind.declined,
+        service="sada",
+        priority="high",
+        due_at=at,
+        occurred_at=at,
+        reason_code="no_capacity",
+    )
+    sender = RecordingSender()
+    notify = fake_notify(routing, sender)
+    await notify_outcome(outcome, notify)
+    await notify_outcome(outcome, notify)
+    await notify_outcome(outcome.model_copy(update={"outcome_id": "o-2", "partner_id": "dev-school"}), notify)
+    assert [(n.notification_id, n.kind.value, n.channel, n.outcome) for n in sender.delivered] == [
+        ("o-1", "outcome", NotificationChannel.webhook, outcome)
+    ]
+    assert {decode(v, AuditEvent).action for _, v in notify.audit.sent} == {"notified"}

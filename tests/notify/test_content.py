@@ -38,6 +38,8 @@ SAFE_NOTIFICATION_FIELDS = {
     "link",
     "source_id",
     "created_at",
+    "partner_id",  # an outcome's partner: the access file's id
+    "outcome",  # a ReferralOutcome: ids, service, priority, times, codes (schemas/outcome.py)
 }
 """Every field a Notification may have. A new field must be checked for personal data and added here."""
 

@@ -35,3 +35,14 @@ def access_with_partner(path: Path, partner_id: str, token: str, rate_limit_per_
     )
     path.write_text(text.replace("officers:\n", extra + "officers:\n", 1))
     return path
+
+
+def with_outcomes_webhook(path: Path, partner_id: str, url: str, secret_env: str) -> Path:
+    """The access file at `path` with an outcomes webhook for the partner (its `system` line follows its id)."""
+    text = path.read_text()
+    anchor = f"  - id: {partner_id}\n"
+    start = text.index(anchor)
+    system_end = text.index("\n", text.index("    system:", start)) + 1
+    hook = f'    outcomes_webhook: {{url: "{url}", secret_env: {secret_env}}}\n'
+    path.write_text(text[:system_end] + hook + text[system_end:])
+    return path

@@ -29,7 +29,7 @@ def fake_triage(ruleset: Ruleset) -> Any:
         subject_history={},
         open_items=DeadlineIndex(),
         metrics=TriageMetrics.create(CollectorRegistry()),
-        **{name: RecordingTopic() for name in ("by_subject", "audit", "decisions", "escalations")},
+        **{name: RecordingTopic() for name in ("by_subject", "audit", "decisions", "escalations", "outcomes")},
     )
 
 

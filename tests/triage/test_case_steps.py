@@ -30,8 +30,11 @@ def test_decision_overtaking_its_referral_is_applied_and_the_referral_is_not_dec
     decision = decide(referral, default_ruleset, referral.accepted_at, [])
     applied = on_decision(None, decision)
     assert applied.state is not None and applied.state.case is not None
+    assert [s.topic for s in applied.sent] == ["audit.events"] * (1 + len(decision.assignments))  # partner unknown
     late = on_referral(applied.state, referral)
-    assert late.sent == [] and late.state is not None and late.state.referral == referral
+    assert late.state is not None and late.state.referral == referral
+    assert [s.topic for s in late.sent] == ["referrals.outcomes"] * len(decision.assignments)  # told now
+    assert late.state.outcomes_told == len(decision.assignments)
 
 
 def test_redelivered_decision_and_action_replay_their_audit_events(default_ruleset) -> None:
@@ -40,7 +43,8 @@ def test_redelivered_decision_and_action_replay_their_audit_events(default_rules
     state = on_referral(None, referral).state
     decision = decide(referral, default_ruleset, referral.accepted_at, [])
     applied = on_decision(state, decision)
-    assert [s.topic for s in applied.sent] == ["audit.events"] * (1 + len(decision.assignments))
+    n = len(decision.assignments)
+    assert [s.topic for s in applied.sent] == ["audit.events"] * (1 + n) + ["referrals.outcomes"] * n
     assert on_decision(applied.state, decision).sent == applied.sent
     service = decision.assignments[0].service
     action = OfficerAction(

@@ -12,10 +12,12 @@ import orjson
 import pytest
 from structlog.testing import capture_logs
 
+from schemas.codec import encode
 from schemas.escalation import Escalation
 from schemas.vocabulary import Priority, Service
 from services.common.topics import AUDIT
 from services.triage.cases.case import ItemState
+from services.triage.cases.referral_state import ReferralState
 from services.triage.cases.trail import escalation_event
 from services.triage.read.database import open_engine
 from services.triage.read.projection import CASES, project, stored_offsets
@@ -142,3 +144,39 @@ async def test_records_below_the_stored_offsets_are_skipped_so_a_second_projecto
     assert case is not None and case.items[Service.sada].state == ItemState.claimed
     async with view.engine.connect() as connection:
         assert await stored_offsets(connection) == {(CASES, 1): 2}
+
+
+async def test_a_partner_reads_its_own_referral_and_its_outcomes_numbered_per_partner(view: ReadModel) -> None:
+    """Outcomes are stored once each (redelivered ones too), numbered 1, 2, ... per partner in the order
+    projected; a partner reads only its own referrals."""
+    from schemas.outcome import ReferralOutcome
+    from services.common.topics import OUTCOMES
+    from services.triage.cases.outcomes import outcomes_for
+
+    mine, _ = queued("RM-MINE", Service.sada, Service.no_more)
+    theirs, _ = queued("RM-THEIRS", Service.sada)
+    theirs = theirs.model_copy(
+        update={"referral": theirs.referral.model_copy(update={"partner_id": "other-partner"})}  # type: ignore[union-attr]
+    )
+
+    def told(state: ReferralState) -> list[ReferralOutcome]:
+        assert state.case is not None and state.partner_id is not None
+        return outcomes_for(None, state.case, partner_id=state.partner_id, step="s", occurred_at=T0, first_seq=1)
+
+    mine_told, theirs_told = told(mine), told(theirs)
+    records = [
+        Consumed(OUTCOMES, 0, n, o.referral_id.encode(), encode(o))
+        for n, o in enumerate([mine_told[0], theirs_told[0], mine_told[0], mine_told[1]])
+    ]
+    await store(view, case_records([mine, theirs]))
+    await store(view, records)
+    partner = mine.partner_id
+    assert partner is not None and partner != "other-partner"
+    found = await view.partner_referral(partner, referral_id_of(mine))
+    assert found is not None and found[1] == mine_told
+    assert await view.partner_referral(partner, referral_id_of(theirs)) is None
+    assert await view.partner_referral(partner, "no-such-referral") is None
+    changes = await view.partner_changes(partner, 0, 10)
+    assert [(n, o.outcome_id) for n, o in changes] == [(1, mine_told[0].outcome_id), (2, mine_told[1].outcome_id)]
+    assert await view.partner_changes(partner, 1, 10) == changes[1:]
+    assert [n for n, _ in await view.partner_changes("other-partner", 0, 10)] == [1]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 import aiohttp
 
-from schemas.notification import Notification, NotificationChannel
+from schemas.notification import Notification, NotificationChannel, NotificationKind
 from schemas.vocabulary import Service
 from services.notify.adapters.channels import DeliveryError, DeliveryFailure
 from services.notify.content import NOTIFICATION_ID_HEADER, webhook_body
@@ -28,11 +28,13 @@ class WebhookSender:
         self,
         *,
         targets: Mapping[Service, WebhookTarget],
+        partner_targets: Mapping[str, WebhookTarget] | None = None,
         timeout: float = 10.0,
         user_agent: str = "SoSafe-Referral-Router/1",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._targets = dict(targets)
+        self._partner_targets = dict(partner_targets or {})
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._user_agent = user_agent
         self._clock = clock
@@ -56,7 +58,14 @@ class WebhookSender:
         if self._session is None:
             raise RuntimeError("WebhookSender.start() has not been awaited")
         service = notification.service.value
-        target = self._targets.get(notification.service)
+        if notification.kind is NotificationKind.outcome:  # to the referring partner, not the service
+            target = self._partner_targets.get(notification.partner_id or "")
+            if target is None:
+                raise DeliveryError(
+                    "no outcomes webhook configured for the partner", DeliveryFailure.not_configured, permanent=True
+                )
+        else:
+            target = self._targets.get(notification.service)
         if target is None:
             raise DeliveryError(
                 f"no webhook configured for service {service}", DeliveryFailure.not_configured, permanent=True

@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from schemas.action import ActionKind, OfficerAction
 from schemas.audit import AuditEvent
 from schemas.decision import TriageDecision
+from schemas.outcome import ReferralOutcome
 from schemas.referral import Referral
 from schemas.vocabulary import Service
 from services.common.web_errors import ERROR_SCHEMA
@@ -52,7 +53,7 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": _json(_ref("Error"))}
 
 
-UNAUTHORISED = _error("No or unknown officer token")
+UNAUTHORISED = _error("No or unknown officer (or, where a partner may call, partner) token")
 
 
 def _model_schemas() -> dict[str, Any]:
@@ -63,6 +64,7 @@ def _model_schemas() -> dict[str, Any]:
         (TriageDecision, "serialization"),
         (AuditEvent, "serialization"),
         (KpiReport, "serialization"),
+        (ReferralOutcome, "serialization"),
         (OfficerAction, "validation"),
     ]
     _, top = models_json_schema(models, ref_template=REF)
@@ -114,6 +116,62 @@ def _model_schemas() -> dict[str, Any]:
             "decisions": {"type": "array", "items": _ref("TriageDecision")},
             "items": {"type": "array", "items": _ref("QueueItemView")},
             "audit": {"type": "array", "items": _ref("AuditEvent")},
+        },
+    }
+    outcome = schemas.pop("ReferralOutcome")
+    shown = {name: value for name, value in outcome["properties"].items() if name != "partner_id"}
+    schemas["OutcomeView"] = {
+        "type": "object",
+        "title": "OutcomeView",
+        "description": "One change a referring partner is told of (docs/webhooks.md, outcome webhooks).",
+        "required": [name for name in outcome.get("required", []) if name in shown],
+        "additionalProperties": False,
+        "properties": shown,
+    }
+    nullable_service = {"anyOf": [_ref("Service"), {"type": "null"}]}
+    schemas["PartnerReferralView"] = {
+        "type": "object",
+        "title": "PartnerReferralView",
+        "description": "A referral as its referring partner sees it: no officers, free text or personal data.",
+        "required": ["referral_id", "received_at", "accepted_at", "state", "assignments", "outcomes"],
+        "additionalProperties": False,
+        "properties": {
+            "referral_id": {"type": "string"},
+            "received_at": {"type": "string", "format": "date-time"},
+            "accepted_at": {"type": "string", "format": "date-time"},
+            "state": {"type": "string", "enum": ["received", "triaged"]},
+            "assignments": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["service", "priority", "due_at", "state", "reason_code", "to", "updated_at"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "service": _ref("Service"),
+                        "priority": _ref("Priority"),
+                        "due_at": {"type": "string", "format": "date-time"},
+                        "state": {
+                            "type": "string",
+                            "enum": ["new", "claimed", "accepted", "declined", "reassigned", "closed", "withdrawn"],
+                        },
+                        "reason_code": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                        "to": nullable_service,
+                        "updated_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+            },
+            "outcomes": {"type": "array", "items": _ref("OutcomeView")},
+        },
+    }
+    schemas["OutcomeChanges"] = {
+        "type": "object",
+        "title": "OutcomeChanges",
+        "required": ["changes", "cursor", "more"],
+        "additionalProperties": False,
+        "properties": {
+            "changes": {"type": "array", "items": _ref("OutcomeView")},
+            "cursor": {"type": "string", "description": "Opaque: send it back as updated_since for what follows."},
+            "more": {"type": "boolean", "description": "True when this page is full: ask again at once."},
         },
     }
     schemas["Error"] = ERROR_SCHEMA
@@ -173,19 +231,46 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/v1/referrals": {
+            "get": {
+                "operationId": "pollReferralOutcomes",
+                "summary": "A referring partner's outcomes since a cursor, in order (partner token)",
+                "parameters": [
+                    {
+                        "name": "updated_since",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 64},
+                        "description": "The cursor of the previous answer; none to start from the first outcome.",
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The next outcomes and the cursor after them",
+                        "content": _json(_ref("OutcomeChanges")),
+                    },
+                    "401": UNAUTHORISED,
+                    "403": _error("An officer token: only a referring partner polls (partners_only)"),
+                    "422": _error("updated_since is not a cursor this API gave (invalid_cursor)"),
+                },
+            }
+        },
         "/v1/referrals/{referral_id}": {
             "get": {
                 "operationId": "showReferral",
-                "summary": "A referral, its decisions, queue items and audit trail (for officers of its services)",
+                "summary": (
+                    "A referral: for an officer its decisions, queue items and audit trail (their services' parts); "
+                    "for its referring partner its status and outcomes"
+                ),
                 "parameters": [_referral_parameter()],
                 "responses": {
                     "200": {
                         "description": "The referral as the caller may see it",
-                        "content": _json(_ref("ReferralView")),
+                        "content": _json({"oneOf": [_ref("ReferralView"), _ref("PartnerReferralView")]}),
                     },
                     "401": UNAUTHORISED,
-                    "403": _error("The referral is outside the caller's scope"),
-                    "404": _error("No referral with this id"),
+                    "403": _error("The referral is outside the officer's scope"),
+                    "404": _error("No referral with this id (for a partner: none of its own)"),
                 },
             }
         },

@@ -22,10 +22,18 @@ from services.triage.api.officers import (
     parse_service,
 )
 from services.triage.api.openapi import ITEM_FIELDS, openapi_document
+from services.triage.api.partners import (
+    CHANGES_LIMIT,
+    decode_cursor,
+    encode_cursor,
+    outcome_json,
+    partner_for,
+    status_json,
+)
 from services.triage.cases.case import QueueItem
 
 if TYPE_CHECKING:
-    from services.common.access import Officer
+    from services.common.access import Officer, Partner
     from services.triage.service import Triage
 
 log = get_logger("sosafe.triage.web")
@@ -53,6 +61,36 @@ def register(triage: Triage) -> None:
 
     def authenticate(request: Request) -> Officer | None:
         return officer_for(triage.tokens, request.headers.get("Authorization"))
+
+    def authenticate_partner(request: Request) -> Partner | None:
+        return partner_for(triage.tokens, request.headers.get("Authorization"))
+
+    async def partner_status(view: View, partner: Partner, referral_id: str) -> Response:
+        """A partner's own referral, or the same 404 as an unknown one: another's is not even said to exist."""
+        found = await triage.view.partner_referral(partner.id, referral_id)
+        if found is None:
+            return error_response(view, 404, "unknown_referral", "No referral with this id is queued here.")
+        return view.json(status_json(*found))
+
+    @app.page("/v1/referrals")
+    async def referral_changes(self: View, request: Request) -> Response:
+        partner = authenticate_partner(request)
+        if partner is None:
+            if authenticate(request) is not None:
+                return error_response(self, 403, "partners_only", "Only a referring partner polls its referrals.")
+            return unauthorised(self)
+        after = decode_cursor(request.query.get("updated_since"))
+        if after is None:
+            return error_response(self, 422, "invalid_cursor", "updated_since must be a cursor this API gave.")
+        changes = await triage.view.partner_changes(partner.id, after, CHANGES_LIMIT)
+        last = changes[-1][0] if changes else after
+        return self.json(
+            {
+                "changes": [outcome_json(o) for _, o in changes],
+                "cursor": encode_cursor(last),
+                "more": len(changes) == CHANGES_LIMIT,
+            }
+        )
 
     @app.page("/v1/openapi.json")
     async def openapi(self: View, request: Request) -> Response:
@@ -86,6 +124,9 @@ def register(triage: Triage) -> None:
     async def referral(self: View, request: Request, referral_id: str) -> Response:
         officer = authenticate(request)
         if officer is None:
+            partner = authenticate_partner(request)
+            if partner is not None:
+                return await partner_status(self, partner, referral_id)
             return unauthorised(self)
         case, record = await triage.view.referral(referral_id)
         if case is None or record is None or not may_see(officer, case):  # one answer: no existence oracle

@@ -41,6 +41,12 @@ class ReferralState(BaseModel):
     head: ChainHead = ChainHead()
     case: Case | None = None
     outbox: list[Sent] = Field(default_factory=list)
+    outcomes_told: int = 0
+    """How many `ReferralOutcome`s the referrer has been sent: the next one's `seq` is this plus one."""
+
+    @property
+    def partner_id(self) -> str | None:
+        return self.referral.partner_id if self.referral is not None else None
 
     def knows_step(self, step: str) -> bool:
         return any(sent.step == step for sent in self.outbox)

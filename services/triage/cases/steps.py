@@ -7,7 +7,7 @@ the state already holds is a redelivery: its step re-sends the stored messages a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -16,9 +16,10 @@ from schemas.codec import encode
 from schemas.decision import TriageDecision
 from schemas.escalation import Escalation
 from schemas.referral import Referral
-from schemas.vocabulary import Priority
+from schemas.vocabulary import Priority, Service
 from services.common import topics
-from services.triage.cases.case import apply_decision
+from services.triage.cases.case import Case, apply_decision
+from services.triage.cases.outcomes import outcomes_for
 from services.triage.cases.queue import ActionOutcome, OfficerScope, apply_action, find_breaches
 from services.triage.cases.records import SlaCheck
 from services.triage.cases.referral_state import ReferralState, Sent
@@ -41,6 +42,33 @@ def _sent(step: str, topic: str, key: str, value: BaseModel) -> Sent:
     return Sent(step=step, topic=topic, key=key, value=encode(value).decode())
 
 
+def told(
+    state: ReferralState,
+    before: Case | None,
+    after: Case,
+    step: str,
+    occurred_at: datetime,
+    reassigned_to: Service | None = None,
+) -> tuple[list[Sent], int]:
+    """The outcome messages for the referrer of a step that took the case from `before` to `after`, and the
+    new count of outcomes told. Nothing while the referral (so its partner) is not yet known: `on_referral`
+    tells what happened meanwhile once it is. Every step that changes queue items calls this."""
+    partner_id = state.partner_id
+    if partner_id is None:
+        return [], state.outcomes_told
+    outcomes = outcomes_for(
+        before,
+        after,
+        partner_id=partner_id,
+        step=step,
+        occurred_at=occurred_at,
+        first_seq=state.outcomes_told + 1,
+        reassigned_to=reassigned_to,
+    )
+    sent = [_sent(step, topics.OUTCOMES, after.referral_id, outcome) for outcome in outcomes]
+    return sent, state.outcomes_told + len(outcomes)
+
+
 def _replay(state: ReferralState, step: str) -> Step:
     return Step(None, state.sent_by(step), redelivered=True)
 
@@ -52,7 +80,11 @@ def on_referral(state: ReferralState | None, referral: Referral) -> Step:
         return _replay(state, step)
     forward = _sent(step, topics.TRIAGE_BY_SUBJECT, referral.subject_key or referral.referral_id, referral)
     if state is not None and state.decisions:  # a decision overtook its redelivered referral: no need to decide
-        return Step(state.with_step(step, [], referral=referral), [])
+        known = state.model_copy(update={"referral": referral})
+        sent, count = (
+            told(known, None, state.case, step, referral.accepted_at) if state.case else ([], state.outcomes_told)
+        )
+        return Step(state.with_step(step, sent, referral=referral, outcomes_told=count), sent)
     base = state or ReferralState()
     return Step(base.with_step(step, [forward], referral=referral), [forward])
 
@@ -66,7 +98,11 @@ def on_decision(state: ReferralState | None, decision: TriageDecision) -> Step:
     case, items = apply_decision(base.case, decision, decision.decided_at)
     events, head = decision_events(base.head, decision, items)
     sent = [_sent(step, topics.AUDIT, decision.referral_id, event) for event in events]
-    state = base.with_step(step, sent, case=case, decisions=[*base.decisions, decision], head=head or base.head)
+    outcomes, count = told(base, base.case, case, step, decision.decided_at)
+    sent.extend(outcomes)
+    state = base.with_step(
+        step, sent, case=case, decisions=[*base.decisions, decision], head=head or base.head, outcomes_told=count
+    )
     return Step(state, sent, decision=decision)
 
 
@@ -91,7 +127,11 @@ def on_action(
     if outcome.follow_up is not None:
         sent.append(_sent(step, topics.DECISIONS, action.referral_id, outcome.follow_up))
         decisions.append(outcome.follow_up)
-    new_state = state.with_step(step, sent, case=outcome.case, decisions=decisions, head=head or state.head)
+    outcomes, count = told(state, state.case, outcome.case, step, action.requested_at, action.to)
+    sent.extend(outcomes)
+    new_state = state.with_step(
+        step, sent, case=outcome.case, decisions=decisions, head=head or state.head, outcomes_told=count
+    )
     return Step(new_state, sent, outcome=outcome)
 
 

@@ -1,4 +1,4 @@
-"""Records from the case table's changelog and `audit.events`, written as read-model rows.
+"""Records from the case table's changelog, `audit.events` and `referrals.outcomes`, written as read-model rows.
 
 `project` runs inside the projector's transaction: it writes a batch's rows and moves the stored offsets
 past it, so the rows and the offsets commit together or not at all. Projectors sharing a database take
@@ -17,17 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.audit import AuditEvent
 from schemas.codec import decode, encode
+from schemas.outcome import ReferralOutcome
 from schemas.vocabulary import PRIORITY_RANK
 from services.common.logs import get_logger
-from services.common.topics import AUDIT, TRIAGE_APP
+from services.common.topics import AUDIT, OUTCOMES, TRIAGE_APP
 from services.triage.cases.referral_state import ReferralState
 from services.triage.cases.trail import EMITTER_ORDER
-from services.triage.read.tables import audit_events, projector_offsets, queue_items, referrals
+from services.triage.read.tables import audit_events, outcomes, projector_offsets, queue_items, referrals
 
 log = get_logger("sosafe.triage.read")
 
 CASES = f"{TRIAGE_APP}-cases-changelog"
-FOLLOWED = (CASES, AUDIT)
+FOLLOWED = (CASES, AUDIT, OUTCOMES)
 PROJECTOR_LOCK = 7_270_012
 """PostgreSQL advisory lock each projection transaction holds, so projectors sharing a database take turns."""
 
@@ -68,10 +69,14 @@ async def project(connection: AsyncConnection, records: Sequence[Record]) -> int
     fresh = [r for r in records if r.offset >= stored.get((r.topic, r.partition), 0)]
     states: dict[str, ReferralState] = {}
     events: dict[tuple[str, int], dict[str, Any]] = {}
+    told: dict[str, tuple[ReferralOutcome, str]] = {}
     for record in fresh:
         if record.value is None:
             continue
-        if record.topic == AUDIT:
+        if record.topic == OUTCOMES:
+            if (outcome := outcome_of(record)) is not None:
+                told.setdefault(outcome.outcome_id, (outcome, record.value.decode()))
+        elif record.topic == AUDIT:
             row = event_row(record)
             if row is not None:
                 events[(row["chain"], row["seq"])] = row
@@ -80,6 +85,7 @@ async def project(connection: AsyncConnection, records: Sequence[Record]) -> int
     if events:
         await connection.execute(_insert(connection, audit_events).on_conflict_do_nothing(), list(events.values()))
     await _write_states(connection, states)
+    await _write_outcomes(connection, list(told.values()))
     await _advance(connection, fresh, stored)
     return len(fresh)
 
@@ -104,6 +110,55 @@ def event_row(record: Record) -> dict[str, Any] | None:
         "emitter_rank": EMITTER_ORDER[event.emitted_by],
         "event": record.value.decode(),
     }
+
+
+def outcome_of(record: Record) -> ReferralOutcome | None:
+    assert record.value is not None
+    try:
+        return decode(record.value, ReferralOutcome)
+    except ValidationError:  # our own writer's: logged with its position, never fatal to the read model
+        log.error(
+            "outcome_unreadable_in_read_model", topic=record.topic, partition=record.partition, offset=record.offset
+        )
+        return None
+
+
+async def _write_outcomes(connection: AsyncConnection, told: list[tuple[ReferralOutcome, str]]) -> None:
+    """New outcomes, each numbered after its partner's last (the partner's polling cursor). Projection
+    transactions take turns (the projector lock), so the numbers never collide or go back."""
+    if not told:
+        return
+    known = set(
+        await connection.scalars(
+            select(outcomes.c.outcome_id).where(outcomes.c.outcome_id.in_([o.outcome_id for o, _ in told]))
+        )
+    )
+    fresh = [(o, raw) for o, raw in told if o.outcome_id not in known]  # a redelivered outcome: stored once
+    partners = sorted({o.partner_id for o, _ in fresh})
+    last: dict[str, int] = {}
+    if partners:
+        query = (
+            select(outcomes.c.partner_id, func.max(outcomes.c.partner_seq))
+            .where(outcomes.c.partner_id.in_(partners))
+            .group_by(outcomes.c.partner_id)
+        )
+        last = {partner: int(seq) for partner, seq in await connection.execute(query)}
+    rows = []
+    for outcome, raw in fresh:
+        last[outcome.partner_id] = last.get(outcome.partner_id, 0) + 1
+        rows.append(
+            {
+                "outcome_id": outcome.outcome_id,
+                "partner_id": outcome.partner_id,
+                "partner_seq": last[outcome.partner_id],
+                "referral_id": outcome.referral_id,
+                "seq": outcome.seq,
+                "occurred_at": outcome.occurred_at,
+                "outcome": raw,
+            }
+        )
+    if rows:
+        await connection.execute(outcomes.insert(), rows)
 
 
 def referral_state(record: Record) -> tuple[str, ReferralState] | None:
@@ -131,13 +186,17 @@ async def _write_states(connection: AsyncConnection, states: dict[str, ReferralS
                 "accepted_at": record.referral.accepted_at if record else None,
                 "record": encode(record).decode() if record else None,
                 "case_state": encode(state.case).decode() if state.case else None,
+                "partner_id": state.partner_id,
             }
         )
     insert = _insert(connection, referrals)
     await connection.execute(
         insert.on_conflict_do_update(
             index_elements=[referrals.c.referral_id],
-            set_={column: _newer_or_kept(insert, column) for column in ("accepted_at", "record", "case_state")},
+            set_={
+                column: _newer_or_kept(insert, column)
+                for column in ("accepted_at", "record", "case_state", "partner_id")
+            },
         ),
         rows,
     )

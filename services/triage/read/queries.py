@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.audit import AuditEvent
 from schemas.codec import decode
+from schemas.outcome import ReferralOutcome
 from schemas.vocabulary import Service
 from services.triage.cases.case import OPEN_STATES, Case, QueueItem
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import MAX_TRAIL, Trail
-from services.triage.read.tables import audit_events, queue_items, referrals
+from services.triage.read.tables import audit_events, outcomes, queue_items, referrals
 from services.triage.reports.kpis import ReportInput
 
 OPEN = [state.value for state in OPEN_STATES]
@@ -116,3 +117,32 @@ class ReadModel:
             )
             for row in rows
         ]
+
+    async def partner_referral(
+        self, partner_id: str, referral_id: str
+    ) -> tuple[ReferralRecord, list[ReferralOutcome]] | None:
+        """The partner's own referral and what it has been told, in order; None for anyone else's (or unknown)."""
+        mine = (referrals.c.referral_id == referral_id) & (referrals.c.partner_id == partner_id)
+        told = (
+            select(outcomes.c.outcome)
+            .where(outcomes.c.referral_id == referral_id, outcomes.c.partner_id == partner_id)
+            .order_by(outcomes.c.seq)
+        )
+        async with self.engine.connect() as connection:
+            raw = await connection.scalar(select(referrals.c.record).where(mine, referrals.c.record.is_not(None)))
+            if raw is None:
+                return None
+            events = (await connection.scalars(told)).all()
+        return decode(raw.encode(), ReferralRecord), [decode(e.encode(), ReferralOutcome) for e in events]
+
+    async def partner_changes(self, partner_id: str, after: int, limit: int) -> list[tuple[int, ReferralOutcome]]:
+        """The partner's outcomes numbered after `after`, in order: (its number for the partner, the outcome)."""
+        query = (
+            select(outcomes.c.partner_seq, outcomes.c.outcome)
+            .where(outcomes.c.partner_id == partner_id, outcomes.c.partner_seq > after)
+            .order_by(outcomes.c.partner_seq)
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [(int(seq), decode(raw.encode(), ReferralOutcome)) for seq, raw in rows]

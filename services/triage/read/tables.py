@@ -35,8 +35,23 @@ referrals = Table(
     Column("accepted_at", UtcDateTime, nullable=True),
     Column("record", Text, nullable=True),  # the ReferralRecord as JSON; null while a decision overtook it
     Column("case_state", Text, nullable=True),  # the Case as JSON (items, recorded actions); null before one
+    Column("partner_id", String, nullable=True),  # the referring partner, once the referral is known
 )
 Index("referrals_accepted_at", referrals.c.accepted_at)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("outcome_id", String, primary_key=True),
+    Column("partner_id", String, nullable=False),
+    Column("partner_seq", BigInteger, nullable=False),  # 1, 2, ... per partner in projection order: the cursor
+    Column("referral_id", String, nullable=False),
+    Column("seq", Integer, nullable=False),  # the outcome's number within its referral
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("outcome", Text, nullable=False),  # the ReferralOutcome as JSON
+)
+Index("outcomes_by_partner", outcomes.c.partner_id, outcomes.c.partner_seq, unique=True)
+Index("outcomes_by_referral", outcomes.c.referral_id, outcomes.c.seq)
 
 queue_items = Table(
     "queue_items",

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -59,6 +60,7 @@ from schemas.vocabulary import PRIORITY_RANK, Agency, Concern, Priority, Service
 from services.triage.cases.case import Case, ItemState, QueueItem
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import Trail, reason_code
+from services.triage.reports.working_days import one_working_day_after
 
 CONCERN_OBJECTIVES: dict[Concern, frozenset[int]] = {
     **{
@@ -102,6 +104,8 @@ class ReportInput(_Frozen):
 
     referral_id: str
     accepted_at: AwareDatetime
+    received_at: AwareDatetime | None = None
+    """When intake received it (the referrer's clock starts here); None: taken as `accepted_at`."""
     source_agency: str
     concerns: list[str]
     decisions: list[TriageDecision] = Field(default_factory=list)
@@ -114,6 +118,7 @@ class ReportInput(_Frozen):
         return cls(
             referral_id=record.referral.referral_id,
             accepted_at=record.referral.accepted_at,
+            received_at=record.referral.received_at,
             source_agency=submission.source.agency.value,
             concerns=[concern.value for concern in submission.concerns],
             decisions=list(record.decisions),
@@ -197,6 +202,40 @@ class ReasonRow(_Frozen):
     count: int
 
 
+class ReferrerTold(_Frozen):
+    """How soon referrers heard what happened: from receipt at intake to the first officer outcome they were
+    told (claimed, accepted, declined, reassigned or closed; `triaged` is automatic and not counted)."""
+
+    referrals_told: int
+    time_to_first_outcome: Timing
+    within_one_working_day: int
+    share_within_one_working_day: float | None
+    """Of the period's referrals: told within one working day of receipt (`working_days.py`)."""
+
+
+OFFICER_OUTCOMES = frozenset(
+    {AuditAction.claimed, AuditAction.item_accepted, AuditAction.declined, AuditAction.reassigned, AuditAction.closed}
+)
+
+
+def referrer_told(cohort: Sequence[ReportInput], as_of: datetime, holidays: AbstractSet[date]) -> ReferrerTold:
+    hours: list[float] = []
+    within = 0
+    for referral in cohort:
+        told = [e.occurred_at for e in referral.events if e.action in OFFICER_OUTCOMES and e.occurred_at <= as_of]
+        if not told:
+            continue
+        first, received = min(told), referral.received_at or referral.accepted_at
+        hours.append((first - received).total_seconds() / 3600)
+        within += first <= one_working_day_after(received, holidays)
+    return ReferrerTold(
+        referrals_told=len(hours),
+        time_to_first_outcome=timing(hours),
+        within_one_working_day=within,
+        share_within_one_working_day=round(within / len(cohort), 4) if cohort else None,
+    )
+
+
 class KpiReport(_Frozen):
     report_version: Literal["1"] = "1"
     period_start: AwareDatetime
@@ -211,6 +250,7 @@ class KpiReport(_Frozen):
     supporting_no_objective: int
     sla: list[SlaRow]
     outcomes: list[ReasonRow]
+    referrer_told: ReferrerTold | None = None
 
 
 @dataclass
@@ -335,7 +375,11 @@ def _objectives(concerns: Iterable[str], taken_on: Iterable[Service]) -> tuple[s
 
 
 def compute_kpis(
-    referrals: Iterable[ReportInput], start: datetime, end: datetime, as_of: datetime | None = None
+    referrals: Iterable[ReportInput],
+    start: datetime,
+    end: datetime,
+    as_of: datetime | None = None,
+    holidays: AbstractSet[date] = frozenset(),
 ) -> KpiReport:
     """The KPI report over referrals accepted in [start, end), outcomes as known at `as_of` (default end)."""
     if end <= start:
@@ -411,6 +455,7 @@ def compute_kpis(
             if (row := _sla_row(s, p, [i for i in items if i.service is s and i.priority is p], as_of))
         ],
         outcomes=_outcomes(items),
+        referrer_told=referrer_told(cohort, as_of, holidays),
     )
 
 

@@ -1,0 +1,90 @@
+"""What the referring partner is told: one `ReferralOutcome` per change of an assignment, numbered per referral,
+with codes for reasons and nothing about officers or the person."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from schemas.action import ActionKind, OfficerAction
+from schemas.codec import decode
+from schemas.outcome import OutcomeKind, ReferralOutcome
+from schemas.vocabulary import Service
+from services.triage.cases.queue import OfficerScope
+from services.triage.cases.referral_state import ReferralState
+from services.triage.cases.steps import Step, on_action, on_decision, on_referral
+from services.triage.routing.rules import decide
+from tests.triage.referral_factory import build_referral
+
+DEADLINES = {p: timedelta(hours=h) for p, h in (("urgent", 4), ("high", 24), ("medium", 72), ("standard", 120))}
+MANAGER = OfficerScope(officer_id="m1", manager=True)
+
+
+def told(step: Step) -> list[ReferralOutcome]:
+    return [decode(s.value, ReferralOutcome) for s in step.sent if s.topic == "referrals.outcomes"]
+
+
+def act(state: ReferralState, n: int, service: Service, kind: ActionKind, **fields: object) -> Step:
+    assert state.referral is not None
+    action = OfficerAction(
+        action_id=f"a{n}",
+        referral_id=state.referral.referral_id,
+        service=service,
+        kind=kind,
+        officer_id="m1",
+        requested_at=state.referral.accepted_at + timedelta(minutes=n),
+        **fields,  # type: ignore[arg-type]
+    )
+    return on_action(state, action, MANAGER, "v", DEADLINES)
+
+
+def test_a_referral_is_told_triage_claim_decline_with_a_code_and_the_fallback_in_order(default_ruleset) -> None:
+    referral = build_referral(concerns=["domestic_abuse"], dash_score=15)
+    received = on_referral(None, referral)
+    assert received.state is not None and told(received) == []
+    decision = decide(referral, default_ruleset, referral.accepted_at, [])
+    triaged = on_decision(received.state, decision)
+    assert triaged.state is not None
+    first = told(triaged)
+    assert [(o.kind, o.service, o.priority, o.due_at) for o in first] == [
+        (OutcomeKind.triaged, a.service, a.priority, a.due_at)
+        for a in sorted(decision.assignments, key=lambda a: a.service)
+    ]
+    assert all(o.partner_id == referral.partner_id and o.occurred_at == decision.decided_at for o in first)
+    service = decision.assignments[0].service
+    claimed = act(triaged.state, 1, service, ActionKind.claim)
+    assert claimed.state is not None
+    declined = act(claimed.state, 2, service, ActionKind.decline, reason="no_capacity: Sam Example is on our list")
+    later = told(claimed) + told(declined)
+    assert [(o.kind, o.service, o.reason_code) for o in later] == [
+        (OutcomeKind.claimed, service, None),
+        (OutcomeKind.declined, service, "no_capacity"),
+        (OutcomeKind.triaged, Service.manual_review, None),
+    ]
+    assert [o.seq for o in first + later] == list(range(1, len(first) + len(later) + 1))
+    wire = b"".join(s.value.encode() for s in declined.sent if s.topic == "referrals.outcomes")
+    assert b"Sam" not in wire and b"m1" not in wire, "no officer id, no free text"
+
+
+def test_a_reassignment_names_the_service_it_went_to_and_its_new_assignment(default_ruleset) -> None:
+    referral = build_referral(concerns=["hate_crime"])
+    state = on_referral(None, referral).state
+    triaged = on_decision(state, decide(referral, default_ruleset, referral.accepted_at, []))
+    assert triaged.state is not None
+    moved = act(triaged.state, 1, Service.hate_crime, ActionKind.reassign, to=Service.sos, reason="wrong_service")
+    assert [(o.kind, o.service, o.to) for o in told(moved)] == [
+        (OutcomeKind.reassigned, Service.hate_crime, Service.sos),
+        (OutcomeKind.triaged, Service.sos, None),
+    ]
+
+
+def test_redelivery_tells_the_same_outcomes_with_the_same_ids_and_a_refusal_tells_nothing(default_ruleset) -> None:
+    referral = build_referral(concerns=["hate_crime"])
+    state = on_referral(None, referral).state
+    triaged = on_decision(state, decide(referral, default_ruleset, referral.accepted_at, []))
+    assert triaged.state is not None
+    closed = act(triaged.state, 1, Service.hate_crime, ActionKind.close, reason="declined_by_person")
+    assert closed.state is not None
+    again = act(closed.state, 1, Service.hate_crime, ActionKind.close, reason="declined_by_person")
+    assert told(again) == told(closed) and [o.kind for o in told(closed)] == [OutcomeKind.closed]
+    refused = act(closed.state, 2, Service.hate_crime, ActionKind.accept)
+    assert refused.outcome is not None and refused.outcome.status == "refused" and told(refused) == []

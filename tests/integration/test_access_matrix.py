@@ -38,8 +38,11 @@ TOKENS: dict[str, str | None] = {
     "no-token": None,
     "bad-token": "not-a-real-token-5c1d0e",
     "partner": "dev-partner-police",
+    "other-partner": "dev-partner-hospital",
 }
-"""Every kind of caller. A partner token is not an officer token, so triage answers it 401 like a bad one."""
+"""Every kind of caller. A partner token is not an officer token: triage answers it 401 like a bad one,
+except on the referral view, where the referring partner (police: it referred every referral here) sees its
+own referral's status and any other partner is answered as if the referral did not exist."""
 
 ALL_SERVICES = {"sada", "no_more", "sos", "mnwg", "modern_slavery", "hate_crime", "manual_review"}
 SCOPES = {
@@ -62,8 +65,12 @@ UNKNOWN_ID = "00000000-0000-5000-8000-000000000000"
 
 
 def hidden(allowed: dict[str, int]) -> dict[str, int]:
-    """A referral outside the caller's scope is answered as if it did not exist (no existence oracle)."""
-    return {caller: 404 if status == 403 else status for caller, status in allowed.items()}
+    """A referral outside the caller's scope is answered as if it did not exist (no existence oracle); the
+    referring partner sees its status, another partner nothing."""
+    return {**{caller: 404 if status == 403 else status for caller, status in allowed.items()}, **PARTNER_VIEW}
+
+
+PARTNER_VIEW = {"partner": 200, "other-partner": 404}
 
 
 ACTIONS = ("claim", "accept", "decline", "reassign", "close")
@@ -91,7 +98,7 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, int]]] = {
         "/v1/referrals/{manual_review}",
         hidden({**MANUAL_REVIEW_ONLY, "officer-sada": 200}),
     ),
-    "unknown-referral": ("GET", f"/v1/referrals/{UNKNOWN_ID}", dict.fromkeys(SCOPES, 404)),
+    "unknown-referral": ("GET", f"/v1/referrals/{UNKNOWN_ID}", dict.fromkeys([*SCOPES, *PARTNER_VIEW], 404)),
     "claim-sos": ("POST", "/v1/queues/sos/items/{sos}/claim", SOS_ONLY),
     # another service's referral named under the caller's own queue: as if unknown, and nothing is published
     **{
@@ -241,8 +248,13 @@ def assert_refusal_reveals_nothing(body: Any, codes: set[str]) -> None:
     assert MARKER not in json.dumps(body)
 
 
-def assert_granted_answer(method: str, path: str, caller: str, body: Any) -> None:
-    """What a granted call shows: only the caller's services, and for an action the item's new state."""
+def assert_granted_answer(method: str, path: str, caller: str, body: Any, asked: str) -> None:
+    """What a granted call shows: only the caller's services, and for an action the item's new state; to
+    the referring partner, its referral's status and nothing about the subject or the officers."""
+    if caller == "partner":
+        assert path.startswith("/v1/referrals/") and f"/v1/referrals/{body['referral_id']}" == asked
+        assert body["assignments"] and MARKER not in json.dumps(body) and "dev-officer" not in json.dumps(body)
+        return
     scope = SCOPES[caller]
     if method == "POST":
         _, _, _, queue, _, _, action = path.split("/")
@@ -291,7 +303,7 @@ async def test_each_triage_endpoint_answers_each_caller_with_the_documented_stat
     elif status == 404:
         assert answer == NOT_QUEUED_HERE
     else:
-        assert_granted_answer(method, path.split("?")[0], caller, answer)
+        assert_granted_answer(method, path.split("?")[0], caller, answer, path.format(**ids))
 
 
 async def test_an_officer_sees_a_shared_referral_only_through_their_own_service(

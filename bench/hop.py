@@ -1,6 +1,6 @@
-"""One baseline hop for `sosafe bench`: copy every record of one topic to the next, with no logic.
+"""One baseline hop for `make bench`: copy every record of one topic to the next, with no logic.
 
-`python -m services.cli.bench_hop raw|faust <in-topic> <out-topic> <group> <ready-file>` runs as its own
+`python -m bench.hop raw|faust <in-topic> <out-topic> <group> <ready-file>` runs as its own
 process, like a service worker. `raw` is a plain aiokafka consume-and-produce loop (the broker's ceiling);
 `faust` is a bare Faust pass-through agent built with the services' own `make_app` (the framework's
 floor, with the same consumer and producer the services use; it has no tables, so nothing is written

@@ -1,4 +1,4 @@
-"""The two baselines of `sosafe bench`, each on a fresh embedded broker: three pass-through hops over four
+"""The two baselines of `make bench`, each on a fresh embedded broker: three pass-through hops over four
 topics, with no logic, as separate processes like the services. `raw` is plain aiokafka consume-and-produce
 (the broker's ceiling); `faust` is a bare Faust agent per hop with the services' app settings (the
 framework's floor). Messages are the same bare submission JSON the Kafka path carries."""
@@ -16,6 +16,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.common.broker import EmbeddedBroker, create_topics
+from services.common.settings import REPO_ROOT
 
 HOP_TOPICS = tuple(f"bench.hop.{n}" for n in range(4))
 
@@ -85,7 +86,7 @@ def run_baseline(
     extra_env: dict[str, str] | None = None,
     timeout: float = 600.0,
 ) -> BaselineResult:
-    """Three `bench_hop` processes of `kind` on a fresh broker; the time to carry every body across."""
+    """Three `bench.hop` processes of `kind` on a fresh broker; the time to carry every body across."""
     workdir.mkdir(parents=True, exist_ok=True)
     broker = EmbeddedBroker(log_path=workdir / "broker.log")
     broker.start()
@@ -99,6 +100,8 @@ def run_baseline(
             "SOSAFE_EMBEDDED_BROKER": "true",
             "SOSAFE_TOPIC_PARTITIONS": str(partitions),
             "SOSAFE_DATA_DIR": str(workdir / "data"),
+            # `bench` is not installed: the hops find it at the repository root, wherever this was started.
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH")))),
             **(extra_env or {}),
         }
         ready_files = []
@@ -113,7 +116,7 @@ def run_baseline(
                     [
                         sys.executable,
                         "-m",
-                        "services.cli.bench_hop",
+                        "bench.hop",
                         kind,
                         HOP_TOPICS[n],
                         HOP_TOPICS[n + 1],

@@ -1,4 +1,4 @@
-"""What `sosafe bench` writes: the machine it ran on, latency percentiles, `docs/benchmarks.json` and the
+"""What `make bench` writes: the machine it ran on, latency percentiles, `docs/benchmarks.json` and the
 figures table of `docs/benchmarks.md` (between markers, so the prose around it is kept)."""
 
 from __future__ import annotations

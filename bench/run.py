@@ -1,4 +1,4 @@
-"""`sosafe bench` (`make bench`): throughput, latency and memory of the whole system on the embedded broker.
+"""`make bench` (`make bench`): throughput, latency and memory of the whole system on the embedded broker.
 
 Settings (environment, prefix `SOSAFE_BENCH_`): `COUNT` referrals per throughput run (default 20,000),
 `HTTP_CONCURRENCY` clients (16), `LATENCY_RATE` per second (200) and
@@ -20,10 +20,10 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.cli.bench_baselines import BaselineResult, peak_rss_mb, run_baseline
-from services.cli.bench_load import NotifiedTracker, Submission, post_http, produce_direct, submissions
-from services.cli.bench_records import records_per_referral
-from services.cli.bench_report import machine, percentile, today, write_docs
+from bench.baselines import BaselineResult, peak_rss_mb, run_baseline
+from bench.load import NotifiedTracker, Submission, post_http, produce_direct, submissions
+from bench.records import records_per_referral
+from bench.report import machine, percentile, today, write_docs
 from services.cli.stack import Stack
 from services.common.settings import REPO_ROOT
 

@@ -43,6 +43,8 @@ class HeldRun:
     restart_ready_s: float | None = None
     restart_error: str | None = None
     referrals_held: int = 0
+    stopped_early: str | None = None
+    """Why the run stopped before `held` with every step complete (its time allowance)."""
 
 
 def pids(stack: Stack) -> dict[str, int]:
@@ -96,9 +98,12 @@ async def _step(stack: Stack, tracker: NotifiedTracker, batch: list[Submission],
     return step
 
 
-async def _steps(stack: Stack, held: int, step_size: int, idle_s: float, tag: str, warm_up: int) -> HeldRun:
+async def _steps(
+    stack: Stack, held: int, step_size: int, idle_s: float, tag: str, warm_up: int, max_s: float | None
+) -> HeldRun:
     assert stack.broker is not None
     run = HeldRun(referrals_held=warm_up)
+    deadline = None if max_s is None else time.monotonic() + max_s
     tracker = NotifiedTracker(stack.broker.bootstrap)
     await tracker.start()
     try:
@@ -119,6 +124,10 @@ async def _steps(stack: Stack, held: int, step_size: int, idle_s: float, tag: st
             if not step.complete:
                 print("  step incomplete: the long run stops here", flush=True)
                 break
+            if deadline is not None and sent < held and time.monotonic() > deadline:
+                run.stopped_early = f"stopped at {sent:,} of {held:,}: the {max_s:.0f} s allowed had passed"
+                print(f"  {run.stopped_early}", flush=True)
+                break
     finally:
         await tracker.stop()
     print(f"Held run: {idle_s:.0f} s idle holding {run.referrals_held:,} referrals", flush=True)
@@ -136,9 +145,18 @@ def restart_triage(stack: Stack, timeout: float) -> float:
     return time.monotonic() - started
 
 
-def held_run(stack: Stack, held: int, step_size: int, idle_s: float, restart_timeout: float, tag: str) -> HeldRun:
-    """The long run on a started stack (see the module's docstring); the stack is left running."""
-    run = asyncio.run(_steps(stack, held, step_size, idle_s, tag, warm_up=200))
+def held_run(
+    stack: Stack,
+    held: int,
+    step_size: int,
+    idle_s: float,
+    restart_timeout: float,
+    tag: str,
+    max_s: float | None = None,
+) -> HeldRun:
+    """The long run on a started stack (see the module's docstring); the stack is left running. With `max_s`,
+    no step starts after that many seconds of steps (the figures then stop short of `held`, and say so)."""
+    run = asyncio.run(_steps(stack, held, step_size, idle_s, tag, warm_up=200, max_s=max_s))
     print(f"Held run: restarting triage holding {run.referrals_held:,} referrals", flush=True)
     try:
         run.restart_ready_s = round(restart_triage(stack, restart_timeout), 1)
@@ -160,4 +178,5 @@ def as_results(run: HeldRun) -> dict[str, Any]:
         "restart_ready_s": run.restart_ready_s,
         "restart_error": run.restart_error,
         "referrals_held": run.referrals_held,
+        "held_stopped_early": run.stopped_early,
     }

@@ -80,7 +80,11 @@ def _triage_rss(r: dict[str, Any]) -> tuple[str, str]:
     value = f"{low:.0f} MB at {first:,}; {high:.0f} MB at {last:,} ({high / low - 1:+.0%})"
     if last < 100_000 and last > first:
         slope = (high - low) / (last - first)
-        value += f"; 100,000 not run: linear extrapolation {high + slope * (100_000 - last):.0f} MB"
+        why = r["extra"].get("held_stopped_early") or f"the run was set to {r['extra']['held']:,}"
+        value += (
+            f"; 100,000 not reached ({why}): straight-line extrapolation to 100,000 "
+            f"{high + slope * (100_000 - last):.0f} MB (an extrapolation, not a measurement)"
+        )
     return value, "< 250 MB; within 20% from 20,000 to 100,000"
 
 

@@ -38,6 +38,8 @@ class BenchSettings(BaseSettings):
     held: int = Field(default=100_000, ge=100)
     idle_seconds: float = Field(default=20.0, gt=0)
     restart_timeout: float = Field(default=600.0, gt=0)
+    held_max_seconds: float | None = Field(default=None, gt=0)
+    """No step of the held run starts after this long (unset: the run goes on to `held`)."""
     compare_fetch_wait_ms: int = Field(default=500, ge=0)
     http_concurrency: int = Field(default=16, ge=1)
     latency_rate: float = Field(default=200.0, gt=0)
@@ -156,7 +158,13 @@ def _held_phase(settings: BenchSettings) -> tuple[dict[str, Any], dict[str, floa
     stack.start()
     try:
         run = held_run(
-            stack, settings.held, settings.count, settings.idle_seconds, settings.restart_timeout, uuid.uuid4().hex[:6]
+            stack,
+            settings.held,
+            settings.count,
+            settings.idle_seconds,
+            settings.restart_timeout,
+            uuid.uuid4().hex[:6],
+            settings.held_max_seconds,
         )
         peak = _peak_rss(stack)
     finally:

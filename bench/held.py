@@ -33,6 +33,7 @@ class Step:
     seconds: float
     rss_mb: dict[str, float]
     cpu_ms_per_referral: dict[str, float]
+    """CPU seconds each process spent during the step over the referrals notified in it, in ms."""
     load_average: tuple[float, float, float]
 
 
@@ -85,8 +86,9 @@ async def _step(stack: Stack, tracker: NotifiedTracker, batch: list[Submission],
         per_s=len(done) / (max(done) - started) if done else 0.0,
         seconds=round(seconds, 1),
         rss_mb={name: round(rss_mb(pid), 1) for name, pid in pids(stack).items()},
+        # Per referral notified: in an incomplete step the rest were only part-way through.
         cpu_ms_per_referral={
-            name: round(1000 * (cpu_after[name] - cpu_before[name]) / len(batch), 2) for name in cpu_before
+            name: round(1000 * (cpu_after[name] - cpu_before[name]) / max(1, len(done)), 2) for name in cpu_before
         },
         load_average=load_average(),
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.load import NotifiedTracker, Submission, produce_direct, submissions
-from bench.procstat import cpu_s, load_average, rss_mb
+from bench.procstat import cpu_s, load_average, peak_rss_mb, rss_mb
 from services.cli.stack import Stack
 
 
@@ -44,6 +44,8 @@ class HeldRun:
     restart_ready_s: float | None = None
     restart_error: str | None = None
     referrals_held: int = 0
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    """Each worker's peak RSS over the steps (read before triage's restart)."""
     stopped_early: str | None = None
     """Why the run stopped before `held` with every step complete (its time allowance)."""
 
@@ -132,6 +134,9 @@ async def _steps(
                 break
     finally:
         await tracker.stop()
+    if run.steps and not run.steps[-1].complete:
+        print("Held run: no idle measurement holding them: the last step's backlog is still being worked", flush=True)
+        return run
     print(f"Held run: {idle_s:.0f} s idle holding {run.referrals_held:,} referrals", flush=True)
     run.idle_cpu_pct["held"] = await idle_cpu_pct(stack, idle_s)
     print(f"  idle CPU % of a core: {run.idle_cpu_pct['held']}", flush=True)
@@ -159,6 +164,7 @@ def held_run(
     """The long run on a started stack (see the module's docstring); the stack is left running. With `max_s`,
     no step starts after that many seconds of steps (the figures then stop short of `held`, and say so)."""
     run = asyncio.run(_steps(stack, held, step_size, idle_s, tag, warm_up=200, max_s=max_s))
+    run.peak_rss_mb = {name: round(peak_rss_mb(pid), 1) for name, pid in pids(stack).items() if name != "broker"}
     print(f"Held run: restarting triage holding {run.referrals_held:,} referrals", flush=True)
     try:
         run.restart_ready_s = round(restart_triage(stack, restart_timeout), 1)

@@ -80,7 +80,10 @@ def _triage_rss(r: dict[str, Any]) -> tuple[str, str]:
     value = f"{low:.0f} MB at {first:,}; {high:.0f} MB at {last:,} ({high / low - 1:+.0%})"
     if last < 100_000 and last > first:
         slope = (high - low) / (last - first)
+        steps = r["extra"]["held_steps"]
         why = r["extra"].get("held_stopped_early") or f"the run was set to {r['extra']['held']:,}"
+        if not steps[-1]["complete"]:
+            why = f"the step to {last:,} was incomplete: {steps[-1]['notified']:,} of {steps[-1]['sent']:,} notified"
         value += (
             f"; 100,000 not reached ({why}): straight-line extrapolation to 100,000 "
             f"{high + slope * (100_000 - last):.0f} MB (an extrapolation, not a measurement)"

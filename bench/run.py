@@ -166,7 +166,6 @@ def _held_phase(settings: BenchSettings) -> tuple[dict[str, Any], dict[str, floa
             uuid.uuid4().hex[:6],
             settings.held_max_seconds,
         )
-        peak = _peak_rss(stack)
     finally:
         stack.stop()
     first = run.steps[0]
@@ -178,7 +177,7 @@ def _held_phase(settings: BenchSettings) -> tuple[dict[str, Any], dict[str, floa
         "held_referrals": run.referrals_held,
         **as_results(run),
     }
-    return out, peak
+    return out, run.peak_rss_mb
 
 
 def _idle_with_fetch_wait(settings: BenchSettings, fetch_wait_ms: int) -> dict[str, float]:

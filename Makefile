@@ -48,8 +48,9 @@ TEST_WORKERS ?= 3
 test: install system-packages lint
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15
 
+# The benchmark lives in bench/ (outside the services, not in the installed package); see docs/benchmarks.md.
 bench: install
-	$(BIN)/sosafe bench
+	$(BIN)/python -m bench
 
 # Mutation testing of the pure cores against the unit tests only (no broker); slow, so not in `make test`.
 # One worker by default (MUTATION_JOBS=2 for two); writes the score per module to docs/quality.md.

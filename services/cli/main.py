@@ -47,7 +47,6 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--triage-url", default="http://127.0.0.1:8002")
     report.add_argument("--token", default="dev-manager")
 
-    sub.add_parser("bench", help="run the benchmark and write docs/benchmarks.md")
     return root
 
 
@@ -80,10 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from services.cli.report import run_report
 
         return run_report(args.start, args.end, args.format, args.triage_url, args.token)
-    if args.command == "bench":
-        from services.cli.bench import run_bench
-
-        return run_bench()
     return 2
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.cli.bench_records import RecordCount, count_http_path
+from bench.records import RecordCount, count_http_path
 from services.cli.stack import Stack
 from services.common import topics
 

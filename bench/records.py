@@ -16,7 +16,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
-from services.cli.bench_load import NotifiedTracker, post_http, submissions
+from bench.load import NotifiedTracker, post_http, submissions
 from services.cli.stack import Stack
 
 SETTLE_S = 1.0

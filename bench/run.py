@@ -1,10 +1,11 @@
-"""`sosafe bench` (`make bench`): throughput, latency and memory of the whole system on the embedded broker.
+"""`make bench` (`python -m bench`): throughput, latency, memory and restart of the whole system on the
+embedded broker.
 
-Settings (environment, prefix `SOSAFE_BENCH_`): `COUNT` referrals per throughput run (default 20,000),
-`HTTP_CONCURRENCY` clients (16), `LATENCY_RATE` per second (200) and
-`LATENCY_LOW_RATE` (50) for `LATENCY_SECONDS` (30) each, `PARTITIONS`
-per topic (4), `RECORDS_COUNT` HTTP referrals whose records are counted (500). Method and figures:
-docs/benchmarks.md; summary: docs/benchmarks.json.
+Settings (environment, prefix `SOSAFE_BENCH_`): `COUNT` referrals per throughput run and step of the held
+run (default 20,000), `HELD` referrals the long run holds (100,000), `HTTP_CONCURRENCY` clients (16),
+`LATENCY_RATE` per second (200) and `LATENCY_LOW_RATE` (50) for `LATENCY_SECONDS` (30) each, `PARTITIONS`
+per topic (4), `RECORDS_COUNT` HTTP referrals whose records are counted (500), `IDLE_SECONDS` of each idle
+CPU measurement (20). Method and figures: docs/benchmarks.md; summary: docs/benchmarks.json.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.cli.bench_baselines import BaselineResult, peak_rss_mb, run_baseline
-from services.cli.bench_load import NotifiedTracker, Submission, post_http, produce_direct, submissions
-from services.cli.bench_records import records_per_referral
-from services.cli.bench_report import machine, percentile, today, write_docs
+from bench.baselines import BaselineResult, run_baseline
+from bench.held import as_results, held_run, idle_cpu_pct
+from bench.load import NotifiedTracker, Submission, post_http, produce_direct, submissions
+from bench.procstat import load_average, peak_rss_mb
+from bench.records import records_per_referral
+from bench.report import machine, percentile, today, write_docs
 from services.cli.stack import Stack
 from services.common.settings import REPO_ROOT
 
@@ -32,6 +35,12 @@ class BenchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOSAFE_BENCH_", extra="ignore", frozen=True)
 
     count: int = Field(default=20_000, ge=100)
+    held: int = Field(default=100_000, ge=100)
+    idle_seconds: float = Field(default=20.0, gt=0)
+    restart_timeout: float = Field(default=600.0, gt=0)
+    held_max_seconds: float | None = Field(default=None, gt=0)
+    """No step of the held run starts after this long (unset: the run goes on to `held`)."""
+    compare_fetch_wait_ms: int = Field(default=500, ge=0)
     http_concurrency: int = Field(default=16, ge=1)
     latency_rate: float = Field(default=200.0, gt=0)
     latency_seconds: float = Field(default=30.0, gt=0)
@@ -89,14 +98,6 @@ async def _notified(
     return out
 
 
-async def _kafka_run(bootstrap: str, tracker: NotifiedTracker, settings: BenchSettings, tag: str) -> dict[str, Any]:
-    kafka = submissions(settings.count, f"bench-kafka-{tag}")
-    print(f"Kafka path: producing {settings.count} bare submissions onto referrals.submitted", flush=True)
-    started = time.time()
-    await produce_direct(bootstrap, kafka)
-    return await _notified(tracker, [s.referral_id for s in kafka], started, "kafka path", "kafka_path_per_s")
-
-
 async def _http_run(stack: Stack, tracker: NotifiedTracker, settings: BenchSettings, tag: str) -> dict[str, Any]:
     http = submissions(settings.count, f"bench-http-{tag}")
     print(f"HTTP: posting {settings.count} referrals with {settings.http_concurrency} clients", flush=True)
@@ -117,9 +118,10 @@ async def _latency_runs(bootstrap: str, tracker: NotifiedTracker, settings: Benc
     return out
 
 
-PHASES = ("kafka", "http", "latency")
-"""Each on a fresh stack: the embedded broker keeps everything in memory and slows down as it fills
-(docs/benchmarks.md), so a phase run after another would measure the broker's state, not the phase."""
+PHASES = ("http", "latency")
+"""Each on a fresh stack, as is the long (held) run: the embedded broker keeps everything in memory and
+slows down as it fills (docs/benchmarks.md), so a phase run after another would measure the broker's
+state, not the phase."""
 
 
 async def _phase(phase: str, stack: Stack, settings: BenchSettings) -> dict[str, Any]:
@@ -129,10 +131,7 @@ async def _phase(phase: str, stack: Stack, settings: BenchSettings) -> dict[str,
     await tracker.start()
     try:
         total = await _warm_up(bootstrap, tracker, tag)
-        if phase == "kafka":
-            out = await _kafka_run(bootstrap, tracker, settings, tag)
-            total += settings.count
-        elif phase == "http":
+        if phase == "http":
             out = await _http_run(stack, tracker, settings, tag)
             total += settings.count
         else:
@@ -144,29 +143,104 @@ async def _phase(phase: str, stack: Stack, settings: BenchSettings) -> dict[str,
     return out
 
 
+def _peak_rss(stack: Stack) -> dict[str, float]:
+    return {
+        service: round(peak_rss_mb(proc.process.pid), 1)
+        for service, proc in stack.processes.items()
+        if proc.process is not None
+    }
+
+
+def _held_phase(settings: BenchSettings) -> tuple[dict[str, Any], dict[str, float]]:
+    """The long run (bench/held.py); its first step is the Kafka path's throughput on a fresh stack."""
+    stack = Stack(workdir=settings.workdir / "stack-held", partitions=settings.partitions)
+    print(f"Starting broker, mail sink, intake, triage and notify for the held run ({settings.held:,})", flush=True)
+    stack.start()
+    try:
+        run = held_run(
+            stack,
+            settings.held,
+            settings.count,
+            settings.idle_seconds,
+            settings.restart_timeout,
+            uuid.uuid4().hex[:6],
+            settings.held_max_seconds,
+        )
+    finally:
+        stack.stop()
+    first = run.steps[0]
+    out = {
+        "kafka_path_per_s": first.per_s,
+        "kafka_complete": first.complete and first.sent == settings.count,
+        "kafka_notified": first.notified,
+        "kafka_referrals": 200 + first.sent,
+        "held_referrals": run.referrals_held,
+        **as_results(run),
+    }
+    return out, run.peak_rss_mb
+
+
+def _idle_with_fetch_wait(settings: BenchSettings, fetch_wait_ms: int) -> dict[str, float]:
+    """Idle CPU of a fresh stack (after a 200-referral warm-up) whose workers poll with `fetch_wait_ms`."""
+    stack = Stack(
+        workdir=settings.workdir / f"stack-idle-{fetch_wait_ms}",
+        partitions=settings.partitions,
+        extra_env={"SOSAFE_FETCH_MAX_WAIT_MS": str(fetch_wait_ms)},
+    )
+    print(f"Idle CPU with a {fetch_wait_ms} ms fetch wait: fresh stack", flush=True)
+    stack.start()
+
+    async def measure() -> dict[str, float]:
+        assert stack.broker is not None
+        tracker = NotifiedTracker(stack.broker.bootstrap)
+        await tracker.start()
+        try:
+            await _warm_up(stack.broker.bootstrap, tracker, uuid.uuid4().hex[:6])
+        finally:
+            await tracker.stop()
+        return await idle_cpu_pct(stack, settings.idle_seconds)
+
+    try:
+        found = asyncio.run(measure())
+    finally:
+        stack.stop()
+    print(f"  idle CPU % of a core: {found}", flush=True)
+    return found
+
+
 def _system_runs(settings: BenchSettings) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
-    """The three phases, each on its own stack; the peak RSS of each service in each phase."""
-    runs: dict[str, Any] = {}
-    rss: dict[str, dict[str, float]] = {}
+    """The held run and the other phases, each on its own stack; the peak RSS of each service in each."""
+    runs, peak = _held_phase(settings)
+    rss: dict[str, dict[str, float]] = {"held": peak}
     for phase in PHASES:
         stack = Stack(workdir=settings.workdir / f"stack-{phase}", partitions=settings.partitions)
         print(f"Starting broker, mail sink, intake, triage and notify for the {phase} run", flush=True)
         stack.start()
         try:
             runs.update(asyncio.run(_phase(phase, stack, settings)))
-            rss[phase] = {
-                service: round(peak_rss_mb(proc.process.pid), 1)
-                for service, proc in stack.processes.items()
-                if proc.process is not None
-            }
+            rss[phase] = _peak_rss(stack)
         finally:
             stack.stop()
+    runs["idle_cpu_pct"][f"fresh_fetch_wait_{settings.compare_fetch_wait_ms}ms"] = _idle_with_fetch_wait(
+        settings, settings.compare_fetch_wait_ms
+    )
     return runs, rss
 
 
-def _baseline(kind: str, settings: BenchSettings, bodies: list[bytes]) -> BaselineResult:
-    print(f"Baseline {kind}: {len(bodies)} messages over three hops", flush=True)
-    result = run_baseline(kind, settings.workdir / f"baseline-{kind}", bodies, settings.partitions, {})
+def _baseline(
+    kind: str, settings: BenchSettings, bodies: list[bytes], records_per_message: float = 4.0
+) -> BaselineResult:
+    print(
+        f"Baseline {kind}: {len(bodies)} messages over three hops, {records_per_message:.2f} records each", flush=True
+    )
+    result = run_baseline(
+        kind,
+        settings.workdir / f"baseline-{kind}",
+        bodies,
+        settings.partitions,
+        {},
+        records_per_message=records_per_message,
+    )
     print(f"  {result.per_s:.0f} msg/s", flush=True)
     return result
 
@@ -175,19 +249,19 @@ def run_bench() -> int:
     settings = BenchSettings()
     shutil.rmtree(settings.workdir, ignore_errors=True)
     wall = time.perf_counter()
-    bodies = [s.body for s in submissions(settings.count, "bench-baseline")]
-    raw = _baseline("raw", settings, bodies)
-    faust = _baseline("faust", settings, bodies)
-
-    runs, rss_by_phase = _system_runs(settings)
+    load_at_start = load_average()
     print(f"Records per referral: {settings.records_count} referrals over HTTP on a fresh stack", flush=True)
     records = records_per_referral(settings.workdir / "stack-records", settings.records_count, settings.partitions)
     print(records.table(), flush=True)
-    # The largest run's figure per service (the Kafka and HTTP runs each carry COUNT referrals).
-    rss = {
-        service: max(phase.get(service, 0.0) for phase in rss_by_phase.values()) for service in rss_by_phase["kafka"]
-    }
-    runs["referrals_total"] = max(runs[f"{phase}_referrals"] for phase in PHASES)
+    bodies = [s.body for s in submissions(settings.count, "bench-baseline")]
+    raw = _baseline("raw", settings, bodies)
+    raw_same = _baseline("raw-same", settings, bodies, records.per_referral)
+    faust = _baseline("faust", settings, bodies)
+
+    runs, rss_by_phase = _system_runs(settings)
+    # The largest figure per service over the runs (the held run carries the most referrals).
+    rss = {service: max(phase.get(service, 0.0) for phase in rss_by_phase.values()) for service in rss_by_phase["held"]}
+    runs["referrals_total"] = max(runs[f"{phase}_referrals"] for phase in ("held", *PHASES))
 
     results: dict[str, Any] = {
         "date": today(),
@@ -196,41 +270,53 @@ def run_bench() -> int:
         "http_per_s": round(runs["http_per_s"], 1),
         "faust_baseline_per_s": round(faust.per_s, 1),
         "raw_baseline_per_s": round(raw.per_s, 1),
+        "raw_same_records_per_s": round(raw_same.per_s, 1),
         "ratio_to_faust": round(runs["kafka_path_per_s"] / faust.per_s, 3),
         "ratio_to_raw": round(runs["kafka_path_per_s"] / raw.per_s, 4),
+        "ratio_to_raw_same_records": round(runs["kafka_path_per_s"] / raw_same.per_s, 3),
         "p50_ms": runs["p50_ms"],
         "p95_ms": runs["p95_ms"],
         "p99_ms": runs["p99_ms"],
         "rss_mb": rss,
+        "rss_mb_at": runs["rss_mb_at"],
+        "restart_ready_s": runs["restart_ready_s"],
+        "referrals_held": runs["referrals_held"],
         "records_per_referral": round(records.per_referral, 2),
         "extra": {
             **runs,
             "count": settings.count,
+            "held": settings.held,
             "records_count": settings.records_count,
             "records_by_topic": records.by_topic,
             "partitions": settings.partitions,
             "latency_rate": settings.latency_rate,
             "latency_low_rate": settings.latency_low_rate,
             "latency_seconds": settings.latency_seconds,
-            "baseline_rss_mb": {"raw": raw.rss_mb, "faust": faust.rss_mb},
+            "idle_seconds": settings.idle_seconds,
+            "baseline_rss_mb": {"raw": raw.rss_mb, "raw-same": raw_same.rss_mb, "faust": faust.rss_mb},
             "rss_mb_by_run": rss_by_phase,
+            "load_average_at_start": load_at_start,
+            "load_average_at_end": load_average(),
             "wall_s": time.perf_counter() - wall,
         },
     }
-    write_docs(results, settings.docs)
     (settings.workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    write_docs(results, settings.docs)
     print(
         f"\nKafka path {results['kafka_path_per_s']:.0f}/s; HTTP accepted {results['http_per_s']:.0f}/s; "
-        f"bare Faust {results['faust_baseline_per_s']:.0f}/s; raw aiokafka {results['raw_baseline_per_s']:.0f}/s"
+        f"bare Faust {results['faust_baseline_per_s']:.0f}/s; raw aiokafka {results['raw_baseline_per_s']:.0f}/s; "
+        f"raw aiokafka at {results['records_per_referral']} records each {results['raw_same_records_per_s']:.0f}/s"
     )
     print(
         f"Ratio kafka path / faust baseline: {results['ratio_to_faust']:.1%}; "
-        f"kafka path / raw baseline: {results['ratio_to_raw']:.2%}"
+        f"/ raw baseline: {results['ratio_to_raw']:.2%}; / raw same records: {results['ratio_to_raw_same_records']:.1%}"
     )
     print(
         f"Latency at {settings.latency_rate:.0f}/s: p50 {results['p50_ms']} ms, p95 {results['p95_ms']} ms, "
-        f"p99 {results['p99_ms']} ms; peak RSS {rss} MB after {runs['referrals_total']} referrals"
+        f"p99 {results['p99_ms']} ms; RSS by referrals held {results['rss_mb_at']}; triage restart "
+        f"{results['restart_ready_s']} s holding {results['referrals_held']:,}"
     )
     print(f"Wrote {settings.docs / 'benchmarks.md'} and {settings.docs / 'benchmarks.json'}")
     complete = all(runs[k] for k in ("kafka_complete", "http_complete", "latency_complete", "low_latency_complete"))
-    return 0 if complete else 1
+    held_complete = all(step["complete"] for step in runs["held_steps"]) and runs["restart_ready_s"] is not None
+    return 0 if complete and held_complete else 1

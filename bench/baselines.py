@@ -1,6 +1,8 @@
-"""The two baselines of `sosafe bench`, each on a fresh embedded broker: three pass-through hops over four
+"""The baselines of `make bench`, each on a fresh embedded broker: three pass-through hops over four
 topics, with no logic, as separate processes like the services. `raw` is plain aiokafka consume-and-produce
-(the broker's ceiling); `faust` is a bare Faust agent per hop with the services' app settings (the
+(the broker's ceiling); `raw-same` is the same loop writing, besides each forwarded record, enough extra
+records onto `bench.side` that every message costs as many records as a referral costs the system
+(`records_per_referral`); `faust` is a bare Faust agent per hop with the services' app settings (the
 framework's floor). Messages are the same bare submission JSON the Kafka path carries."""
 
 from __future__ import annotations
@@ -15,9 +17,20 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench.procstat import peak_rss_mb
 from services.common.broker import EmbeddedBroker, create_topics
+from services.common.settings import REPO_ROOT
 
 HOP_TOPICS = tuple(f"bench.hop.{n}" for n in range(4))
+SIDE_TOPIC = "bench.side"
+"""Where `raw-same` hops write their extra records (nobody reads them, as nobody but the read model and
+the auditors reads most of the system's audit events and changelogs)."""
+
+
+def extra_per_hop(records_per_message: float) -> float:
+    """Extra records each of the three hops writes per message so that a message costs `records_per_message`
+    records in all: its first record, three forwarded ones, and the extras."""
+    return max(0.0, (records_per_message - len(HOP_TOPICS)) / (len(HOP_TOPICS) - 1))
 
 
 @dataclass(frozen=True)
@@ -30,14 +43,6 @@ class BaselineResult:
     @property
     def per_s(self) -> float:
         return self.count / self.seconds if self.seconds > 0 else 0.0
-
-
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM (peak resident set size) of a live process, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def _count_arrivals(bootstrap: str, topic: str, count: int, timeout: float) -> float:
@@ -84,21 +89,24 @@ def run_baseline(
     partitions: int,
     extra_env: dict[str, str] | None = None,
     timeout: float = 600.0,
+    records_per_message: float = float(len(HOP_TOPICS)),
 ) -> BaselineResult:
-    """Three `bench_hop` processes of `kind` on a fresh broker; the time to carry every body across."""
+    """Three `bench.hop` processes of `kind` on a fresh broker; the time to carry every body across."""
     workdir.mkdir(parents=True, exist_ok=True)
     broker = EmbeddedBroker(log_path=workdir / "broker.log")
     broker.start()
     hops: list[subprocess.Popen[bytes]] = []
     logs = []
     try:
-        asyncio.run(create_topics(broker.bootstrap, partitions, HOP_TOPICS))
+        asyncio.run(create_topics(broker.bootstrap, partitions, (*HOP_TOPICS, SIDE_TOPIC)))
         env = {
             **os.environ,
             "SOSAFE_BROKER_URL": broker.url,
             "SOSAFE_EMBEDDED_BROKER": "true",
             "SOSAFE_TOPIC_PARTITIONS": str(partitions),
             "SOSAFE_DATA_DIR": str(workdir / "data"),
+            # `bench` is not installed: the hops find it at the repository root, wherever this was started.
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH")))),
             **(extra_env or {}),
         }
         ready_files = []
@@ -113,12 +121,13 @@ def run_baseline(
                     [
                         sys.executable,
                         "-m",
-                        "services.cli.bench_hop",
+                        "bench.hop",
                         kind,
                         HOP_TOPICS[n],
                         HOP_TOPICS[n + 1],
                         f"bench-{kind}-hop{n}",
                         str(ready),
+                        str(extra_per_hop(records_per_message) if kind == "raw-same" else 0.0),
                     ],
                     env=env,
                     stdout=log,

@@ -1,7 +1,9 @@
-"""One baseline hop for `sosafe bench`: copy every record of one topic to the next, with no logic.
+"""One baseline hop for `make bench`: copy every record of one topic to the next, with no logic.
 
-`python -m services.cli.bench_hop raw|faust <in-topic> <out-topic> <group> <ready-file>` runs as its own
-process, like a service worker. `raw` is a plain aiokafka consume-and-produce loop (the broker's ceiling);
+`python -m bench.hop raw|raw-same|faust <in-topic> <out-topic> <group> <ready-file> <extra>` runs as its
+own process, like a service worker. `raw` is a plain aiokafka consume-and-produce loop (the broker's ceiling);
+`raw-same` is that loop also writing `<extra>` records (on average; a fraction carries over) per message onto
+the side topic, so the baseline writes as many records per message as the system per referral;
 `faust` is a bare Faust pass-through agent built with the services' own `make_app` (the framework's
 floor, with the same consumer and producer the services use; it has no tables, so nothing is written
 one record per batch).
@@ -21,9 +23,12 @@ def mark_ready(path: Path) -> None:
     path.write_text("ready")
 
 
-async def raw_hop(settings: CommonSettings, source: str, target: str, group: str, ready: Path) -> None:
+async def raw_hop(
+    settings: CommonSettings, source: str, target: str, group: str, ready: Path, extra: float = 0.0
+) -> None:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+    from bench.baselines import SIDE_TOPIC
     from services.common.kafka_security import client_options
 
     consumer = AIOKafkaConsumer(
@@ -42,13 +47,17 @@ async def raw_hop(settings: CommonSettings, source: str, target: str, group: str
         while not consumer.assignment():
             await consumer.getmany(timeout_ms=100)  # joins the group; nothing is produced before `ready`
         mark_ready(ready)
+        owed = 0.0
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=2000)
-            pending = [
-                await producer.send(target, record.value, key=record.key)
-                for records in batches.values()
-                for record in records
-            ]
+            pending = []
+            for records in batches.values():
+                for record in records:
+                    owed += extra
+                    while owed >= 1.0:
+                        owed -= 1.0
+                        pending.append(await producer.send(SIDE_TOPIC, record.value, key=record.key))
+                    pending.append(await producer.send(target, record.value, key=record.key))
             if pending:
                 await asyncio.gather(*pending)
     finally:
@@ -83,10 +92,10 @@ def faust_hop(settings: CommonSettings, source: str, target: str, group: str, re
 
 
 def main(argv: list[str]) -> int:
-    kind, source, target, group, ready = argv
+    kind, source, target, group, ready, extra = argv
     settings = CommonSettings()
-    if kind == "raw":
-        asyncio.run(raw_hop(settings, source, target, group, Path(ready)))
+    if kind in ("raw", "raw-same"):
+        asyncio.run(raw_hop(settings, source, target, group, Path(ready), float(extra)))
     else:
         faust_hop(settings, source, target, group, Path(ready))
     return 0

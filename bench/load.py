@@ -1,4 +1,4 @@
-"""Load and observation for `sosafe bench`: submit referrals (Kafka or HTTP) and see them notified.
+"""Load and observation for `make bench`: submit referrals (Kafka or HTTP) and see them notified.
 
 A referral counts as notified when notify has put one `notified` audit event on `audit.events` for each
 assignment of its initial decision on `triage.decisions`; its notification time is the `occurred_at` of

@@ -16,6 +16,7 @@ from schemas.escalation import Escalation
 from schemas.notification import NotificationAttempt
 from schemas.referral import Referral
 from schemas.rejection import ReferralRejected
+from schemas.update import ReferralUpdate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,6 +24,7 @@ TOPIC_MODELS: Final[dict[str, type[BaseModel]]] = {
     "referrals.submitted": SubmissionEnvelope,
     "referrals.accepted": Referral,
     "referrals.rejected": ReferralRejected,
+    "referrals.updates": ReferralUpdate,
     "triage.decisions": TriageDecision,
     "triage.actions": OfficerAction,
     "triage.escalations": Escalation,

@@ -20,6 +20,8 @@ class NotificationChannel(StrEnum):
 class NotificationKind(StrEnum):
     assignment = "assignment"
     escalation = "escalation"
+    new_information = "new_information"
+    """A follow-up decision on the referrer's new information: a service added or its priority raised."""
 
 
 class Notification(Message):

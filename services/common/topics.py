@@ -8,6 +8,8 @@ from typing import Final
 SUBMITTED: Final = "referrals.submitted"
 ACCEPTED: Final = "referrals.accepted"
 REJECTED: Final = "referrals.rejected"
+UPDATES: Final = "referrals.updates"
+"""The referring partner's new information and withdrawals (intake HTTP -> triage's case agent)."""
 DECISIONS: Final = "triage.decisions"
 ACTIONS: Final = "triage.actions"
 ESCALATIONS: Final = "triage.escalations"
@@ -21,6 +23,7 @@ CONTRACT_TOPICS: Final = (
     SUBMITTED,
     ACCEPTED,
     REJECTED,
+    UPDATES,
     DECISIONS,
     ACTIONS,
     ESCALATIONS,
@@ -82,12 +85,21 @@ class TopicAccess:
 SERVICE_ACCESS: Final = {
     INTAKE_APP: TopicAccess(
         reads=(SUBMITTED, INTAKE_VALIDATED, *changelogs(INTAKE_APP)),
-        writes=(SUBMITTED, INTAKE_VALIDATED, ACCEPTED, REJECTED, AUDIT, *changelogs(INTAKE_APP)),
+        writes=(SUBMITTED, INTAKE_VALIDATED, ACCEPTED, REJECTED, UPDATES, AUDIT, *changelogs(INTAKE_APP)),
         creates=(INTAKE_VALIDATED, *changelogs(INTAKE_APP)),
         read_prefixes=(PARTNER_SUBMISSIONS_PREFIX,),
     ),
     TRIAGE_APP: TopicAccess(
-        reads=(ACCEPTED, DECISIONS, ACTIONS, AUDIT, TRIAGE_BY_SUBJECT, TRIAGE_SLA_CHECKS, *changelogs(TRIAGE_APP)),
+        reads=(
+            ACCEPTED,
+            UPDATES,
+            DECISIONS,
+            ACTIONS,
+            AUDIT,
+            TRIAGE_BY_SUBJECT,
+            TRIAGE_SLA_CHECKS,
+            *changelogs(TRIAGE_APP),
+        ),
         writes=(
             DECISIONS,
             ACTIONS,

@@ -9,7 +9,7 @@ from services.common.access import Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
-from services.intake import agents, web
+from services.intake import agents, update_views, web
 from services.intake.metrics import IntakeMetrics
 from services.intake.publisher import SubmissionPublisher
 from services.intake.rate_limit import RateLimiter
@@ -49,4 +49,5 @@ def build(settings: IntakeSettings) -> Intake:
     install_observability(app, registry, "intake")
     agents.register(intake)
     web.register(intake)
+    update_views.register(intake)
     return intake

@@ -27,6 +27,9 @@ class DecisionKind(StrEnum):
     initial = "initial"
     reassignment = "reassignment"
     decline_fallback = "decline_fallback"
+    follow_up = "follow_up"
+    """Re-decided on new information from the referrer (`caused_by` is the update id): only adds services
+    or raises priorities, never lowers or removes (docs/decisions.md)."""
 
 
 class Assignment(Message):
@@ -89,4 +92,5 @@ class TriageDecision(Message):
     """Non-personal facts kept for the partnership's reports (by source and strategy objective)."""
 
     caused_by: str | None = None
-    """The officer action id that led to a reassignment or decline fallback decision."""
+    """The officer action id that led to a reassignment or decline fallback decision, or the referrer's
+    update id that led to a `follow_up`."""

@@ -223,12 +223,13 @@ def _follow_up(
     ruleset_version: str,
     deadlines: Mapping[Priority, timedelta],
 ) -> TriageDecision | None:
-    """The decision a reassignment, or a decline that leaves nothing open, leads to."""
+    """The decision a reassignment, or a decline that leaves nothing open, leads to (none for a referral
+    its referrer withdrew: nothing is left for manual review to take on)."""
     officer_reason = _cap(action.reason)
     if item.state is ItemState.reassigned and action.to is not None:
         kind, rule_id, service, replaces = DecisionKind.reassignment, REASSIGN_RULE_ID, action.to, None
         reason = f"Reassigned from {item.service} by a duty officer: {officer_reason}"
-    elif item.state is ItemState.declined and not case.open_items():
+    elif item.state is ItemState.declined and not case.open_items() and not case.withdrawn:
         kind, rule_id = DecisionKind.decline_fallback, DECLINE_FALLBACK_RULE_ID
         service, replaces = Service.manual_review, item.service
         reason = f"Declined by {item.service} and no other service holds it open: {officer_reason}"

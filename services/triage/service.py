@@ -6,18 +6,17 @@ Agents and views import this type only; `app.py` builds it and wires them in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import faust
 from faust.types import TableT
 from prometheus_client import CollectorRegistry
 
-from schemas.vocabulary import Priority
 from services.common.access import AccessFile, Registry
 from services.triage.cases.replies import PendingReplies
 from services.triage.cases.sla import DeadlineIndex
 from services.triage.metrics import TriageMetrics
 from services.triage.read.queries import ReadModel
+from services.triage.routing.deadlines import DueAt
 from services.triage.routing.ruleset import Ruleset
 from services.triage.settings import TriageSettings
 
@@ -49,5 +48,6 @@ class Triage:
     """The referrals with an open item, for the deadline watch (kept by the case agent, rebuilt on recovery)."""
 
     @property
-    def deadlines(self) -> dict[Priority, timedelta]:
-        return {priority: timedelta(hours=hours) for priority, hours in self.ruleset.deadlines.items()}
+    def deadlines(self) -> DueAt:
+        """When an item is due, by the ruleset's deadlines and working calendar."""
+        return self.ruleset.due_at

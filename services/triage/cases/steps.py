@@ -7,7 +7,6 @@ the state already holds is a redelivery: its step re-sends the stored messages a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from pydantic import BaseModel
 
@@ -16,13 +15,13 @@ from schemas.codec import encode
 from schemas.decision import TriageDecision
 from schemas.escalation import Escalation
 from schemas.referral import Referral
-from schemas.vocabulary import Priority
 from services.common import topics
 from services.triage.cases.case import apply_decision
 from services.triage.cases.queue import ActionOutcome, OfficerScope, apply_action, find_breaches
 from services.triage.cases.records import SlaCheck
 from services.triage.cases.referral_state import ReferralState, Sent
 from services.triage.cases.trail import action_events, decision_events, escalation_event
+from services.triage.routing.deadlines import DueAt
 
 
 @dataclass(frozen=True)
@@ -75,12 +74,12 @@ def on_action(
     action: OfficerAction,
     officer: OfficerScope,
     ruleset_version: str,
-    deadlines: dict[Priority, timedelta],
+    due_at: DueAt,
 ) -> Step:
     """Apply an officer's action (or refuse it); audit it; publish a follow-up decision if there is one."""
     assert state.case is not None
     step = action.action_id
-    outcome = apply_action(state.case, action, officer, action.requested_at, ruleset_version, deadlines)
+    outcome = apply_action(state.case, action, officer, action.requested_at, ruleset_version, due_at)
     if outcome.redelivered:
         return Step(None, state.sent_by(step), redelivered=True, outcome=outcome)
     events, head = action_events(state.head, action, outcome)

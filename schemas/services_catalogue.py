@@ -111,7 +111,7 @@ CATALOGUE: Final[Mapping[Service, ServiceEntry]] = _entries(
         name="Youth No More Service",
         coverage=STEVENAGE,
         pilot=HERTFORDSHIRE - STEVENAGE,
-        objectives=frozenset({1, 4}),
+        objectives=frozenset({1, 4, 5}),
     ),
     # "YC Herts  Youth provision in Stevenage" (the strategy's acronyms).
     ServiceEntry(

@@ -71,9 +71,16 @@ CONCERN_OBJECTIVES: dict[Concern, frozenset[int]] = {
             Concern.exploitation,
             Concern.missing_episodes,
             Concern.education_exclusion,
+            # Objective one's chapter names "online safety, and sexual exploitation" among "the four main
+            # threats to young people" (Operation Educ8).
+            Concern.child_sexual_exploitation,
+            Concern.online_harm,
         )
     },
     Concern.domestic_abuse: frozenset({2}),
+    # DASH is the "domestic abuse, stalking and honour based violence" risk assessment; SADA takes both.
+    Concern.stalking: frozenset({2}),
+    Concern.honour_based_abuse: frozenset({2}),
     Concern.modern_slavery: frozenset({2}),
     Concern.hate_crime: frozenset({3}),
     Concern.substance_misuse: frozenset({4}),

@@ -42,11 +42,8 @@ def _text(diff: Diff, period: str) -> str:
     ]
     for heading, kind in (("By rule:", "rule"), ("By service:", "service")):
         rows = [(name, tally) for k, name, tally in _rows(diff) if k == kind]
-        lines += ["", heading] + [
-            f"  {name}: {tally.referrals} (e.g. {', '.join(tally.examples)})" for name, tally in rows
-        ] or ["  none"]
-        if not rows:
-            lines.append("  none")
+        said = [f"  {name}: {tally.referrals} (e.g. {', '.join(tally.examples)})" for name, tally in rows]
+        lines += ["", heading, *(said or ["  none"])]
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ class Flag(StrEnum):
     duty_to_notify = "duty_to_notify"
     repeat = "repeat"
     immediate_danger = "immediate_danger"
+    do_not_contact_directly = "do_not_contact_directly"
 
 
 class DecisionKind(StrEnum):

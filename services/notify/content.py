@@ -38,6 +38,7 @@ FLAG_WORDS: Final[dict[Flag, str]] = {
     Flag.duty_to_notify: "adult without consent: duty to notify (anonymous notification)",
     Flag.repeat: "repeat referral within 12 months",
     Flag.immediate_danger: "IMMEDIATE DANGER",
+    Flag.do_not_contact_directly: "NOT SAFE TO CONTACT DIRECTLY: agree a safe way with the referrer first",
 }
 
 WEBHOOK_FIELDS: Final = (

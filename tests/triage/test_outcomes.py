@@ -14,9 +14,9 @@ from services.triage.cases.queue import OfficerScope
 from services.triage.cases.referral_state import ReferralState
 from services.triage.cases.steps import Step, on_action, on_decision, on_referral, on_update
 from services.triage.routing.rules import decide
+from tests.triage.decision_factory import due_at
 from tests.triage.referral_factory import build_referral
 
-DEADLINES = {p: timedelta(hours=h) for p, h in (("urgent", 4), ("high", 24), ("medium", 72), ("standard", 120))}
 MANAGER = OfficerScope(officer_id="m1", manager=True)
 
 
@@ -35,11 +35,13 @@ def act(state: ReferralState, n: int, service: Service, kind: ActionKind, **fiel
         requested_at=state.referral.accepted_at + timedelta(minutes=n),
         **fields,  # type: ignore[arg-type]
     )
-    return on_action(state, action, MANAGER, "v", DEADLINES)
+    return on_action(state, action, MANAGER, "v", due_at)
 
 
 def test_a_referral_is_told_triage_claim_decline_with_a_code_and_the_fallback_in_order(default_ruleset) -> None:
-    referral = build_referral(concerns=["domestic_abuse"], dash_score=15)
+    # Below MARAC level (DASH under 14, medium risk), so SADA's item is the only one and its decline falls
+    # back to manual review; at MARAC level the coordinator's open item would stand instead.
+    referral = build_referral(concerns=["domestic_abuse"], dash_score=10, risk_level="medium")
     received = on_referral(None, referral)
     assert received.state is not None and told(received) == []
     decision = decide(referral, default_ruleset, referral.accepted_at, [])
@@ -139,8 +141,10 @@ def test_new_information_that_raises_a_priority_is_told_as_triaged_again(default
     info = NewInformation(schema_version="1", risk=RiskChange(level=RiskLevel.high))
     step = on_update(decided.state, _update(decided.state, "u1", information=info), default_ruleset)
     outcomes = told(step)
+    # High risk is MARAC level: the MARAC coordinator's new item is told too (ruleset 2026.12.1).
     assert [(o.service, o.kind, o.priority, o.seq) for o in outcomes] == [
-        (Service.sada, OutcomeKind.triaged, Priority.high, len(told(decided)) + 1)
+        (Service.marac, OutcomeKind.triaged, Priority.high, len(told(decided)) + 1),
+        (Service.sada, OutcomeKind.triaged, Priority.high, len(told(decided)) + 2),
     ]
     lower = NewInformation(schema_version="1", risk=RiskChange(level=RiskLevel.standard))
     assert step.state is not None
@@ -156,6 +160,8 @@ def test_an_early_update_applied_with_the_first_decision_is_told_once_per_servic
     assert waiting.state is not None and told(waiting) == []
     step = on_decision(waiting.state, decide(referral, default_ruleset, referral.accepted_at, []), default_ruleset)
     outcomes = told(step)
+    # High risk is MARAC level: the MARAC coordinator's item comes with SADA's (ruleset 2026.12.1).
     assert [(o.service, o.kind, o.priority, o.seq) for o in outcomes] == [
-        (Service.sada, OutcomeKind.triaged, Priority.high, 1)
+        (Service.marac, OutcomeKind.triaged, Priority.high, 1),
+        (Service.sada, OutcomeKind.triaged, Priority.high, 2),
     ]

@@ -19,9 +19,9 @@ from services.triage.cases.steps import on_action, on_decision, on_referral, on_
 from services.triage.cases.updates import WITHDRAWN_BY_REFERRER
 from services.triage.routing.rules import decide
 from services.triage.routing.ruleset import Ruleset
+from tests.triage.decision_factory import due_at
 from tests.triage.referral_factory import SUBMITTED_AT, build_referral
 
-DEADLINES = {p: timedelta(hours=h) for p, h in (("urgent", 4), ("high", 24), ("medium", 72), ("standard", 120))}
 LATER = SUBMITTED_AT + timedelta(hours=2)
 
 
@@ -67,11 +67,17 @@ def test_raised_risk_is_a_follow_up_decision_with_a_sooner_deadline(default_rule
     step = on_update(state, update, default_ruleset)
     decision = step.decision
     assert decision is not None and decision.kind is DecisionKind.follow_up and decision.caused_by == "u1"
-    assert [a.service for a in decision.assignments] == [Service.sada]
+    # High risk is MARAC level: since ruleset 2026.12.1 the marac flag also queues the MARAC coordinator.
+    assert [a.service for a in decision.assignments] == [Service.marac, Service.sada]
     assert step.state is not None and step.state.case is not None
     item = step.state.case.items[Service.sada]
     assert item.priority is Priority.high and item.due_at == LATER + timedelta(hours=24)
-    assert audit_actions(step.sent) == [AuditAction.information_added, AuditAction.triaged, AuditAction.queued]
+    assert audit_actions(step.sent) == [
+        AuditAction.information_added,
+        AuditAction.triaged,
+        AuditAction.queued,  # one per assignment: MARAC's and SADA's
+        AuditAction.queued,
+    ]
     published = [decode(s.value, TriageDecision) for s in step.sent if s.topic == topics.DECISIONS]
     assert published == [decision]
     again = on_update(step.state, update, default_ruleset)
@@ -119,14 +125,14 @@ def test_a_declined_service_is_not_brought_back_by_new_information(default_rules
         requested_at=SUBMITTED_AT,
         reason="not_eligible",
     )
-    declined = on_action(
-        state, decline, OfficerScope(officer_id="o1", services=frozenset({Service.sada})), "v", DEADLINES
-    )
+    declined = on_action(state, decline, OfficerScope(officer_id="o1", services=frozenset({Service.sada})), "v", due_at)
     assert declined.state is not None
     step = on_update(
         declined.state, information(declined.state, risk=RiskChange(level=RiskLevel.high)), default_ruleset
     )
-    assert step.decision is None
+    # The raised risk is MARAC level, so the follow-up queues the MARAC coordinator (ruleset 2026.12.1), but
+    # never SADA again.
+    assert step.decision is not None and [a.service for a in step.decision.assignments] == [Service.marac]
     assert step.state is not None and step.state.case is not None
     assert step.state.case.items[Service.sada].state is ItemState.declined
 
@@ -143,7 +149,7 @@ def test_withdrawal_closes_unclaimed_items_and_marks_claimed_ones(default_rulese
         requested_at=SUBMITTED_AT,
     )
     sada = OfficerScope(officer_id="o1", services=frozenset({Service.sada}))
-    claimed = on_action(state, claim, sada, "v", DEADLINES).state
+    claimed = on_action(state, claim, sada, "v", due_at).state
     assert claimed is not None and claimed.case is not None
     step = on_update(claimed, withdrawal(claimed), default_ruleset)
     assert step.state is not None and step.state.case is not None
@@ -164,7 +170,7 @@ def test_withdrawal_closes_unclaimed_items_and_marks_claimed_ones(default_rulese
     assert {c.service for c in changes if c.newly_withdrawn} == {Service.sada, Service.hate_crime}
     assert [c.service for c in changes if c.state_changed] == [Service.hate_crime]
     decline = claim.model_copy(update={"action_id": "a2", "kind": ActionKind.decline, "reason": "no_capacity"})
-    after = on_action(step.state, decline, sada, "v", DEADLINES)
+    after = on_action(step.state, decline, sada, "v", due_at)
     assert after.outcome is not None and after.outcome.status == "applied" and after.outcome.follow_up is None
     assert on_update(step.state, withdrawal(step.state, "w2"), default_ruleset).decision is None
     more = on_update(step.state, information(step.state, "u9", risk=RiskChange(level=RiskLevel.high)), default_ruleset)

@@ -29,7 +29,6 @@ from services.triage.routing.ruleset import DEFAULT_RULESET_PATH, load_ruleset
 from tests.triage.referral_factory import SUBMITTED_AT, build_referral
 
 RULESET = load_ruleset(DEFAULT_RULESET_PATH)
-DEADLINES = {p: timedelta(hours=h) for p, h in RULESET.deadlines.items()}
 MANAGER = OfficerScope(officer_id="manager", manager=True)
 OFFICER_ACTIONS = {
     AuditAction.claimed: ItemState.claimed,
@@ -116,7 +115,7 @@ def test_queue_items_always_agree_with_the_audit_trail(concerns: list[Concern], 
                 reason="no_capacity" if action_kind in (ActionKind.decline, ActionKind.close) else None,
                 to=target if action_kind is ActionKind.reassign else None,
             )
-            step = on_action(state, action, MANAGER, RULESET.version, DEADLINES)
+            step = on_action(state, action, MANAGER, RULESET.version, RULESET.due_at)
         else:
             update = ReferralUpdate(
                 update_id=f"u{n}",

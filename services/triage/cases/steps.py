@@ -7,7 +7,7 @@ the state already holds is a redelivery: its step re-sends the stored messages a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -17,7 +17,7 @@ from schemas.decision import TriageDecision
 from schemas.escalation import Escalation
 from schemas.referral import Referral
 from schemas.update import ReferralUpdate
-from schemas.vocabulary import Priority, Service
+from schemas.vocabulary import Service
 from services.common import topics
 from services.triage.cases.case import Case, apply_decision
 from services.triage.cases.outcomes import outcomes_for
@@ -32,6 +32,7 @@ from services.triage.cases.trail import (
     withdrawal_event,
 )
 from services.triage.cases.updates import follow_up_decision, information_fields, with_information, withdraw
+from services.triage.routing.deadlines import DueAt
 from services.triage.routing.ruleset import Ruleset
 
 
@@ -182,12 +183,12 @@ def on_action(
     action: OfficerAction,
     officer: OfficerScope,
     ruleset_version: str,
-    deadlines: dict[Priority, timedelta],
+    due_at: DueAt,
 ) -> Step:
     """Apply an officer's action (or refuse it); audit it; publish a follow-up decision if there is one."""
     assert state.case is not None
     step = action.action_id
-    outcome = apply_action(state.case, action, officer, action.requested_at, ruleset_version, deadlines)
+    outcome = apply_action(state.case, action, officer, action.requested_at, ruleset_version, due_at)
     if outcome.redelivered:
         return Step(None, state.sent_by(step), redelivered=True, outcome=outcome)
     if action.action_id not in outcome.case.actions:  # a refusal not kept (UNRECORDED_REFUSALS): no write

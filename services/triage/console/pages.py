@@ -26,8 +26,15 @@ FLAG_TAGS = {
     Flag.children_in_household: ("Children in household", "grey"),
     Flag.nrm_child: ("NRM child", "grey"),
     Flag.duty_to_notify: ("Duty to notify", "grey"),
+    Flag.do_not_contact_directly: ("Do not contact directly", "red"),
 }
-PROMINENT_FLAGS = (Flag.immediate_danger, Flag.marac, Flag.safeguarding_child, Flag.repeat)
+PROMINENT_FLAGS = (
+    Flag.immediate_danger,
+    Flag.do_not_contact_directly,
+    Flag.marac,
+    Flag.safeguarding_child,
+    Flag.repeat,
+)
 STATE_TAGS = {
     ItemState.new: "blue",
     ItemState.claimed: "light-blue",

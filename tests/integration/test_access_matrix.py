@@ -160,9 +160,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def sada_submission(reference: str) -> dict[str, Any]:
-    """A medium-risk domestic abuse victim of 25: SADA only (below MARAC level, so no MARAC coordinator item,
-    which would stand instead of manual review when SADA declines)."""
-    return submission(reference=reference, risk__dash_score=10, risk__level="medium", subject__given_name=MARKER)
+    """A medium-risk domestic abuse victim of 25: SADA only. Below MARAC level and a different person for each
+    reference (a repeat domestic abuse victim is flagged for MARAC), so no MARAC coordinator item, which
+    would stand instead of manual review when SADA declines."""
+    return submission(
+        reference=reference,
+        risk__dash_score=10,
+        risk__level="medium",
+        subject__given_name=MARKER,
+        subject__family_name=f"Example {reference}",
+    )
 
 
 def sos_submission(reference: str) -> dict[str, Any]:
@@ -178,13 +185,14 @@ def sos_submission(reference: str) -> dict[str, Any]:
 
 def sada_and_hate_crime_submission(reference: str) -> dict[str, Any]:
     """A medium-risk domestic abuse victim who also suffered a hate crime: SADA and hate crime (below MARAC
-    level, so no MARAC coordinator item)."""
+    level and a different person for each reference, so no MARAC coordinator item)."""
     return submission(
         reference=reference,
         concerns=["domestic_abuse", "hate_crime"],
         risk__dash_score=10,
         risk__level="medium",
         subject__given_name=MARKER,
+        subject__family_name=f"Example {reference}",
     )
 
 

@@ -29,6 +29,8 @@ class AuditAction(StrEnum):
     notified = "notified"
     notification_failed = "notification_failed"
     dead_lettered = "dead_lettered"
+    information_added = "information_added"
+    withdrawn = "withdrawn"
 
 
 class ActorKind(StrEnum):

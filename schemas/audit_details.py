@@ -121,6 +121,30 @@ class DeadLetterDetails(AuditDetails):
     raw_sha256: str
 
 
+class InformationDetails(AuditDetails):
+    """triage `information_added`: the referrer's new information, applied to the referral's routing facts."""
+
+    update_id: str
+    fields: list[str]
+    """The fields the update carried (`risk.level`, `concerns`, `narrative_addendum`...), never their values."""
+    decision_id: str | None = None
+    """The follow-up decision it led to; absent when it changed no assignment."""
+    services: list[Service] | None = None
+    """The services the follow-up decision added or raised."""
+
+
+class WithdrawalDetails(AuditDetails):
+    """triage `withdrawn`: the referrer withdrew the referral."""
+
+    update_id: str
+    reason: str
+    """The withdrawal's reason code (`schemas.update.WithdrawalReason`)."""
+    services_closed: list[Service]
+    """Unclaimed items closed as `withdrawn_by_referrer`."""
+    services_marked: list[Service]
+    """Claimed and accepted items left as they were, marked withdrawn; their teams are told."""
+
+
 _OFFICER_ACTIONS = (
     AuditAction.claimed,
     AuditAction.item_accepted,
@@ -140,6 +164,8 @@ DETAILS_OF: Final[Mapping[AuditAction, tuple[type[AuditDetails], ...]]] = {
     AuditAction.notified: (DeliveryDetails,),
     AuditAction.notification_failed: (DeliveryDetails,),
     AuditAction.dead_lettered: (DeliveryDetails, DeadLetterDetails),
+    AuditAction.information_added: (InformationDetails,),
+    AuditAction.withdrawn: (WithdrawalDetails,),
 }
 """The models an action's details may be, each action's own first."""
 

@@ -17,6 +17,7 @@ from schemas.notification import NotificationAttempt
 from schemas.outcome import ReferralOutcome
 from schemas.referral import Referral
 from schemas.rejection import ReferralRejected
+from schemas.update import ReferralUpdate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -24,6 +25,7 @@ TOPIC_MODELS: Final[dict[str, type[BaseModel]]] = {
     "referrals.submitted": SubmissionEnvelope,
     "referrals.accepted": Referral,
     "referrals.rejected": ReferralRejected,
+    "referrals.updates": ReferralUpdate,
     "triage.decisions": TriageDecision,
     "triage.actions": OfficerAction,
     "triage.escalations": Escalation,

@@ -21,12 +21,16 @@ class Flag(StrEnum):
     duty_to_notify = "duty_to_notify"
     repeat = "repeat"
     immediate_danger = "immediate_danger"
+    do_not_contact_directly = "do_not_contact_directly"
 
 
 class DecisionKind(StrEnum):
     initial = "initial"
     reassignment = "reassignment"
     decline_fallback = "decline_fallback"
+    follow_up = "follow_up"
+    """Re-decided on new information from the referrer (`caused_by` is the update id): only adds services
+    or raises priorities, never lowers or removes (docs/decisions.md)."""
 
 
 class Assignment(Message):
@@ -89,4 +93,5 @@ class TriageDecision(Message):
     """Non-personal facts kept for the partnership's reports (by source and strategy objective)."""
 
     caused_by: str | None = None
-    """The officer action id that led to a reassignment or decline fallback decision."""
+    """The officer action id that led to a reassignment or decline fallback decision, or the referrer's
+    update id that led to a `follow_up`."""

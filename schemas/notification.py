@@ -23,6 +23,8 @@ class NotificationKind(StrEnum):
     escalation = "escalation"
     outcome = "outcome"
     """To the referring partner: one `ReferralOutcome` (webhook only)."""
+    new_information = "new_information"
+    """A follow-up decision on the referrer's new information: a service added or its priority raised."""
 
 
 class Notification(Message):

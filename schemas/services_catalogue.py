@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from schemas.vocabulary import District, Service
 
@@ -28,8 +28,10 @@ OBJECTIVES: Final[Mapping[int, str]] = {
 """The strategy's five objectives, by number."""
 
 STEVENAGE: Final = frozenset({District.stevenage})
-NAMED_DISTRICTS: Final = frozenset(District) - {District.other}
+HERTFORDSHIRE: Final = frozenset(District) - {District.other}
+"""The county's ten districts and boroughs (`other` is outside Hertfordshire)."""
 EVERY_DISTRICT: Final = frozenset(District)
+NONE: Final[frozenset[District]] = frozenset()
 
 
 class ServiceEntry(BaseModel):
@@ -41,31 +43,47 @@ class ServiceEntry(BaseModel):
     name: str
     """What officers, teams and board papers call it."""
     coverage: frozenset[District]
-    """The districts it takes referrals from; a referral from elsewhere goes to manual review instead."""
+    """The districts its established service takes referrals from."""
+    pilot: frozenset[District] = NONE
+    """Districts it takes referrals from under a pilot (the strategy's "running a pilot in Hertsmere", a
+    county-wide project): covered like `coverage`, listed apart so a pilot that ends is one line to
+    remove and so reports and people can tell the two apart. Never overlaps `coverage`."""
     objectives: frozenset[int]
     """The strategy objectives (`OBJECTIVES`) a referral it takes on counts under."""
 
+    @model_validator(mode="after")
+    def _pilot_apart(self) -> ServiceEntry:
+        if self.coverage & self.pilot:
+            both = ", ".join(sorted(district.value for district in self.coverage & self.pilot))
+            raise ValueError(f"{self.service}: {both} listed both as coverage and as pilot")
+        return self
+
     def covers(self, district: District) -> bool:
-        return district in self.coverage
+        """Whether it takes referrals from `district`, established or under a pilot; a referral from
+        elsewhere goes to manual review instead."""
+        return district in self.coverage or district in self.pilot
+
+    def is_pilot(self, district: District) -> bool:
+        return district in self.pilot
 
 
 def _entries(*entries: ServiceEntry) -> Mapping[Service, ServiceEntry]:
     return {entry.service: entry for entry in entries}
 
 
+SADA_ESTABLISHED: Final = frozenset(
+    {District.stevenage, District.north_herts, District.east_herts, District.welwyn_hatfield}
+)
+"""'SADA now provides their DA support service to Stevenage, North Herts, East Herts, Welwyn Hatfield and is
+running a pilot in Hertsmere'; and 'From April 2021, SADA has a county-wide project to support the ten
+districts and boroughs' (a pilot, funded by Herts County Council): the rest of the county is pilot."""
+
 CATALOGUE: Final[Mapping[Service, ServiceEntry]] = _entries(
     ServiceEntry(
         service=Service.sada,
         name="SADA",
-        coverage=frozenset(
-            {
-                District.stevenage,
-                District.north_herts,
-                District.east_herts,
-                District.welwyn_hatfield,
-                District.hertsmere,
-            }
-        ),
+        coverage=SADA_ESTABLISHED,
+        pilot=HERTFORDSHIRE - SADA_ESTABLISHED,
         objectives=frozenset({2}),
     ),
     ServiceEntry(service=Service.no_more, name="No More Service", coverage=STEVENAGE, objectives=frozenset({1, 4})),
@@ -78,6 +96,29 @@ CATALOGUE: Final[Mapping[Service, ServiceEntry]] = _entries(
     ),
     ServiceEntry(service=Service.hate_crime, name="Hate crime support", coverage=STEVENAGE, objectives=frozenset({3})),
     ServiceEntry(service=Service.manual_review, name="Manual review", coverage=EVERY_DISTRICT, objectives=frozenset()),
+    # "Community Protection Notice Warnings (CPNW)", "Operation Urban's proactive work with the No More Service
+    # and housing", "dispersal orders to address short term peaks of ASB", the "Tower Block Action Plan".
+    ServiceEntry(
+        service=Service.asb,
+        name="Community safety (ASB) team",
+        coverage=STEVENAGE,
+        objectives=frozenset({1, 5}),
+    ),
+    # "From April 2021 ... a pilot county-wide Youth No More Service, the service works with young people up
+    # to the age of 25."
+    ServiceEntry(
+        service=Service.youth_no_more,
+        name="Youth No More Service",
+        coverage=STEVENAGE,
+        pilot=HERTFORDSHIRE - STEVENAGE,
+        objectives=frozenset({1, 4, 5}),
+    ),
+    # "YC Herts  Youth provision in Stevenage" (the strategy's acronyms).
+    ServiceEntry(
+        service=Service.yc_herts, name="YC Herts youth provision", coverage=STEVENAGE, objectives=frozenset({1})
+    ),
+    # Hertfordshire's MARACs sit county-wide; the coordinator takes every Hertfordshire district.
+    ServiceEntry(service=Service.marac, name="MARAC coordinator", coverage=HERTFORDSHIRE, objectives=frozenset({2})),
 )
 """Every service, in `Service` order."""
 

@@ -147,7 +147,7 @@ class ReferralSubmission(Message):
         list[Concern],
         Field(
             min_length=1,
-            max_length=15,
+            max_length=len(Concern),
             json_schema_extra={"uniqueItems": True},
             description=f"Each concern at most once; a repeated value is refused (code `{RuleCode.concerns_repeat}`).",
         ),

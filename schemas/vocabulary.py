@@ -25,7 +25,13 @@ class District(StrEnum):
     east_herts = "east_herts"
     welwyn_hatfield = "welwyn_hatfield"
     hertsmere = "hertsmere"
+    broxbourne = "broxbourne"
+    dacorum = "dacorum"
+    st_albans = "st_albans"
+    three_rivers = "three_rivers"
+    watford = "watford"
     other = "other"
+    """Outside Hertfordshire (the ten districts and boroughs above are the county's)."""
 
 
 class Role(StrEnum):
@@ -51,6 +57,10 @@ class Concern(StrEnum):
     homelessness = "homelessness"
     missing_episodes = "missing_episodes"
     education_exclusion = "education_exclusion"
+    stalking = "stalking"
+    honour_based_abuse = "honour_based_abuse"
+    child_sexual_exploitation = "child_sexual_exploitation"
+    online_harm = "online_harm"
 
 
 class RiskLevel(StrEnum):
@@ -77,6 +87,10 @@ class Service(StrEnum):
     modern_slavery = "modern_slavery"
     hate_crime = "hate_crime"
     manual_review = "manual_review"
+    asb = "asb"
+    youth_no_more = "youth_no_more"
+    yc_herts = "yc_herts"
+    marac = "marac"
 
 
 class Priority(StrEnum):

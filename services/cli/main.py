@@ -30,6 +30,13 @@ def parser() -> argparse.ArgumentParser:
     explain.add_argument("referral")
     explain.add_argument("--ruleset", default=None)
     explain.add_argument("--at", default=None, help="ISO time to evaluate at (default: submitted_at)")
+    whatif = rules.add_parser("diff", help="replay a period's referrals under a candidate ruleset: what would move")
+    whatif.add_argument("candidate")
+    whatif.add_argument("--live", default=None, help="live ruleset (default: SOSAFE_RULESET_FILE)")
+    whatif.add_argument("--from", dest="start", default=None, help="first day (default: 90 days before --to)")
+    whatif.add_argument("--to", dest="end", default=None, help="day after the last (default: now)")
+    whatif.add_argument("--format", choices=["text", "csv", "html"], default="text")
+    whatif.add_argument("--database", default=None, help="read model URL (default: as triage)")
 
     demo = sub.add_parser("demo", help="post synthetic referrals through intake with the dev tokens")
     demo.add_argument("--count", type=int, default=40)
@@ -66,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.rules_command == "check":
             return rules.check(args.file)
+        if args.rules_command == "diff":
+            return rules.diff(args.candidate, args.live, args.start, args.end, args.format, args.database)
         return rules.explain(args.referral, args.ruleset, args.at)
     if args.command == "demo":
         from services.cli.demo import run_demo

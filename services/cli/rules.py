@@ -1,10 +1,11 @@
-"""`sosafe rules check|explain`: check a ruleset, and show how one referral would be routed."""
+"""`sosafe rules check|explain|diff`: check a ruleset, show how one referral would be routed, and replay a
+period's referrals under a candidate ruleset to see what it would move."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,67 @@ def explain(referral_path: str, ruleset_path: str | None, at: str | None) -> int
     now = moment or referral.accepted_at
     print(render(explain_referral(referral, ruleset, now, history=())), end="")
     return 0
+
+
+def diff(
+    candidate_path: str,
+    live_path: str | None,
+    start: str | None,
+    end: str | None,
+    fmt: str,
+    database_url: str | None,
+) -> int:
+    """Replay [start, end)'s accepted referrals under the live ruleset and the candidate; print what moved.
+
+    0 when nothing would change, 1 when something would (or on an error, said on stderr)."""
+    import asyncio
+
+    from services.triage.read.database import open_engine, read_model_url
+    from services.triage.read.queries import ReadModel
+    from services.triage.routing.replay import compare
+    from services.triage.routing.replay_render import render as render_diff
+    from services.triage.settings import TriageSettings
+
+    try:
+        candidate = load_ruleset(candidate_path)
+        live = load_ruleset(live_path) if live_path else None
+        until = _day(end, "--to") if end else datetime.now(UTC)
+        since = _day(start, "--from") if start else until - timedelta(days=90)
+    except (RulesetError, ReferralFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if since >= until:
+        print("error: --from must be before --to", file=sys.stderr)
+        return 1
+    settings = TriageSettings()
+    live = live or load_ruleset(settings.ruleset_file)
+    url = database_url or read_model_url(settings)
+    window = timedelta(
+        days=max(live.overrides.repeat_referral.within_days, candidate.overrides.repeat_referral.within_days)
+    )
+
+    async def fetch() -> tuple[list[Any], list[Any]]:
+        engine = open_engine(url)
+        try:
+            model = ReadModel(engine)
+            everyone = await model.routing_facts(since - window, until)
+        finally:
+            await engine.dispose()
+        return [r for r in everyone if r.accepted_at >= since], everyone
+
+    period, everyone = asyncio.run(fetch())
+    result = compare(period, everyone, live, candidate)
+    print(render_diff(result, f"{since.isoformat()} to {until.isoformat()}", fmt), end="")
+    return 1 if result.changed else 0
+
+
+def _day(text: str, option: str) -> datetime:
+    """A bare date (midnight UTC) or an ISO time with a zone."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ReferralFileError(f"{option} {text!r} is not an ISO 8601 date") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def read_referral(path: str, at: datetime | None = None) -> Referral:

@@ -13,6 +13,8 @@ PARTNER_SUBMITTED_PREFIX: Final = f"{SUBMITTED}."
 principal may write; intake takes the partner from the topic, never from the payload."""
 ACCEPTED: Final = "referrals.accepted"
 REJECTED: Final = "referrals.rejected"
+UPDATES: Final = "referrals.updates"
+"""The referring partner's new information and withdrawals (intake HTTP -> triage's case agent)."""
 DECISIONS: Final = "triage.decisions"
 ACTIONS: Final = "triage.actions"
 ESCALATIONS: Final = "triage.escalations"
@@ -28,6 +30,7 @@ CONTRACT_TOPICS: Final = (
     SUBMITTED,
     ACCEPTED,
     REJECTED,
+    UPDATES,
     DECISIONS,
     ACTIONS,
     ESCALATIONS,
@@ -109,13 +112,14 @@ class TopicAccess:
 SERVICE_ACCESS: Final = {
     INTAKE_APP: TopicAccess(
         reads=(SUBMITTED, INTAKE_VALIDATED, *changelogs(INTAKE_APP)),
-        writes=(SUBMITTED, INTAKE_VALIDATED, ACCEPTED, REJECTED, AUDIT, *changelogs(INTAKE_APP)),
+        writes=(SUBMITTED, INTAKE_VALIDATED, ACCEPTED, REJECTED, UPDATES, AUDIT, *changelogs(INTAKE_APP)),
         creates=(INTAKE_VALIDATED, *changelogs(INTAKE_APP)),
         read_prefixes=(PARTNER_SUBMITTED_PREFIX,),
     ),
     TRIAGE_APP: TopicAccess(
         reads=(
             ACCEPTED,
+            UPDATES,
             DECISIONS,
             ACTIONS,
             AUDIT,

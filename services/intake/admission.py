@@ -51,6 +51,12 @@ class SeenRecord(BaseModel):
     accepted_at: datetime
     admitted: tuple[Admitted, ...]
     head: ChainHead
+    partner_id: str | None = None
+    """The partner that referred it, the only one that may add to it or withdraw it (None in records
+    stored before it was kept: such a referral takes no updates)."""
+
+    def referred_by(self, partner_id: str) -> bool:
+        return self.partner_id == partner_id
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,7 @@ def admit(record: SeenRecord | None, referral: Referral) -> Admission:
         accepted_at=record.accepted_at if record else referral.accepted_at,
         admitted=admitted[-MAX_REMEMBERED_SUBMISSIONS:],
         head=head,
+        partner_id=record.partner_id if record else referral.partner_id,
     )
     return Admission(outcome, new_record, events, referral if outcome == Outcome.accepted else None)
 

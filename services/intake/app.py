@@ -11,7 +11,7 @@ from services.common.kafka_security import client_options
 from services.common.local_state import bytes_table, recovered_records_counter
 from services.common.observability import install_observability
 from services.common.rate_limit import RateLimiter
-from services.intake import agents, web
+from services.intake import agents, update_views, web
 from services.intake.metrics import IntakeMetrics
 from services.intake.publisher import SubmissionPublisher
 from services.intake.service import Intake
@@ -55,4 +55,5 @@ def build(settings: IntakeSettings) -> Intake:
     install_observability(app, registry, "intake", metrics_port=settings.metrics_port)
     agents.register(intake)
     web.register(intake)
+    update_views.register(intake)
     return intake

@@ -11,6 +11,9 @@ from services.common.observability import LATENCY_BUCKETS
 
 REJECTION_REASONS = tuple(reason.value for reason in RejectionReason)
 
+UPDATE_OUTCOMES = ("published", "invalid", "not_found")
+"""What became of a referrer's update or withdrawal request (`sosafe_intake_updates_total`)."""
+
 
 @dataclass(frozen=True)
 class IntakeMetrics:
@@ -21,6 +24,7 @@ class IntakeMetrics:
     http_responses: Counter
     admission_latency: Histogram
     poison: Counter
+    updates: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> IntakeMetrics:
@@ -30,6 +34,9 @@ class IntakeMetrics:
                 metrics.rejected.labels(reason, channel)
         for topic in ("referrals.submitted", "sosafe-intake-validated"):
             metrics.poison.labels("intake", topic)
+        for kind in ("updates", "withdraw"):
+            for outcome in UPDATE_OUTCOMES:
+                metrics.updates.labels(kind, outcome)
         return metrics
 
     @classmethod
@@ -63,6 +70,12 @@ class IntakeMetrics:
                 "sosafe_poison_messages_total",
                 "Messages that could not be processed",
                 ["service", "topic"],
+                registry=registry,
+            ),
+            updates=Counter(
+                "sosafe_intake_updates_total",
+                "Referrers' new information and withdrawals, by outcome",
+                ["kind", "outcome"],
                 registry=registry,
             ),
         )

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import ZoneInfo
 
-from schemas.decision import Flag, TriageDecision
+from schemas.decision import DecisionKind, Flag, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationChannel, NotificationKind
 from schemas.outcome import ReferralOutcome
@@ -38,6 +38,7 @@ FLAG_WORDS: Final[dict[Flag, str]] = {
     Flag.duty_to_notify: "adult without consent: duty to notify (anonymous notification)",
     Flag.repeat: "repeat referral within 12 months",
     Flag.immediate_danger: "IMMEDIATE DANGER",
+    Flag.do_not_contact_directly: "NOT SAFE TO CONTACT DIRECTLY: agree a safe way with the referrer first",
 }
 
 WEBHOOK_FIELDS: Final = (
@@ -71,11 +72,13 @@ def console_link(console_url: str, service: Service, referral_id: str) -> str:
 def notifications_for_decision(
     decision: TriageDecision, channels: ChannelsFor, console_url: str, now: datetime
 ) -> list[Notification]:
-    """One notification per assignment per channel its service is reached on."""
+    """One notification per assignment per channel its service is reached on (`new_information` for a
+    follow-up on the referrer's new information, which goes to the team as an assignment does)."""
+    kind = NotificationKind.new_information if decision.kind is DecisionKind.follow_up else NotificationKind.assignment
     return [
         Notification(
             notification_id=notification_id_for(decision.decision_id, assignment.service, channel),
-            kind=NotificationKind.assignment,
+            kind=kind,
             channel=channel,
             referral_id=decision.referral_id,
             service=assignment.service,
@@ -146,6 +149,8 @@ def email_subject(notification: Notification) -> str:
     due = _short_time(notification.due_at)
     if notification.kind is NotificationKind.escalation:
         return f"[SoSafe] OVERDUE {priority} referral for {service}, was due {due}"
+    if notification.kind is NotificationKind.new_information:
+        return f"[SoSafe] NEW INFORMATION: {priority} referral for {service}, due {due}"
     return f"[SoSafe] {priority} referral for {service}, due {due}"
 
 
@@ -155,6 +160,11 @@ def email_text(notification: Notification) -> str:
     if notification.kind is NotificationKind.escalation:
         opening = (
             f"A {notification.priority.value} referral in the {service} queue is past its deadline and still open."
+        )
+    elif notification.kind is NotificationKind.new_information:
+        opening = (
+            f"The referrer sent new information about a referral for {service}: it is now {notification.priority.value}"
+            " priority (or newly assigned to you). Read it in the console."
         )
     else:
         opening = f"A referral has been assigned to {service}."

@@ -25,6 +25,7 @@ from schemas.action import OfficerAction
 from schemas.codec import decode, encode
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
+from schemas.update import ReferralUpdate
 from services.common import topics
 from services.common.confirmed_step import confirmed_step
 from services.common.dead_letters import DeadLetters, dead_letter, decode_or_dead_letter
@@ -35,7 +36,7 @@ from services.triage.cases.queue import OfficerScope
 from services.triage.cases.records import SlaCheck, SubjectHistory
 from services.triage.cases.referral_state import ReferralState, StoredCase
 from services.triage.cases.sla import refresh_gauges
-from services.triage.cases.steps import Step, on_action, on_decision, on_referral, on_sla_check
+from services.triage.cases.steps import Step, on_action, on_decision, on_referral, on_sla_check, on_update
 from services.triage.routing.rules import PriorSubjectReferral, decide
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ log = get_logger("sosafe.triage")
 TRIAGE_MODELS: Final[Mapping[str, type[BaseModel]]] = MappingProxyType({**MODELS, topics.TRIAGE_SLA_CHECKS: SlaCheck})
 """The registry with triage's own internal topic: the SLA timer's checks."""
 
-CaseMessage = Referral | TriageDecision | OfficerAction | SlaCheck
+CaseMessage = Referral | TriageDecision | OfficerAction | SlaCheck | ReferralUpdate
 """What the case agent applies to a referral's state."""
 
 
@@ -95,7 +96,11 @@ def step_for(message: CaseMessage, state: ReferralState | None, triage: Triage) 
         case Referral():
             return on_referral(state, message)
         case TriageDecision():
-            return on_decision(state, message)
+            return on_decision(state, message, triage.ruleset)
+        case ReferralUpdate():
+            if state is None or state.referral is None:  # intake admitted it: its referral is on the way
+                log.info("update_before_referral", update_id=message.update_id)
+            return on_update(state, message, triage.ruleset)
     if state is None or state.case is None:
         log.warning("message_for_unknown_referral", source_topic=topic_of(message))
         return None
@@ -171,7 +176,7 @@ def index_open_items(triage: Triage) -> None:
 async def handle(message: BaseModel, triage: Triage) -> None:
     """Dispatch a decoded message to its handler by type."""
     match message:
-        case Referral() | TriageDecision() | OfficerAction() | SlaCheck():
+        case Referral() | TriageDecision() | OfficerAction() | SlaCheck() | ReferralUpdate():
             await apply_to_case(message, triage)
         case _:  # the registry and the agent's topics disagree: a bug, dead-lettered by the case agent
             raise TypeError(f"the case agent has no handler for {type(message).__name__}")
@@ -183,6 +188,7 @@ def register(triage: Triage) -> None:
     dead = DeadLetters("triage", triage.dead, triage.audit, triage.metrics.poison)
     case_topics = app.topic(
         topics.ACCEPTED,
+        topics.UPDATES,
         topics.DECISIONS,
         topics.ACTIONS,
         topics.TRIAGE_SLA_CHECKS,
@@ -191,7 +197,7 @@ def register(triage: Triage) -> None:
 
     @app.agent(case_topics, name="cases")
     async def cases(stream: faust.StreamT[bytes]) -> None:
-        """The single writer of each referral's case: referrals, decisions, actions and SLA checks."""
+        """The single writer of each referral's case: referrals, updates, decisions, actions and SLA checks."""
         async for event in stream.events():
             with confirmed_step(event):
                 message = event.message

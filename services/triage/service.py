@@ -6,19 +6,18 @@ Agents and views import this type only; `app.py` builds it and wires them in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import faust
 from faust.types import TableT
 from prometheus_client import CollectorRegistry
 
-from schemas.vocabulary import Priority
 from services.common.access import AccessFile, Registry
 from services.common.rate_limit import RateLimiter
 from services.triage.cases.replies import PendingReplies
 from services.triage.cases.sla import DeadlineIndex
 from services.triage.metrics import TriageMetrics
 from services.triage.read.queries import ReadModel
+from services.triage.routing.deadlines import DueAt
 from services.triage.routing.ruleset import Ruleset
 from services.triage.settings import TriageSettings
 
@@ -53,5 +52,6 @@ class Triage:
     """Officer actions per officer, from the API and the console (`SOSAFE_OFFICER_ACTIONS_PER_MINUTE`)."""
 
     @property
-    def deadlines(self) -> dict[Priority, timedelta]:
-        return {priority: timedelta(hours=hours) for priority, hours in self.ruleset.deadlines.items()}
+    def deadlines(self) -> DueAt:
+        """When an item is due, by the ruleset's deadlines and working calendar."""
+        return self.ruleset.due_at

@@ -17,7 +17,7 @@ HIGH_RISK_DA = str(EXAMPLES / "referral-high-risk-da.json")
 def test_check_accepts_the_default_ruleset(capsys: pytest.CaptureFixture[str]) -> None:
     """A good ruleset: exit 0 and its version and rule count."""
     assert check(str(DEFAULT_RULESET_PATH)) == 0
-    assert capsys.readouterr().out == "ok: 2026.11.1, 12 rules\n"
+    assert capsys.readouterr().out == "ok: 2026.12.1, 24 rules\n"
 
 
 def test_check_rejects_a_bad_ruleset_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -231,7 +231,7 @@ def test_worker_config_file_is_the_mounted_access_file(compose: dict[str, Any]) 
 
 
 def test_production_template_routes_notifications_for_every_service() -> None:
-    """The notify: section names a team, a manager and a webhook for each of the seven services."""
+    """The notify: section names a team, a manager and a webhook for each service."""
     from schemas.vocabulary import Service
 
     routing = load_notify_routing(PRODUCTION_CONFIG)

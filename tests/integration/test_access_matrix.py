@@ -44,7 +44,19 @@ TOKENS: dict[str, str | None] = {
 except on the referral view, where the referring partner (police: it referred every referral here) sees its
 own referral's status and any other partner is answered as if the referral did not exist."""
 
-ALL_SERVICES = {"sada", "no_more", "sos", "mnwg", "modern_slavery", "hate_crime", "manual_review"}
+ALL_SERVICES = {
+    "sada",
+    "no_more",
+    "sos",
+    "mnwg",
+    "modern_slavery",
+    "hate_crime",
+    "manual_review",
+    "asb",
+    "youth_no_more",
+    "yc_herts",
+    "marac",
+}
 SCOPES = {
     "officer-sada": {"sada"},
     "officer-sos": {"sos"},
@@ -148,8 +160,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def sada_submission(reference: str) -> dict[str, Any]:
-    """A high-risk domestic abuse victim of 25: SADA only."""
-    return submission(reference=reference, subject__given_name=MARKER)
+    """A medium-risk domestic abuse victim of 25: SADA only. Below MARAC level and a different person for each
+    reference (a repeat domestic abuse victim is flagged for MARAC), so no MARAC coordinator item, which
+    would stand instead of manual review when SADA declines."""
+    return submission(
+        reference=reference,
+        risk__dash_score=10,
+        risk__level="medium",
+        subject__given_name=MARKER,
+        subject__family_name=f"Example {reference}",
+    )
 
 
 def sos_submission(reference: str) -> dict[str, Any]:
@@ -164,8 +184,16 @@ def sos_submission(reference: str) -> dict[str, Any]:
 
 
 def sada_and_hate_crime_submission(reference: str) -> dict[str, Any]:
-    """A high-risk domestic abuse victim who also suffered a hate crime: SADA and hate crime."""
-    return submission(reference=reference, concerns=["domestic_abuse", "hate_crime"], subject__given_name=MARKER)
+    """A medium-risk domestic abuse victim who also suffered a hate crime: SADA and hate crime (below MARAC
+    level and a different person for each reference, so no MARAC coordinator item)."""
+    return submission(
+        reference=reference,
+        concerns=["domestic_abuse", "hate_crime"],
+        risk__dash_score=10,
+        risk__level="medium",
+        subject__given_name=MARKER,
+        subject__family_name=f"Example {reference}",
+    )
 
 
 async def submit_and_wait(stack: Stack, service: str, body: dict[str, Any]) -> str:

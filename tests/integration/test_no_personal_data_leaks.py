@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,9 @@ def assert_no_personal_value(text: str, where: str) -> None:
 def short_deadline_ruleset(path: Path) -> Path:
     """The default ruleset with deadlines of about two seconds, so items breach their SLA in the test."""
     text = DEFAULT_RULESET_PATH.read_text()
-    for priority, hours in (("urgent", 4), ("high", 24), ("medium", 72), ("standard", 120)):
-        text = text.replace(f"  {priority}: {hours}\n", f"  {priority}: 0.0006\n", 1)
+    for priority in ("urgent", "high", "medium", "standard"):
+        text, replaced = re.subn(rf"^  {priority}: .*$", f"  {priority}: 0.0006", text, count=1, flags=re.MULTILINE)
+        assert replaced == 1, priority
     path.write_text(text)
     return path
 

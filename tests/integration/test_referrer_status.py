@@ -68,14 +68,17 @@ async def assignments_when(stack: Stack, referral_id: str, wanted: dict[str, str
 @pytest.mark.asyncio(loop_scope="module")
 async def test_a_partner_follows_its_referral_and_sees_no_one_elses(system) -> None:
     stack, receiver = system
-    status, answer = await post_json(
-        stack.url("intake") + "/v1/referrals", distinctive_submission(reference="REF-STATUS-1"), POLICE
-    )
+    body = distinctive_submission(reference="REF-STATUS-1")
+    # Below MARAC level, so SADA's is the only item and its decline falls back to manual review (a MARAC-level
+    # referral also has the MARAC coordinator's item, ruleset 2026.12.1); so SADA's priority is medium.
+    body["risk"] = {"dash_score": 10, "level": "medium", "immediate_danger": False}
+    status, answer = await post_json(stack.url("intake") + "/v1/referrals", body, POLICE)
     assert status == 202, answer
     referral_id = answer["referral_id"]
 
     triaged = await assignments_when(stack, referral_id, {"sada": "new"})
-    assert triaged["sada"]["priority"] == "high" and triaged["sada"]["due_at"]
+    assert set(triaged) == {"sada"}
+    assert triaged["sada"]["priority"] == "medium" and triaged["sada"]["due_at"]
     await eventually(lambda: queue_item(stack.url("triage"), "sada", referral_id, MANAGER), what="the SADA item")
 
     await act(stack, "sada", referral_id, "claim")

@@ -62,7 +62,12 @@ async def test_high_risk_da_referral_is_queued_for_sada_with_its_explanation(sta
 async def test_claims_conflict_accept_is_final_and_a_lone_decline_goes_to_manual_review(stack: Stack) -> None:
     """Claim then another claim is 409; accept is final; declining the only open item makes manual review."""
     first = await submit(stack, submission(reference="TRI-ACT-1"))
-    second = await submit(stack, submission(reference="TRI-ACT-2"))
+    # Below MARAC level and another person (a repeat victim is flagged for MARAC), so SADA's is its only
+    # item: a MARAC-flagged referral also has the coordinator's.
+    second = await submit(
+        stack,
+        submission(reference="TRI-ACT-2", risk__dash_score=10, risk__level="medium", subject__given_name="Jo"),
+    )
     triage = stack.url("triage")
     for rid in (first, second):
         await eventually(lambda rid=rid: queue_item(triage, "sada", rid, "dev-officer-sada"), what="queue item")

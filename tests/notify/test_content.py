@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
-from schemas.decision import Flag, TriageDecision
+from schemas.decision import DecisionKind, Flag, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationChannel, NotificationKind
 from schemas.vocabulary import Service
@@ -271,3 +271,14 @@ def test_the_decision_to_send_flags_is_recorded_with_every_field_and_flag() -> N
         assert field in entry
     for flag in Flag:
         assert f"`{flag.value}`" in entry
+
+
+def test_a_follow_up_on_new_information_says_so(decision: TriageDecision, routing: NotifyRouting) -> None:
+    """A follow-up decision reaches the same teams, as `new_information`, and the e-mail says what happened."""
+    follow_up = decision.model_copy(update={"kind": DecisionKind.follow_up, "caused_by": "update-1"})
+    notifications = notifications_for_decision(follow_up, routing.channels_for, CONSOLE_URL, NOW)
+    assert {n.kind for n in notifications} == {NotificationKind.new_information}
+    email = next(n for n in notifications if n.channel is NotificationChannel.email)
+    message = render_email(email, "SoSafe <noreply@sosafe.example.org>", "team@example.org", "sosafe.example.org")
+    assert message["Subject"].startswith("[SoSafe] NEW INFORMATION:")
+    assert "new information" in message.get_content()

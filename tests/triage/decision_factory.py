@@ -16,6 +16,13 @@ DEADLINES: dict[Priority, timedelta] = {
     Priority.medium: timedelta(hours=72),
     Priority.standard: timedelta(hours=120),
 }
+
+
+def due_at(priority: Priority, start: datetime) -> datetime:
+    """Wall-clock deadlines (`DEADLINES`), as `Ruleset.due_at` gives them for a plain ruleset."""
+    return start + DEADLINES[priority]
+
+
 RULESET = "test-ruleset-1"
 REFERRAL_ID = "5b0f3d0e-7a43-5c8e-9a0b-000000000001"
 

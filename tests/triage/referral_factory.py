@@ -35,6 +35,7 @@ def submission_dict(
     release_date: date | None = None,
     consent_obtained: bool = True,
     consent_basis: str | None = "consent",
+    safe_to_contact: bool | None = True,
     submitted_at: datetime = SUBMITTED_AT,
     submission: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -55,7 +56,7 @@ def submission_dict(
             "age": age,
             "postcode": "SG1 9ZZ",
             "district": district,
-            "safe_to_contact": True,
+            "safe_to_contact": safe_to_contact,
         },
         "role": role,
         "concerns": list(concerns),

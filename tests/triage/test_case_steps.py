@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from schemas.action import ActionKind, OfficerAction
 from services.triage.cases.queue import OfficerScope
@@ -13,6 +13,10 @@ from services.triage.routing.rules import decide
 from tests.triage.referral_factory import build_referral
 
 DEADLINES = {p: timedelta(hours=h) for p, h in (("urgent", 4), ("high", 24), ("medium", 72), ("standard", 120))}
+
+
+def due_at(priority: str, start: datetime) -> datetime:
+    return start + DEADLINES[priority]
 
 
 def test_referral_then_its_redelivery_forwards_once_and_replays_the_same_message(default_ruleset) -> None:
@@ -56,9 +60,9 @@ def test_redelivered_decision_and_action_replay_their_audit_events(default_rules
         requested_at=referral.accepted_at,
     )
     officer = OfficerScope(officer_id="o1", services=frozenset({service}))
-    claimed = on_action(applied.state, action, officer, "v", DEADLINES)
+    claimed = on_action(applied.state, action, officer, "v", due_at)
     assert claimed.outcome is not None and claimed.outcome.status == "applied"
-    replay = on_action(claimed.state, action, officer, "v", DEADLINES)
+    replay = on_action(claimed.state, action, officer, "v", due_at)
     assert replay.redelivered and replay.sent == claimed.sent and replay.state is None
 
 

@@ -48,8 +48,8 @@ def test_one_manual_review_for_sada_sos_and_no_more_names_all_three(default_rule
     explanation = explain(referral, default_ruleset, SUBMITTED_AT, [])
     [assignment] = explanation.decision.assignments
     assert (assignment.service, assignment.priority) == (Service.manual_review, "high")
-    assert assignment.replaces_all == [Service.sos, Service.sada, Service.no_more]
-    assert "-> manual_review (instead of sos, sada, no_more): high" in render(explanation)
+    assert assignment.replaces_all == [Service.sos, Service.sada, Service.youth_no_more]
+    assert "-> manual_review (instead of sos, sada, youth_no_more): high" in render(explanation)
 
 
 @pytest.mark.parametrize(("age", "presumed"), [(17, False), (18, False), (None, True)], ids=["17", "18", "unknown"])
@@ -68,18 +68,18 @@ def test_modern_slavery_reason_says_a_child_is_presumed_only_when_age_is_unknown
 
 def test_merged_assignment_keeps_every_rules_reason(default_ruleset: Ruleset) -> None:
     """Both domestic abuse rules explain the one sada assignment."""
-    [assignment] = decide(build_referral(dash_score=18), default_ruleset, SUBMITTED_AT, []).assignments
+    [marac, assignment] = decide(build_referral(dash_score=18), default_ruleset, SUBMITTED_AT, []).assignments
     assert assignment.reasons == [
-        "Domestic abuse victim aged 16 or over with DASH score 14 or more or high risk level: "
-        "high risk, refer to MARAC",
-        "Domestic abuse victim aged 16 or over: refer to SADA",
+        "Domestic abuse victim (or person at risk) aged 16 or over with DASH 14 or more or high risk: refer to MARAC",
+        "Domestic abuse victim (or person at risk) aged 16 or over: refer to SADA",
     ]
+    assert (marac.service, marac.rule_ids) == (Service.marac, ["marac-coordinator"])
 
 
 def test_conditional_priority_reason_says_what_raised_it(default_ruleset: Ruleset) -> None:
     """A knife crime referral's SOS reason explains the high priority."""
     referral = build_referral(concerns=["knife_crime"], age=20, role="at_risk")
-    [assignment] = decide(referral, default_ruleset, SUBMITTED_AT, []).assignments
+    [assignment, _youth_no_more] = decide(referral, default_ruleset, SUBMITTED_AT, []).assignments
     assert assignment.reasons[0].endswith("(priority high: concerns include knife crime or county lines)")
 
 
@@ -91,11 +91,13 @@ def test_unknown_age_reason_names_the_rule_and_the_service_that_needed_it(defaul
     assert (assignment.service, assignment.priority, assignment.replaces) == (
         Service.manual_review,
         "standard",
-        Service.no_more,
+        Service.youth_no_more,
     )
     assert assignment.reasons == [
-        "Age not given: rule 'substance-or-offending' for no_more depends on age, review by hand"
+        "Age not given: rule 'youth-no-more' for youth_no_more depends on age, review by hand",
+        "Age not given: rule 'substance-or-offending' for no_more depends on age, review by hand",
     ]
+    assert assignment.replaces_all == [Service.youth_no_more, Service.no_more]
     finding = next(f for f in explanation.rules if f.rule_id == "substance-or-offending")
     assert finding.status is RuleStatus.age_unknown
     assert [check.outcome for check in finding.checks] == [Outcome.met, Outcome.unknown]
@@ -107,7 +109,7 @@ def test_explain_and_decide_agree(default_ruleset: Ruleset) -> None:
     explanation = explain(referral, default_ruleset, SUBMITTED_AT, [])
     assert explanation.decision == decide(referral, default_ruleset, SUBMITTED_AT, [])
     fired = [f.rule_id for f in explanation.rules if f.status is RuleStatus.fired]
-    assert fired == ["da-victim", "youth-violence", "youth-violence-family"]
+    assert fired == ["da-victim", "youth-violence", "youth-violence-family", "youth-no-more-violence"]
     applied = [note.rule_id for note in explanation.overrides if note.applied]
     assert applied == ["immediate-danger"]
 

@@ -31,13 +31,12 @@ from services.triage.reports.kpis import (
 )
 from services.triage.routing.rules import decide
 from services.triage.routing.ruleset import Ruleset
-from tests.triage.decision_factory import DEADLINES, REFERRAL_ID, RULESET, T0, action, assignment, decision
+from tests.triage.decision_factory import REFERRAL_ID, RULESET, T0, action, assignment, decision, due_at
 from tests.triage.referral_factory import build_referral
 
 START = datetime(2026, 4, 1, tzinfo=UTC)
 END = datetime(2026, 7, 1, tzinfo=UTC)
 AS_OF = END + timedelta(days=4)
-HOURS = {Priority.urgent: 4, Priority.high: 24, Priority.medium: 72, Priority.standard: 120}
 
 # The strategy mapping, written out again here so the module's data is checked too.
 OBJECTIVE_OF_SERVICE = {
@@ -48,6 +47,10 @@ OBJECTIVE_OF_SERVICE = {
     "hate_crime": {3},
     "mnwg": {5},
     "manual_review": set(),
+    "asb": {1, 5},
+    "youth_no_more": {1, 4, 5},
+    "yc_herts": {1},
+    "marac": {2},
 }
 OBJECTIVE_OF_CONCERN = {
     "violent_crime": {1},
@@ -63,6 +66,10 @@ OBJECTIVE_OF_CONCERN = {
     "substance_misuse": {4},
     "offending": {4},
     "antisocial_behaviour": {5},
+    "stalking": {2},
+    "honour_based_abuse": {2},
+    "child_sexual_exploitation": {1},
+    "online_harm": {1},
 }
 
 PROFILES = [
@@ -125,7 +132,6 @@ def _referral(rng: random.Random, n: int) -> Referral:
 
 
 def _simulate(rng: random.Random, referral: Referral, ruleset: Ruleset) -> Simulated:
-    deadlines = {p: timedelta(hours=h) for p, h in ruleset.deadlines.items()}
     now = referral.accepted_at
     first = decide(referral, ruleset, now, [])
     case, created = apply_decision(None, first, now)
@@ -160,7 +166,7 @@ def _simulate(rng: random.Random, referral: Referral, ruleset: Ruleset) -> Simul
             to=to,
         )
         scope = OfficerScope(officer_id=f"officer-{service.value}", services=frozenset({service}))
-        outcome = apply_action(case, sent, scope, now, ruleset.version, deadlines)
+        outcome = apply_action(case, sent, scope, now, ruleset.version, ruleset.due_at)
         assert outcome.status == "applied", outcome.detail
         more, head = action_events(head, sent, outcome)
         events += more
@@ -184,7 +190,7 @@ def _simulate(rng: random.Random, referral: Referral, ruleset: Ruleset) -> Simul
                         item.service.value,
                         target.priority,
                         now,
-                        now + timedelta(hours=HOURS[Priority(target.priority)]),
+                        ruleset.due_at(Priority(target.priority), now),
                     )
                 )
     return Simulated(referral, decisions, case, events, mine)
@@ -479,7 +485,7 @@ def test_reassignment_into_an_open_item_is_one_item_with_the_raised_priority() -
         OfficerScope(officer_id="officer-nm", services=frozenset({Service.no_more})),
         later,
         RULESET,
-        DEADLINES,
+        due_at,
     )
     more, head = action_events(head, sent, outcome)
     assert outcome.follow_up is not None
@@ -504,7 +510,7 @@ def test_case_items_fill_in_when_the_trail_lags() -> None:
         OfficerScope(officer_id="o-hc", services=frozenset({Service.hate_crime})),
         T0 + timedelta(hours=1),
         RULESET,
-        DEADLINES,
+        due_at,
     ).case
     report = compute_kpis([_input(closed, [], first)], T0 - timedelta(days=1), T0 + timedelta(days=1))
     row = next(r for r in report.by_service if r.service == "hate_crime")

@@ -95,8 +95,9 @@ def test_a_repeat_referral_says_so_and_notes_the_window_on_every_assignment(defa
         OverrideFinding("repeat-referral", True, "the same subject had an accepted referral in the previous 365 days")
         in explained.overrides
     )
-    [assignment] = explained.decision.assignments
-    assert "Repeat referral: the same subject was referred in the previous 365 days" in assignment.reasons
+    [marac, sada] = explained.decision.assignments  # repeat victimisation flags MARAC after the repeat note
+    assert "Repeat referral: the same subject was referred in the previous 365 days" in sada.reasons
+    assert marac.rule_ids == ["marac-coordinator"]
 
 
 def test_the_no_lawful_basis_finding_has_no_exception_when_no_service_is_kept() -> None:

@@ -21,7 +21,7 @@ from services.triage.cases.queue import (
     open_and_overdue,
     queue_view,
 )
-from tests.triage.decision_factory import DEADLINES, REFERRAL_ID, RULESET, T0, action, assignment, decision
+from tests.triage.decision_factory import DEADLINES, REFERRAL_ID, RULESET, T0, action, assignment, decision, due_at
 
 SADA_OFFICER = OfficerScope(officer_id="officer-sada-1", services=frozenset({Service.sada}))
 SADA_OTHER = OfficerScope(officer_id="officer-sada-2", services=frozenset({Service.sada}))
@@ -44,11 +44,11 @@ def act(
     to: Service | None = None,
 ) -> ActionOutcome:
     sent = action(kind, service, officer.officer_id, reason=reason, to=to)
-    return apply_action(case, sent, officer, LATER, RULESET, DEADLINES)
+    return apply_action(case, sent, officer, LATER, RULESET, due_at)
 
 
 def redo(case: Case, sent: OfficerAction, officer: OfficerScope) -> ActionOutcome:
-    return apply_action(case, sent, officer, LATER + timedelta(minutes=5), RULESET, DEADLINES)
+    return apply_action(case, sent, officer, LATER + timedelta(minutes=5), RULESET, due_at)
 
 
 # Decisions into queue items
@@ -234,7 +234,7 @@ def test_refused_actions_kept_are_capped_oldest_first_and_applied_ones_all_kept(
 def test_action_under_another_officers_identity_is_refused_as_officer_mismatch() -> None:
     """The scope acting must be the officer named in the action."""
     sent = action(ActionKind.claim, Service.sada, SADA_OTHER.officer_id)
-    outcome = apply_action(case_with(Service.sada), sent, SADA_OFFICER, LATER, RULESET, DEADLINES)
+    outcome = apply_action(case_with(Service.sada), sent, SADA_OFFICER, LATER, RULESET, due_at)
     assert outcome.refusal is Refusal.officer_mismatch
 
 
@@ -249,7 +249,7 @@ def test_decline_with_no_other_open_item_falls_back_to_manual_review() -> None:
     """The last open item declined: a decline_fallback decision and a manual_review item, both at once."""
     case, _ = apply_decision(None, decision(assignment(Service.sada, Priority.high), flags=[Flag.marac]), T0)
     sent = action(ActionKind.decline, Service.sada, SADA_OFFICER.officer_id, reason="outside our remit")
-    outcome = apply_action(case, sent, SADA_OFFICER, LATER, RULESET, DEADLINES)
+    outcome = apply_action(case, sent, SADA_OFFICER, LATER, RULESET, due_at)
     follow_up = outcome.follow_up
     assert follow_up is not None
     assert follow_up.kind is DecisionKind.decline_fallback
@@ -281,7 +281,7 @@ def test_reassign_creates_decision_and_item_for_the_target_service() -> None:
     """Reassign: the item is final, and a reassignment decision puts a new item in the target queue."""
     case, _ = apply_decision(None, decision(assignment(Service.sada, Priority.urgent), flags=[Flag.repeat]), T0)
     sent = action(ActionKind.reassign, Service.sada, SADA_OFFICER.officer_id, to=Service.no_more, reason="perp")
-    outcome = apply_action(case, sent, SADA_OFFICER, LATER, RULESET, DEADLINES)
+    outcome = apply_action(case, sent, SADA_OFFICER, LATER, RULESET, due_at)
     assert outcome.case.items[Service.sada].state is ItemState.reassigned
     follow_up = outcome.follow_up
     assert follow_up is not None
@@ -533,7 +533,7 @@ def test_a_redelivered_refusal_gives_the_same_detail_and_item() -> None:
     """The recorded refusal is replayed whole: its detail and the item as it stands."""
     case = act(case_with(Service.sada), SADA_OFFICER, ActionKind.claim, Service.sada).case
     sent = action(ActionKind.claim, Service.sada, SADA_OTHER.officer_id)
-    first = apply_action(case, sent, SADA_OTHER, LATER, RULESET, DEADLINES)
+    first = apply_action(case, sent, SADA_OTHER, LATER, RULESET, due_at)
     again = redo(first.case, sent, SADA_OTHER)
     assert again.redelivered and (again.detail, again.item) == (first.detail, first.item)
     assert again.item == case.items[Service.sada]
@@ -573,7 +573,7 @@ def _refusal_of(
     case = case_with(*case_services)
     if accepted_first:
         case = act(case, officer, ActionKind.accept, Service.sada).case
-    return apply_action(case, sent, officer, LATER, RULESET, DEADLINES)
+    return apply_action(case, sent, officer, LATER, RULESET, due_at)
 
 
 @pytest.mark.parametrize(
@@ -655,4 +655,4 @@ def test_an_action_for_another_referral_is_not_applied() -> None:
     """An action is never applied to another referral's case."""
     sent = action(ActionKind.claim, Service.sada, SADA_OFFICER.officer_id, referral_id="another-referral")
     with pytest.raises(ValueError, match=r"^action belongs to another referral$"):
-        apply_action(case_with(Service.sada), sent, SADA_OFFICER, LATER, RULESET, DEADLINES)
+        apply_action(case_with(Service.sada), sent, SADA_OFFICER, LATER, RULESET, due_at)

@@ -12,7 +12,7 @@ from schemas.decision import DecisionKind, Flag, TriageDecision
 from schemas.vocabulary import Priority, Service
 from services.triage.cases.case import FINAL_STATES, SETTLED_STATES, Case, QueueItem, apply_decision
 from services.triage.cases.queue import UNRECORDED_REFUSALS, OfficerScope, apply_action, find_breaches
-from tests.triage.decision_factory import DEADLINES, RULESET, T0, action, assignment, decision
+from tests.triage.decision_factory import RULESET, T0, action, assignment, decision, due_at
 
 SERVICES = list(Service)
 OFFICERS = [
@@ -82,7 +82,7 @@ def test_random_officer_actions_keep_every_referral_in_some_queue(first: TriageD
         move = data.draw(st.sampled_from(["act", "act", "act", "redeliver", "decide", "tick"]), label="move")
         if move == "redeliver" and sent:
             old, officer = data.draw(st.sampled_from(sent), label="redelivered")
-            outcome = apply_action(case, old, officer, now, RULESET, DEADLINES)
+            outcome = apply_action(case, old, officer, now, RULESET, due_at)
             assert outcome.case == case
             if old.action_id in case.actions:
                 assert outcome.redelivered
@@ -115,7 +115,7 @@ def test_random_officer_actions_keep_every_referral_in_some_queue(first: TriageD
                 to=data.draw(st.one_of(st.none(), st.sampled_from(SERVICES)), label="to"),
                 at=now,
             )
-            outcome = apply_action(case, sent_action, officer, now, RULESET, DEADLINES)
+            outcome = apply_action(case, sent_action, officer, now, RULESET, due_at)
             sent.append((sent_action, officer))
             assert (outcome.status == "applied") == (outcome.refusal is None)
             if outcome.status == "refused":

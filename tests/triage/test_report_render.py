@@ -14,7 +14,7 @@ from services.triage.cases.queue import OfficerScope, apply_action
 from services.triage.cases.trail import action_events, decision_events
 from services.triage.reports.kpis import KpiReport, ReportInput, compute_kpis
 from services.triage.reports.render import CSV_HEADER, bar_chart, render_csv, render_html
-from tests.triage.decision_factory import DEADLINES, RULESET, T0, action, assignment, decision
+from tests.triage.decision_factory import RULESET, T0, action, assignment, decision, due_at
 
 START, END = T0 - timedelta(days=1), T0 + timedelta(days=1)
 
@@ -33,7 +33,7 @@ def small_report(source_agency: str = "police") -> KpiReport:
     ):
         at = T0 + timedelta(hours=hours)
         sent = action(kind, service, scope.officer_id, reason=reason, at=at)
-        outcome = apply_action(case, sent, scope, at, RULESET, DEADLINES)
+        outcome = apply_action(case, sent, scope, at, RULESET, due_at)
         more, head = action_events(head, sent, outcome)
         events, case = events + more, outcome.case
     referral = ReportInput(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -48,17 +48,24 @@ NO_CONSENT = {"consent_obtained": False, "consent_basis": "consent"}
 AT_RISK = {"role": "at_risk"}
 PRISON = {"agency": "prison", "role": "at_risk", "concerns": ["mental_health"]}
 DA_HIGH = "da-victim-high-risk, da-victim"
+MARAC = "marac/high: marac-coordinator"
+"""The MARAC coordinator's item, raised with every `marac` flag (sorted first among the high items)."""
 
 CASES = [
     # --- domestic abuse ------------------------------------------------------------------------------
     case(
         "high-dash-da-victim-goes-to-sada-high-with-marac",
         {"dash_score": 15},
+        MARAC,
         f"sada/high: {DA_HIGH}",
         flags=("marac",),
     ),
     case(
-        "high-risk-level-alone-is-enough-for-marac", {"risk_level": "high"}, f"sada/high: {DA_HIGH}", flags=("marac",)
+        "high-risk-level-alone-is-enough-for-marac",
+        {"risk_level": "high"},
+        MARAC,
+        f"sada/high: {DA_HIGH}",
+        flags=("marac",),
     ),
     case(
         "da-victim-below-high-risk-goes-to-sada-medium",
@@ -86,8 +93,14 @@ CASES = [
         flags=("children_in_household",),
     ),
     case(
-        "da-flag-only-rule-does-not-count-as-routing",
+        "da-family-member-goes-to-sada-and-children-are-flagged",
         {"role": "family", "children_under_18": 1},
+        "sada/medium: da-family",
+        flags=("children_in_household",),
+    ),
+    case(
+        "da-flag-only-rule-does-not-count-as-routing",
+        {"role": "family", "age": 15, "children_under_18": 1},
         "manual_review/standard: nothing-matched",
         flags=("children_in_household",),
     ),
@@ -164,17 +177,21 @@ CASES = [
         "young-adult-in-violence-goes-to-sos-medium",
         {"concerns": ["violent_crime"], "age": 19, **AT_RISK},
         "sos/medium: youth-violence",
+        "youth_no_more/medium: youth-no-more-violence",
     ),
     case(
         "knife-crime-at-25-goes-to-sos-high",
         {"concerns": ["knife_crime"], "age": 25, **AT_RISK},
         "sos/high: youth-violence",
+        "youth_no_more/medium: youth-no-more-violence",
     ),
     case(
         "child-in-county-lines-goes-to-sos-high-and-family-to-mnwg",
         {"concerns": ["county_lines"], "age": 16, **AT_RISK},
         "sos/high: youth-violence",
+        "youth_no_more/medium: youth-no-more-violence",
         "mnwg/standard: youth-violence-family",
+        flags=("safeguarding_child",),
     ),
     case(
         "violence-over-25-matches-nothing",
@@ -184,8 +201,10 @@ CASES = [
     case(
         "young-da-victim-in-a-gang-goes-to-sada-sos-and-mnwg",
         {"concerns": ["domestic_abuse", "gang_involvement"], "age": 17, "dash_score": 16},
+        MARAC,
         f"sada/high: {DA_HIGH}",
         "sos/medium: youth-violence",
+        "youth_no_more/medium: youth-no-more-violence",
         "mnwg/standard: youth-violence-family",
         flags=("marac",),
     ),
@@ -216,14 +235,14 @@ CASES = [
         "manual_review/standard: nothing-matched",
     ),
     case(
-        "probation-referral-is-not-a-prison-leaver",
+        "probation-release-is-treated-like-a-prison-release",
         {**PRISON, "agency": "probation", "release_date": DAY + timedelta(days=5), "concerns": ["offending"]},
-        "no_more/standard: substance-or-offending",
+        "no_more/high: prison-leaver, substance-or-offending",
     ),
     case(
-        "substance-misuse-under-18-matches-nothing",
+        "substance-misuse-under-18-goes-to-youth-no-more",
         {"concerns": ["substance_misuse"], "age": 17, **AT_RISK},
-        "manual_review/standard: nothing-matched",
+        "youth_no_more/medium: youth-no-more",
     ),
     case(
         "three-needs-go-to-mnwg-medium-at-any-age",
@@ -234,13 +253,14 @@ CASES = [
     case(
         "sada-covers-east-herts",
         {"dash_score": 20, "district": "east_herts"},
+        MARAC,
         f"sada/high: {DA_HIGH}",
         flags=("marac",),
     ),
     case(
         "out-of-area-da-goes-to-manual-review-keeping-high",
         {"dash_score": 20, "district": "other"},
-        f"manual_review/high: {DA_HIGH}, out-of-area",
+        f"manual_review/high: {DA_HIGH}, marac-coordinator, out-of-area",
         flags=("marac",),
     ),
     case(
@@ -270,6 +290,7 @@ CASES = [
     case(
         "repeat-da-referral-flags-repeat-and-marac",
         {},
+        MARAC,
         "sada/medium: da-victim, repeat-referral",
         flags=("marac", "repeat"),
         history=(prior(100),),
@@ -277,6 +298,7 @@ CASES = [
     case(
         "repeat-adult-da-victim-at-the-365-day-edge-flags-marac",
         {"age": 30},
+        MARAC,
         "sada/medium: da-victim, repeat-referral",
         flags=("marac", "repeat"),
         history=(prior(365),),
@@ -284,6 +306,7 @@ CASES = [
     case(
         "repeat-da-victim-aged-exactly-16-flags-marac",
         {"age": 16},
+        MARAC,
         "sada/medium: da-victim, repeat-referral",
         flags=("marac", "repeat"),
         history=(prior(30),),
@@ -319,7 +342,7 @@ CASES = [
     case(
         "repeat-da-family-member-is-not-marac",
         {"role": "family", "age": 40},
-        "manual_review/standard: nothing-matched, repeat-referral",
+        "sada/medium: da-family, repeat-referral",
         flags=("repeat",),
         history=(prior(30),),
     ),
@@ -347,7 +370,7 @@ CASES = [
     case(
         "youth-violence-of-unknown-age-goes-to-manual-review-keeping-high",
         {"concerns": ["knife_crime"], "age": None, **AT_RISK},
-        "manual_review/high: youth-violence, youth-violence-family",
+        "manual_review/high: youth-violence, youth-violence-family, youth-no-more-violence",
     ),
     case(
         "modern-slavery-of-unknown-age-is-presumed-a-child",
@@ -387,10 +410,11 @@ CASES = [
         {"consent_obtained": False, "consent_basis": "safeguarding"},
         "sada/medium: da-victim",
     ),
-    case("marac-needs-no-consent", {"dash_score": 14, **NO_CONSENT}, f"sada/high: {DA_HIGH}", flags=("marac",)),
+    case("marac-needs-no-consent", {"dash_score": 14, **NO_CONSENT}, MARAC, f"sada/high: {DA_HIGH}", flags=("marac",)),
     case(
         "repeat-victimisation-marac-needs-no-consent",
         NO_CONSENT,
+        MARAC,
         "sada/medium: da-victim, repeat-referral",
         flags=("marac", "repeat"),
         history=(prior(30),),
@@ -417,14 +441,16 @@ def test_default_policy_routes_the_referral(
     assert [flag.value for flag in decision.flags] == expected_flags
 
 
-def test_due_at_is_now_plus_the_priority_deadline(default_ruleset: Ruleset) -> None:
-    """Deadlines count from the decision time: high 24 h, standard 120 h."""
+def test_due_at_counts_from_the_decision_on_each_prioritys_clock(default_ruleset: Ruleset) -> None:
+    """From Thursday 26 November 2026 12:00 (GMT): high is 24 wall-clock hours; medium 24 working hours
+    (three 09:00-17:00 days: Thursday 5 h, Friday 8 h, Monday 8 h, Tuesday 3 h); standard 40 working hours."""
     now = SUBMITTED_AT + timedelta(hours=2)
     referral = build_referral(concerns=["county_lines"], age=16, role="at_risk")
     decision = decide(referral, default_ruleset, now, [])
     assert [(a.service, a.due_at) for a in decision.assignments] == [
         ("sos", now + timedelta(hours=24)),
-        ("mnwg", now + timedelta(hours=120)),
+        ("youth_no_more", datetime(2026, 12, 1, 12, 0, tzinfo=UTC)),
+        ("mnwg", datetime(2026, 12, 3, 12, 0, tzinfo=UTC)),
     ]
 
 
@@ -443,7 +469,7 @@ def test_decision_carries_ids_time_version_and_referral_facts(default_ruleset: R
     assert decision.decision_id == str(expected_id)
     assert decision.referral_id == referral.referral_id
     assert decision.decided_at == now
-    assert decision.ruleset_version == "2026.11.1"
+    assert decision.ruleset_version == "2026.12.1"
     assert decision.source_agency == "council"
     assert decision.concerns == ["hate_crime", "mental_health"]
     assert decide(referral, default_ruleset, now, []) == decision

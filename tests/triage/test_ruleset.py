@@ -9,6 +9,7 @@ import pytest
 
 from schemas.decision import Flag
 from schemas.vocabulary import District, Priority, Service
+from services.triage.routing.deadlines import WorkingDeadline
 from services.triage.routing.rules import decide
 from services.triage.routing.ruleset import DEFAULT_RULESET_PATH, Ruleset, load_ruleset, parse_ruleset
 from services.triage.routing.ruleset_errors import RulesetError
@@ -32,28 +33,41 @@ def error_for(text: str) -> str:
 
 
 def test_default_ruleset_loads_with_its_version_and_every_rule(default_ruleset: Ruleset) -> None:
-    """The shipped file parses and carries the policy's twelve rules."""
-    assert default_ruleset.version == "2026.11.1"
+    """The shipped file parses and carries the policy's twenty-four rules."""
+    assert default_ruleset.version == "2026.12.1"
     assert [rule.id for rule in default_ruleset.rules] == [
         "da-victim-high-risk",
         "da-victim",
+        "da-family",
         "da-child-victim",
         "da-perpetrator",
         "da-children-in-household",
+        "stalking",
+        "honour-based-abuse",
+        "abuse-child-victim",
         "modern-slavery",
         "hate-crime",
+        "child-exploitation",
+        "child-sexual-exploitation",
+        "adult-exploitation",
         "youth-violence",
         "youth-violence-family",
+        "youth-no-more-violence",
+        "youth-no-more",
         "prison-leaver",
         "substance-or-offending",
         "multiple-needs",
+        "asb",
+        "asb-young-person",
+        "do-not-contact-directly",
     ]
 
 
 def test_default_ruleset_routes_to_every_service_and_raises_every_flag(default_ruleset: Ruleset) -> None:
     """No queue and no flag of the policy is left out of the shipped policy."""
     routed = {rule.route_to for rule in default_ruleset.rules} - {None}
-    assert routed == set(Service)
+    flag_routed = {route.route_to for route in default_ruleset.overrides.flag_routes}
+    assert routed | flag_routed == set(Service)
     overrides = default_ruleset.overrides
     specs = [
         *(spec for rule in default_ruleset.rules for spec in rule.flags),
@@ -64,19 +78,22 @@ def test_default_ruleset_routes_to_every_service_and_raises_every_flag(default_r
 
 
 def test_default_deadlines_follow_the_design(default_ruleset: Ruleset) -> None:
-    """urgent 4 h, high 24 h, medium 72 h, standard 120 h."""
+    """urgent 4 h and high 24 h wall-clock; medium 24 and standard 40 working hours (3 and 5 working days)."""
     assert default_ruleset.deadlines == {
         Priority.urgent: 4,
         Priority.high: 24,
-        Priority.medium: 72,
-        Priority.standard: 120,
+        Priority.medium: WorkingDeadline(working_hours=24),
+        Priority.standard: WorkingDeadline(working_hours=40),
     }
 
 
 def test_the_ruleset_covers_as_the_catalogue_says(default_ruleset: Ruleset) -> None:
-    """sada takes five districts, the other services Stevenage, manual review (the out-of-area route) all."""
-    assert {d for d in District if default_ruleset.covers(Service.sada, d)} == set(District) - {District.other}
-    for service in set(Service) - {Service.sada, Service.manual_review}:
+    """sada, Youth No More and the MARAC coordinator take the county (pilots included), the other services
+    Stevenage, manual review (the out-of-area route) all."""
+    county = {Service.sada, Service.youth_no_more, Service.marac}
+    for service in county:
+        assert {d for d in District if default_ruleset.covers(service, d)} == set(District) - {District.other}
+    for service in set(Service) - county - {Service.manual_review}:
         assert {d for d in District if default_ruleset.covers(service, d)} == {District.stevenage}
     assert all(default_ruleset.covers(Service.manual_review, d) for d in District)
 
@@ -85,8 +102,8 @@ def test_a_field_of_the_wrong_type_names_the_rule_and_the_field() -> None:
     """One sentence: the file, the rule id, the dotted field and what is wrong."""
     message = error_for(
         edited(
-            "      role_in: [victim]\n      min_age: 16\n      any_of:",
-            "      role_in: [victim]\n      min_age: sixteen\n      any_of:",
+            "      role_in: [victim, at_risk]\n      min_age: 16\n      any_of:",
+            "      role_in: [victim, at_risk]\n      min_age: sixteen\n      any_of:",
         )
     )
     assert message.startswith(
@@ -113,8 +130,8 @@ def test_duplicate_rule_ids_are_rejected() -> None:
         ("    flags: [marac]\n", "    flags: [mrac]\n", "rule 'da-victim-high-risk': field 'flags.0.flag'"),
         ("      concerns_any: [hate_crime]", "      concerns_any: [hate]", "field 'when.concerns_any.0'"),
         (
-            "    priority: medium\n\n  - id: da-child-victim",
-            "    priority: low\n\n  - id: da-child-victim",
+            "    priority: medium\n\n  - id: da-family",
+            "    priority: low\n\n  - id: da-family",
             "rule 'da-victim': field 'priority'",
         ),
     ],
@@ -127,7 +144,11 @@ def test_unknown_names_are_rejected(old: str, new: str, expected: str) -> None:
 
 def test_after_rules_must_name_an_earlier_rule() -> None:
     """A rule can only depend on a rule above it."""
-    message = error_for(edited("after_rules: [youth-violence]", "after_rules: [multiple-needs]"))
+    text = edited(
+        "      after_rules: [youth-violence]\n      max_age: 17",
+        "      after_rules: [multiple-needs]\n      max_age: 17",
+    )
+    message = error_for(text)
     assert message == (
         "ruleset bad.yaml: rule 'youth-violence-family': field 'when.after_rules': "
         "'multiple-needs' is not the id of an earlier rule"

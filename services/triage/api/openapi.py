@@ -34,6 +34,7 @@ ITEM_FIELDS = (
     "replaces",
     "replaces_all",
     "final_reason",
+    "withdrawn",
 )
 """The fields of a queue item an officer is shown (the rest is triage's own bookkeeping)."""
 

@@ -70,7 +70,13 @@ def register(triage: Triage) -> None:
             )
         if errors or start is None or end is None:
             return error_response(self, 422, "invalid_period", "The report period is not valid.", errors)
-        report = compute_kpis(await triage.view.report_inputs(start, end), start, end, as_of=datetime.now(UTC))
+        report = compute_kpis(
+            await triage.view.report_inputs(start, end),
+            start,
+            end,
+            as_of=datetime.now(UTC),
+            calendar=triage.ruleset.calendar(),
+        )
         if fmt == "csv":
             return self.text(render_csv(report), content_type="text/csv")
         if fmt == "html":

@@ -65,6 +65,9 @@ class QueueItem(_State):
     """The first of `replaces_all` (items stored before it existed hold only this)."""
     replaces_all: list[Service] = Field(default_factory=list)
     """Every service this item stands in for, the most pressing first."""
+    withdrawn: bool = False
+    """The referrer withdrew the referral: an unclaimed item was closed for it; a claimed or accepted one
+    stays as it is, marked, for its officer to settle."""
 
     @model_validator(mode="before")
     @classmethod
@@ -140,6 +143,12 @@ class Case(_State):
     items: dict[Service, QueueItem] = Field(default_factory=dict)
     actions: dict[str, ActionRecord] = Field(default_factory=dict)
     """action_id -> its recorded outcome (applied and refused alike)."""
+    withdrawal_reason: str | None = None
+    """The referrer's reason code once it withdrew the referral (`schemas.update.WithdrawalReason`)."""
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawal_reason is not None
 
     @property
     def applied_action_ids(self) -> list[str]:

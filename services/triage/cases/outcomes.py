@@ -25,7 +25,10 @@ def outcome_id(referral_id: str, step: str, service: Service, kind: OutcomeKind)
 
 
 def _kind(before: QueueItem | None, after: QueueItem) -> OutcomeKind | None:
-    """What changed for the referrer, or None when nothing it is told about did."""
+    """What changed for the referrer, or None when nothing it is told about did. An item the referrer's
+    withdrawal closed or marked is told as `withdrawn` (not `closed`), once."""
+    if after.withdrawn and (before is None or not before.withdrawn):
+        return OutcomeKind.withdrawn
     if after.state is ItemState.new:
         if before is None or before.state is not ItemState.new:
             return OutcomeKind.triaged  # a fresh item (a final one replaced by a new assignment too)
@@ -35,6 +38,14 @@ def _kind(before: QueueItem | None, after: QueueItem) -> OutcomeKind | None:
     if before is not None and before.state is after.state:
         return None
     return OutcomeKind(after.state.value)
+
+
+def _reason(case: Case, item: QueueItem, kind: OutcomeKind) -> str | None:
+    """The code a reasoned outcome carries: the referrer's own withdrawal reason (a `WithdrawalReason`
+    code) for `withdrawn`, the officer's reason as a code otherwise."""
+    if kind is OutcomeKind.withdrawn:
+        return case.withdrawal_reason
+    return reason_code(item.final_reason) if kind in REASONED else None
 
 
 def outcomes_for(
@@ -70,7 +81,7 @@ def outcomes_for(
                 priority=item.priority,
                 due_at=item.due_at,
                 occurred_at=occurred_at,
-                reason_code=reason_code(item.final_reason) if kind in REASONED else None,
+                reason_code=_reason(after, item, kind),
                 to=reassigned_to if kind is OutcomeKind.reassigned else None,
             )
         )

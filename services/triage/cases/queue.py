@@ -7,9 +7,9 @@ return (`Case`, `QueueItem`) and `apply_decision` live in `services.triage.cases
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.action import ActionKind, OfficerAction
 from schemas.decision import Assignment, DecisionKind, TriageDecision
 from schemas.escalation import Escalation
-from schemas.vocabulary import PRIORITY_RANK, Priority, Service
+from schemas.vocabulary import PRIORITY_RANK, Service
 from services.triage.cases.case import (
     FINAL_STATES,
     OPEN_STATES,
@@ -29,6 +29,7 @@ from services.triage.cases.case import (
     Refusal,
     apply_decision,
 )
+from services.triage.routing.deadlines import DueAt
 
 REASSIGN_RULE_ID = "officer.reassign"
 DECLINE_FALLBACK_RULE_ID = "officer.decline_fallback"
@@ -108,7 +109,7 @@ def apply_action(
     officer: OfficerScope,
     now: datetime,
     ruleset_version: str,
-    deadlines: Mapping[Priority, timedelta],
+    due_at: DueAt,
 ) -> ActionOutcome:
     """Apply one officer action to a referral's case, or refuse it.
 
@@ -146,7 +147,7 @@ def apply_action(
 
     changed = _transition(checked, action, officer, now)
     case = case.model_copy(update={"items": {**case.items, changed.service: changed}})
-    follow_up = _follow_up(case, changed, action, now, ruleset_version, deadlines)
+    follow_up = _follow_up(case, changed, action, now, ruleset_version, due_at)
     follow_up_items: list[QueueItem] = []
     if follow_up is not None:
         case, follow_up_items = apply_decision(case, follow_up, now)
@@ -221,14 +222,15 @@ def _follow_up(
     action: OfficerAction,
     now: datetime,
     ruleset_version: str,
-    deadlines: Mapping[Priority, timedelta],
+    due_at: DueAt,
 ) -> TriageDecision | None:
-    """The decision a reassignment, or a decline that leaves nothing open, leads to."""
+    """The decision a reassignment, or a decline that leaves nothing open, leads to (none for a referral
+    its referrer withdrew: nothing is left for manual review to take on)."""
     officer_reason = _cap(action.reason)
     if item.state is ItemState.reassigned and action.to is not None:
         kind, rule_id, service, replaces = DecisionKind.reassignment, REASSIGN_RULE_ID, action.to, None
         reason = f"Reassigned from {item.service} by a duty officer: {officer_reason}"
-    elif item.state is ItemState.declined and not case.open_items():
+    elif item.state is ItemState.declined and not case.open_items() and not case.withdrawn:
         kind, rule_id = DecisionKind.decline_fallback, DECLINE_FALLBACK_RULE_ID
         service, replaces = Service.manual_review, item.service
         reason = f"Declined by {item.service} and no other service holds it open: {officer_reason}"
@@ -237,7 +239,7 @@ def _follow_up(
     assignment = Assignment(
         service=service,
         priority=item.priority,
-        due_at=now + deadlines[item.priority],
+        due_at=due_at(item.priority, now),
         rule_ids=[rule_id],
         reasons=[reason],
         replaces=replaces,

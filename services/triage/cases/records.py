@@ -6,6 +6,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
+from schemas.update import ReferralUpdate
 from services.common.audit_chain import ChainHead
 from services.triage.routing.rules import PriorSubjectReferral
 
@@ -21,6 +22,8 @@ class ReferralRecord(BaseModel):
     referral: Referral
     decisions: list[TriageDecision] = Field(default_factory=list)
     head: ChainHead = ChainHead()
+    updates: list[ReferralUpdate] = Field(default_factory=list)
+    """What the referrer added or withdrew after sending it, in order."""
 
 
 class SubjectHistory(BaseModel):

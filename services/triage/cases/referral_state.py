@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
+from schemas.update import ReferralUpdate
 from services.common.audit_chain import ChainHead
 from services.triage.cases.case import Case
 from services.triage.cases.records import ReferralRecord
@@ -43,10 +44,17 @@ class ReferralState(BaseModel):
     outbox: list[Sent] = Field(default_factory=list)
     outcomes_told: int = 0
     """How many `ReferralOutcome`s the referrer has been sent: the next one's `seq` is this plus one."""
+    updates: list[ReferralUpdate] = Field(default_factory=list)
+    """The referrer's updates applied to the case, in order."""
+    pending_updates: list[ReferralUpdate] = Field(default_factory=list)
+    """Updates that arrived before the referral's first decision, applied right after it."""
 
     @property
     def partner_id(self) -> str | None:
         return self.referral.partner_id if self.referral is not None else None
+
+    def knows_update(self, update_id: str) -> bool:
+        return any(u.update_id == update_id for u in (*self.updates, *self.pending_updates))
 
     def knows_step(self, step: str) -> bool:
         return any(sent.step == step for sent in self.outbox)
@@ -70,7 +78,7 @@ class ReferralState(BaseModel):
         """The referral as the views show it, once the referral itself is known."""
         if self.referral is None:
             return None
-        return ReferralRecord(referral=self.referral, decisions=self.decisions, head=self.head)
+        return ReferralRecord(referral=self.referral, decisions=self.decisions, head=self.head, updates=self.updates)
 
 
 class StoredCase(BaseModel):

@@ -7,7 +7,7 @@ the state already holds is a redelivery: its step re-sends the stored messages a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -16,14 +16,24 @@ from schemas.codec import encode
 from schemas.decision import TriageDecision
 from schemas.escalation import Escalation
 from schemas.referral import Referral
-from schemas.vocabulary import Priority, Service
+from schemas.update import ReferralUpdate
+from schemas.vocabulary import Service
 from services.common import topics
 from services.triage.cases.case import Case, apply_decision
 from services.triage.cases.outcomes import outcomes_for
 from services.triage.cases.queue import ActionOutcome, OfficerScope, apply_action, find_breaches
 from services.triage.cases.records import SlaCheck
 from services.triage.cases.referral_state import ReferralState, Sent
-from services.triage.cases.trail import action_events, decision_events, escalation_event
+from services.triage.cases.trail import (
+    action_events,
+    decision_events,
+    escalation_event,
+    information_event,
+    withdrawal_event,
+)
+from services.triage.cases.updates import follow_up_decision, information_fields, with_information, withdraw
+from services.triage.routing.deadlines import DueAt
+from services.triage.routing.ruleset import Ruleset
 
 
 @dataclass(frozen=True)
@@ -89,8 +99,9 @@ def on_referral(state: ReferralState | None, referral: Referral) -> Step:
     return Step(base.with_step(step, [forward], referral=referral), [forward])
 
 
-def on_decision(state: ReferralState | None, decision: TriageDecision) -> Step:
-    """Queue the decision's assignments; audit `triaged` and `queued`."""
+def on_decision(state: ReferralState | None, decision: TriageDecision, ruleset: Ruleset | None = None) -> Step:
+    """Queue the decision's assignments; audit `triaged` and `queued`. The referrer's updates that arrived
+    before the first decision are applied right after it, in the same step (`ruleset` re-decides them)."""
     step = decision.decision_id
     base = state or ReferralState()
     if base.has_decision(decision.decision_id):
@@ -98,12 +109,73 @@ def on_decision(state: ReferralState | None, decision: TriageDecision) -> Step:
     case, items = apply_decision(base.case, decision, decision.decided_at)
     events, head = decision_events(base.head, decision, items)
     sent = [_sent(step, topics.AUDIT, decision.referral_id, event) for event in events]
-    outcomes, count = told(base, base.case, case, step, decision.decided_at)
-    sent.extend(outcomes)
-    state = base.with_step(
-        step, sent, case=case, decisions=[*base.decisions, decision], head=head or base.head, outcomes_told=count
-    )
+    state = base.with_step(step, sent, case=case, decisions=[*base.decisions, decision], head=head or base.head)
+    if ruleset is not None and state.pending_updates:
+        pending, state = state.pending_updates, state.model_copy(update={"pending_updates": []})
+        for update in pending:
+            state, more, _ = _apply_update(state, update, ruleset, step)
+            sent.extend(more)
+    # Told once for the whole step (the decision and the updates applied with it): one outcome per
+    # service and kind, so the step's outcome ids stay distinct.
+    assert state.case is not None
+    outcomes, count = told(base, base.case, state.case, step, decision.decided_at)
+    if outcomes:
+        state = state.with_step(step, outcomes, outcomes_told=count)
+        sent.extend(outcomes)
     return Step(state, sent, decision=decision)
+
+
+def on_update(state: ReferralState | None, update: ReferralUpdate, ruleset: Ruleset) -> Step:
+    """Apply the referrer's new information (a follow-up decision when it adds a service or raises a
+    priority) or withdrawal; audit `information_added` or `withdrawn`. Before the referral's first
+    decision the update waits in the state and is applied with that decision."""
+    step = f"update:{update.update_id}"
+    base = state or ReferralState()
+    if base.knows_step(step):
+        return _replay(base, step)
+    if base.knows_update(update.update_id):  # waiting for the first decision, or applied with it
+        return Step(None, [], redelivered=True)
+    if base.case is None:
+        return Step(base.with_step(step, [], pending_updates=[*base.pending_updates, update]), [])
+    new_state, sent, decision = _apply_update(base, update, ruleset, step)
+    assert new_state.case is not None
+    outcomes, count = told(base, base.case, new_state.case, step, update.received_at)
+    if outcomes:
+        new_state = new_state.with_step(step, outcomes, outcomes_told=count)
+        sent = [*sent, *outcomes]
+    return Step(new_state, sent, decision=decision)
+
+
+def _apply_update(
+    state: ReferralState, update: ReferralUpdate, ruleset: Ruleset, step: str
+) -> tuple[ReferralState, list[Sent], TriageDecision | None]:
+    """The state after one update, the messages it sends under `step`, and its follow-up decision. The
+    referrer's outcomes are told by the caller, once per step (`told`)."""
+    assert state.case is not None
+    updates = [*state.updates, update]
+    rid = update.referral_id
+    if update.withdrawal is not None:
+        case, closed, marked = withdraw(state.case, update.withdrawal, update)
+        event, head = withdrawal_event(state.head, update, update.withdrawal.reason.value, closed, marked)
+        sent = [_sent(step, topics.AUDIT, rid, event)]
+        return state.with_step(step, sent, case=case, head=head, updates=updates), sent, None
+    assert update.information is not None
+    decision = None
+    if state.referral is not None:
+        facts = with_information(state.referral, [u.information for u in updates if u.information is not None])
+        decision = follow_up_decision(state.case, facts, update, ruleset)
+    event, head = information_event(state.head, update, information_fields(update.information), decision)
+    sent = [_sent(step, topics.AUDIT, rid, event)]
+    case, decisions = state.case, state.decisions
+    if decision is not None:
+        case, items = apply_decision(case, decision, decision.decided_at)
+        events, after = decision_events(head, decision, items)
+        head = after or head
+        sent += [_sent(step, topics.AUDIT, rid, more) for more in events]
+        sent.append(_sent(step, topics.DECISIONS, rid, decision))
+        decisions = [*decisions, decision]
+    new_state = state.with_step(step, sent, case=case, head=head, decisions=decisions, updates=updates)
+    return new_state, sent, decision
 
 
 def on_action(
@@ -111,12 +183,12 @@ def on_action(
     action: OfficerAction,
     officer: OfficerScope,
     ruleset_version: str,
-    deadlines: dict[Priority, timedelta],
+    due_at: DueAt,
 ) -> Step:
     """Apply an officer's action (or refuse it); audit it; publish a follow-up decision if there is one."""
     assert state.case is not None
     step = action.action_id
-    outcome = apply_action(state.case, action, officer, action.requested_at, ruleset_version, deadlines)
+    outcome = apply_action(state.case, action, officer, action.requested_at, ruleset_version, due_at)
     if outcome.redelivered:
         return Step(None, state.sent_by(step), redelivered=True, outcome=outcome)
     if action.action_id not in outcome.case.actions:  # a refusal not kept (UNRECORDED_REFUSALS): no write

@@ -9,9 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.action import ActionKind, OfficerAction
 from schemas.audit import EMITTERS, ActorKind, AuditAction, AuditEvent
-from schemas.audit_details import AuditDetails, EscalationDetails, OfficerActionDetails, QueuedDetails, TriagedDetails
+from schemas.audit_details import (
+    AuditDetails,
+    EscalationDetails,
+    InformationDetails,
+    OfficerActionDetails,
+    QueuedDetails,
+    TriagedDetails,
+    WithdrawalDetails,
+)
 from schemas.decision import TriageDecision
 from schemas.escalation import Escalation
+from schemas.update import ReferralUpdate
+from schemas.vocabulary import Service
 from services.common.audit_chain import ChainHead, next_event
 from services.triage.cases.case import QueueItem
 from services.triage.cases.queue import ActionOutcome
@@ -152,6 +162,41 @@ def escalation_event(head: ChainHead | None, escalation: Escalation) -> tuple[Au
             due_at=escalation.due_at,
             escalation_id=escalation.escalation_id,
         ),
+    )
+
+
+def information_event(
+    head: ChainHead | None, update: ReferralUpdate, fields: list[str], follow_up: TriageDecision | None
+) -> tuple[AuditEvent, ChainHead]:
+    """`information_added`: which fields the referrer sent (never their values) and the follow-up, if any."""
+    return _event(
+        head,
+        update.referral_id,
+        AuditAction.information_added,
+        ActorKind.partner,
+        update.partner_id,
+        update.received_at,
+        InformationDetails(
+            update_id=update.update_id,
+            fields=fields,
+            decision_id=follow_up.decision_id if follow_up else None,
+            services=[a.service for a in follow_up.assignments] if follow_up else None,
+        ),
+    )
+
+
+def withdrawal_event(
+    head: ChainHead | None, update: ReferralUpdate, reason: str, closed: list[Service], marked: list[Service]
+) -> tuple[AuditEvent, ChainHead]:
+    """`withdrawn`: the referrer's reason code and what became of each item."""
+    return _event(
+        head,
+        update.referral_id,
+        AuditAction.withdrawn,
+        ActorKind.partner,
+        update.partner_id,
+        update.received_at,
+        WithdrawalDetails(update_id=update.update_id, reason=reason, services_closed=closed, services_marked=marked),
     )
 
 

@@ -11,9 +11,11 @@ from schemas.audit import AuditAction, AuditEvent
 from schemas.decision import Flag
 from schemas.referral import Referral
 from schemas.services_catalogue import display_name
+from schemas.update import ReferralUpdate
 from schemas.vocabulary import Priority, Service
 from services.triage.cases.case import ItemState, QueueItem
 from services.triage.cases.trail import REASON_CODES
+from services.triage.cases.updates import information_fields
 
 PRIORITY_TAGS = {Priority.urgent: "red", Priority.high: "orange", Priority.medium: "yellow", Priority.standard: "grey"}
 FLAG_TAGS = {
@@ -24,8 +26,15 @@ FLAG_TAGS = {
     Flag.children_in_household: ("Children in household", "grey"),
     Flag.nrm_child: ("NRM child", "grey"),
     Flag.duty_to_notify: ("Duty to notify", "grey"),
+    Flag.do_not_contact_directly: ("Do not contact directly", "red"),
 }
-PROMINENT_FLAGS = (Flag.immediate_danger, Flag.marac, Flag.safeguarding_child, Flag.repeat)
+PROMINENT_FLAGS = (
+    Flag.immediate_danger,
+    Flag.do_not_contact_directly,
+    Flag.marac,
+    Flag.safeguarding_child,
+    Flag.repeat,
+)
 STATE_TAGS = {
     ItemState.new: "blue",
     ItemState.claimed: "light-blue",
@@ -50,6 +59,8 @@ AUDIT_LABELS = {
     AuditAction.notified: "Notification sent",
     AuditAction.notification_failed: "Notification failed",
     AuditAction.dead_lettered: "Dead-lettered",
+    AuditAction.information_added: "New information from the referrer",
+    AuditAction.withdrawn: "Withdrawn by the referrer",
 }
 ACTION_DONE = {
     "claim": "You claimed this referral.",
@@ -128,6 +139,7 @@ def item_view(item: QueueItem, now: datetime) -> dict[str, Any]:
         "reasons": item.reasons,
         "ruleset_version": item.ruleset_version,
         "final_reason": item.final_reason,
+        "withdrawn": item.withdrawn,
         "replaces": replaced_items(item),
     }
 
@@ -170,6 +182,20 @@ def timeline(events: list[AuditEvent]) -> list[dict[str, Any]]:
         }
         for e in events
     ]
+
+
+def referrer_updates(updates: list[ReferralUpdate]) -> list[dict[str, str]]:
+    """What the referrer added after sending the referral, oldest first: when, what and any addendum."""
+    shown = []
+    for update in updates:
+        if update.withdrawal is not None:
+            what, addendum = f"Withdrawn: {label(update.withdrawal.reason.value)}", ""
+        else:
+            assert update.information is not None
+            what = "New information: " + ", ".join(label(f) for f in information_fields(update.information))
+            addendum = update.information.narrative_addendum or ""
+        shown.append({"when": when(update.received_at), "what": what, "addendum": addendum})
+    return shown
 
 
 def yes_no(value: bool | None) -> str:

@@ -61,5 +61,7 @@ def register(triage: Triage) -> None:
                 status=422,
                 headers=REPORT_PAGE_HEADERS,
             )
-        report = compute_kpis(await triage.view.report_inputs(start, end), start, end, as_of=now)
+        report = compute_kpis(
+            await triage.view.report_inputs(start, end), start, end, as_of=now, calendar=triage.ruleset.calendar()
+        )
         return self.html(render_html(report), headers=REPORT_PAGE_HEADERS)

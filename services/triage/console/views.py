@@ -16,6 +16,7 @@ from services.common.logs import get_logger
 from services.triage.api.actions import Rejection, check_target, command_for, submit, throttle
 from services.triage.api.officers import may_see
 from services.triage.cases.trail import REASON_CODES
+from services.triage.cases.updates import with_information
 from services.triage.console.console import (
     Console,
     Visit,
@@ -28,7 +29,14 @@ from services.triage.console.console import (
     set_session_cookie,
     sign_in_url,
 )
-from services.triage.console.pages import ACTION_DONE, item_view, referral_details, signature, timeline
+from services.triage.console.pages import (
+    ACTION_DONE,
+    item_view,
+    referral_details,
+    referrer_updates,
+    signature,
+    timeline,
+)
 
 if TYPE_CHECKING:
     from services.triage.service import Triage
@@ -67,13 +75,16 @@ async def item_context(
         return None
     events = (await console.triage.view.trail(referral_id)).events
     shown = record is not None and may_see(visit.officer, case)
-    details = referral_details(record.referral) if record and shown else None
+    news = [u.information for u in record.updates if u.information is not None] if record else []
+    details = referral_details(with_information(record.referral, news)) if record and shown else None  # as now
     narrative = record.referral.submission.narrative if record and shown else None
+    updates = referrer_updates(record.updates) if record and shown else []
     others = [item_view(i, now) for s, i in case.items.items() if s != service]
     return {
         "item": item_view(item, now),
         "details": details,
         "narrative": narrative,
+        "updates": updates,
         "others": others,
         "timeline": timeline(events),
         "timeline_signature": signature([e.hash for e in events]),

@@ -23,7 +23,16 @@ from services.common.logs import get_logger
 from services.common.topics import AUDIT, OUTCOMES, TRIAGE_APP
 from services.triage.cases.referral_state import ReferralState
 from services.triage.cases.trail import EMITTER_ORDER
-from services.triage.read.tables import audit_events, outcomes, projector_offsets, queue_items, referrals
+from services.triage.read.tables import (
+    audit_events,
+    outcomes,
+    projector_offsets,
+    queue_items,
+    referrals,
+    routing_facts,
+)
+from services.triage.routing.conditions import facts_of
+from services.triage.routing.replay import facts_json
 
 log = get_logger("sosafe.triage.read")
 
@@ -200,6 +209,18 @@ async def _write_states(connection: AsyncConnection, states: dict[str, ReferralS
         ),
         rows,
     )
+    facts = [
+        {
+            "referral_id": referral_id,
+            "accepted_at": state.referral.accepted_at,
+            "subject_key": state.referral.subject_key,
+            "facts": facts_json(facts_of(state.referral.submission)),
+        }
+        for referral_id, state in states.items()
+        if state.referral is not None
+    ]
+    if facts:  # a referral's facts never change: the first write stands
+        await connection.execute(_insert(connection, routing_facts).on_conflict_do_nothing(), facts)
     cased = [referral_id for referral_id, state in states.items() if state.case is not None]
     for chunk in _chunks(cased, 500):
         await connection.execute(delete(queue_items).where(queue_items.c.referral_id.in_(chunk)))

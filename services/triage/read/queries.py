@@ -17,8 +17,9 @@ from schemas.vocabulary import Service
 from services.triage.cases.case import OPEN_STATES, Case, QueueItem
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import MAX_TRAIL, Trail
-from services.triage.read.tables import audit_events, outcomes, queue_items, referrals
+from services.triage.read.tables import audit_events, outcomes, queue_items, referrals, routing_facts
 from services.triage.reports.kpis import ReportInput
+from services.triage.routing.replay import StoredReferral, facts_from_json
 
 OPEN = [state.value for state in OPEN_STATES]
 
@@ -92,6 +93,22 @@ class ReadModel:
         async with self.engine.connect() as connection:
             counts = {row[0]: (int(row[1]), int(row[2])) for row in await connection.execute(query)}
         return {service: counts.get(service.value, (0, 0)) for service in wanted}
+
+    async def routing_facts(self, start: datetime, end: datetime) -> list[StoredReferral]:
+        """The routing facts of every referral accepted in [start, end), oldest first."""
+        query = (
+            select(
+                routing_facts.c.referral_id,
+                routing_facts.c.accepted_at,
+                routing_facts.c.subject_key,
+                routing_facts.c.facts,
+            )
+            .where(routing_facts.c.accepted_at >= start, routing_facts.c.accepted_at < end)
+            .order_by(routing_facts.c.accepted_at, routing_facts.c.referral_id)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [StoredReferral(row[0], row[1], row[2], facts_from_json(row[3])) for row in rows]
 
     async def report_inputs(self, start: datetime, end: datetime) -> list[ReportInput]:
         """Every referral accepted in [start, end), with its case and audit trail."""

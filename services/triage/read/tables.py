@@ -53,6 +53,18 @@ outcomes = Table(
 Index("outcomes_by_partner", outcomes.c.partner_id, outcomes.c.partner_seq, unique=True)
 Index("outcomes_by_referral", outcomes.c.referral_id, outcomes.c.seq)
 
+routing_facts = Table(
+    "routing_facts",
+    metadata,
+    Column("referral_id", String, primary_key=True),
+    Column("accepted_at", UtcDateTime, nullable=False),
+    Column("subject_key", String, nullable=True),
+    Column("facts", Text, nullable=False),  # the routing Facts as JSON: no name, contact, postcode or narrative
+)
+"""What the rules read of each accepted referral, for `sosafe rules diff` (what-if replay)."""
+Index("routing_facts_accepted_at", routing_facts.c.accepted_at)
+Index("routing_facts_subject", routing_facts.c.subject_key, routing_facts.c.accepted_at)
+
 queue_items = Table(
     "queue_items",
     metadata,

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -60,7 +59,8 @@ from schemas.vocabulary import PRIORITY_RANK, Agency, Concern, Priority, Service
 from services.triage.cases.case import Case, ItemState, QueueItem
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import Trail, reason_code
-from services.triage.reports.working_days import one_working_day_after
+from services.triage.reports.working_days import one_working_day_after, report_calendar
+from services.triage.routing.working_hours import WorkingCalendar
 
 CONCERN_OBJECTIVES: dict[Concern, frozenset[int]] = {
     **{
@@ -73,9 +73,16 @@ CONCERN_OBJECTIVES: dict[Concern, frozenset[int]] = {
             Concern.exploitation,
             Concern.missing_episodes,
             Concern.education_exclusion,
+            # Objective one's chapter names "online safety, and sexual exploitation" among "the four main
+            # threats to young people" (Operation Educ8).
+            Concern.child_sexual_exploitation,
+            Concern.online_harm,
         )
     },
     Concern.domestic_abuse: frozenset({2}),
+    # DASH is the "domestic abuse, stalking and honour based violence" risk assessment; SADA takes both.
+    Concern.stalking: frozenset({2}),
+    Concern.honour_based_abuse: frozenset({2}),
     Concern.modern_slavery: frozenset({2}),
     Concern.hate_crime: frozenset({3}),
     Concern.substance_misuse: frozenset({4}),
@@ -218,7 +225,7 @@ OFFICER_OUTCOMES = frozenset(
 )
 
 
-def referrer_told(cohort: Sequence[ReportInput], as_of: datetime, holidays: AbstractSet[date]) -> ReferrerTold:
+def referrer_told(cohort: Sequence[ReportInput], as_of: datetime, calendar: WorkingCalendar) -> ReferrerTold:
     hours: list[float] = []
     within = 0
     for referral in cohort:
@@ -227,7 +234,7 @@ def referrer_told(cohort: Sequence[ReportInput], as_of: datetime, holidays: Abst
             continue
         first, received = min(told), referral.received_at or referral.accepted_at
         hours.append((first - received).total_seconds() / 3600)
-        within += first <= one_working_day_after(received, holidays)
+        within += first <= one_working_day_after(received, calendar)
     return ReferrerTold(
         referrals_told=len(hours),
         time_to_first_outcome=timing(hours),
@@ -379,9 +386,11 @@ def compute_kpis(
     start: datetime,
     end: datetime,
     as_of: datetime | None = None,
-    holidays: AbstractSet[date] = frozenset(),
+    calendar: WorkingCalendar | None = None,
 ) -> KpiReport:
-    """The KPI report over referrals accepted in [start, end), outcomes as known at `as_of` (default end)."""
+    """The KPI report over referrals accepted in [start, end), outcomes as known at `as_of` (default end).
+    `calendar` is the working calendar of "told within one working day": the live ruleset's, so the KPI and
+    the SLA count the same days (default: the default working week and the shipped bank holidays)."""
     if end <= start:
         raise ValueError("the period must end after it starts")
     as_of = as_of or end
@@ -455,7 +464,7 @@ def compute_kpis(
             if (row := _sla_row(s, p, [i for i in items if i.service is s and i.priority is p], as_of))
         ],
         outcomes=_outcomes(items),
-        referrer_told=referrer_told(cohort, as_of, holidays),
+        referrer_told=referrer_told(cohort, as_of, report_calendar(calendar)),
     )
 
 

@@ -1,27 +1,27 @@
-"""One working day after a time (pure): the same London wall-clock time on the next working day.
+"""One working day after a time (pure): the same local wall-clock time on the calendar's next working day.
 
-Working days are Monday to Friday except the holidays given. The holidays are an argument: the England and
-Wales bank holidays calendar is to come from the routing calendar being added beside this (merge point:
-pass its holiday set to `compute_kpis`); until then the report counts weekends only.
+The calendar is the routing calendar (`routing.working_hours.WorkingCalendar`): the ruleset's working week
+and the shipped England and Wales bank holidays, the same calendar the working-hours deadlines (and so the
+SLA watch) count on. A ruleset without a `working_hours` section is measured on the default working week.
 """
 
 from __future__ import annotations
 
-from collections.abc import Set
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-LONDON = ZoneInfo("Europe/London")
-
-
-def is_working_day(day: date, holidays: Set[date]) -> bool:
-    return day.weekday() < 5 and day not in holidays
+from services.triage.routing.deadlines import WorkingHours
+from services.triage.routing.working_hours import WorkingCalendar
 
 
-def one_working_day_after(moment: datetime, holidays: Set[date] = frozenset()) -> datetime:
-    """The same London time on the next working day after `moment`'s London date."""
-    local = moment.astimezone(LONDON)
+def report_calendar(calendar: WorkingCalendar | None = None) -> WorkingCalendar:
+    """`calendar` (a ruleset's), or the default working week with the shipped bank holidays."""
+    return calendar if calendar is not None else WorkingHours().calendar()
+
+
+def one_working_day_after(moment: datetime, calendar: WorkingCalendar) -> datetime:
+    """The same local time on the first working day after `moment`'s local date."""
+    local = moment.astimezone(calendar.zone)
     day = local.date() + timedelta(days=1)
-    while not is_working_day(day, holidays):
+    while not calendar.is_working_day(day):
         day += timedelta(days=1)
-    return datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=LONDON)
+    return datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=calendar.zone)

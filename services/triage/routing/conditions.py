@@ -48,6 +48,8 @@ class Facts:
     consent_basis: ConsentBasis | None
     district: District | None
     immediate_danger: bool
+    safe_to_contact: bool | None = None
+    """The referrer's answer to "is it safe to contact the subject directly?"; None when not asked."""
 
 
 def age_on(date_of_birth: date, day: date) -> int:
@@ -75,6 +77,7 @@ def facts_of(submission: ReferralSubmission) -> Facts:
         consent_basis=submission.consent.basis,
         district=subject.district,
         immediate_danger=submission.risk.immediate_danger,
+        safe_to_contact=subject.safe_to_contact,
     )
 
 
@@ -174,6 +177,13 @@ def _conditions(when: When) -> list[tuple[str, Test]]:
             (
                 "consent obtained" if consent else "consent not obtained",
                 lambda f, _: _known(f.consent_obtained == consent),
+            )
+        )
+    if (safe := when.safe_to_contact) is not None:
+        found.append(
+            (
+                "safe to contact directly" if safe else "not safe to contact directly",
+                lambda f, _: _known(f.safe_to_contact is safe),
             )
         )
     if (earlier := when.after_rules) is not None:

@@ -92,11 +92,26 @@ def apply_overrides(
         flags.update(raised_flags(repeat.flags, facts, outcomes))
         reason = repeat.reason.format(days=repeat.within_days)
         result = [draft.noting(repeat.rule_id, reason) for draft in result]
+    flag_notes = []
+    for route in sections.flag_routes:
+        applies = route.flag in flags
+        flag_notes.append(
+            OverrideFinding(
+                route.rule_id,
+                applies,
+                f"flag {route.flag} raised: an item for {route.route_to}"
+                if applies
+                else f"flag {route.flag} not raised",
+            )
+        )
+        if applies:
+            result.append(Draft(route.route_to, route.priority, (route.rule_id,), (route.reason,)))
     result, area_note = _out_of_area(result, ruleset, facts)
     result, consent_note = _no_lawful_basis(result, sections.no_lawful_basis, facts, flags)
     order = [rule.id for rule in ruleset.rules] + [
         sections.nothing_matched.rule_id,
         repeat.rule_id,
+        *(route.rule_id for route in sections.flag_routes),
         sections.out_of_area.rule_id,
         sections.no_lawful_basis.rule_id,
     ]
@@ -114,7 +129,7 @@ def apply_overrides(
     if facts.immediate_danger:
         flags.update(raised_flags(danger.flags, facts, outcomes))
         result = [draft.raised_to(danger.raise_to, danger.rule_id, danger.reason) for draft in result]
-    return result, flags, [nothing_note, repeat_note, area_note, consent_note, danger_note]
+    return result, flags, [nothing_note, repeat_note, *flag_notes, area_note, consent_note, danger_note]
 
 
 def _nothing_matched(drafts: list[Draft], section: NothingMatched) -> tuple[list[Draft], OverrideFinding]:

@@ -48,6 +48,7 @@ class When(RulesetModel):
     children_in_household_at_least: Annotated[int, Field(ge=1)] | None = None
     released_within_days: Annotated[int, Field(ge=0, le=3650)] | None = None
     consent_obtained: bool | None = None
+    safe_to_contact: bool | None = None
     after_rules: tuple[RuleId, ...] | None = None
     any_of: Annotated[tuple[When, ...], Field(min_length=2)] | None = None
 

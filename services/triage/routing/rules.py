@@ -30,6 +30,7 @@ __all__ = [
     "decide",
     "decision_id_for",
     "explain",
+    "route",
 ]
 
 REASON_LIMIT = 300
@@ -86,12 +87,9 @@ def explain(
     referral: Referral, ruleset: Ruleset, now: datetime, history: Sequence[PriorSubjectReferral]
 ) -> Explanation:
     """The decision with the reasoning behind it."""
-    facts = facts_of(referral.submission)
-    findings, outcomes, drafts = _apply_rules(ruleset, facts)
-    flags = {flag for finding in findings for flag in finding.flags}
     window = ruleset.overrides.repeat_referral.within_days
     is_repeat = bool(_earlier_referrals(referral, now, history, window))
-    drafts, flags, notes = apply_overrides(ruleset, facts, outcomes, drafts, flags, is_repeat=is_repeat)
+    findings, notes, drafts, flags = route(facts_of(referral.submission), ruleset, is_repeat=is_repeat)
     decision = TriageDecision(
         decision_id=decision_id_for(referral.referral_id),
         referral_id=referral.referral_id,
@@ -103,6 +101,17 @@ def explain(
         concerns=[concern.value for concern in referral.submission.concerns],
     )
     return Explanation(ruleset.version, tuple(findings), tuple(notes), decision)
+
+
+def route(
+    facts: Facts, ruleset: Ruleset, *, is_repeat: bool
+) -> tuple[tuple[RuleFinding, ...], tuple[OverrideFinding, ...], list[Draft], set[Flag]]:
+    """The rules and overrides on a referral's facts: findings, override notes, assignments before deadlines
+    (one per service) and flags. What `explain` and the what-if replay (`routing/replay.py`) share."""
+    findings, outcomes, drafts = _apply_rules(ruleset, facts)
+    flags = {flag for finding in findings for flag in finding.flags}
+    drafts, flags, notes = apply_overrides(ruleset, facts, outcomes, drafts, flags, is_repeat=is_repeat)
+    return tuple(findings), tuple(notes), drafts, flags
 
 
 def decision_id_for(referral_id: str) -> str:
@@ -186,7 +195,7 @@ def _assignments(drafts: Iterable[Draft], ruleset: Ruleset, now: datetime) -> li
         Assignment(
             service=draft.service,
             priority=draft.priority,
-            due_at=now + timedelta(hours=ruleset.deadline_hours(draft.priority)),
+            due_at=ruleset.due_at(draft.priority, now),
             rule_ids=list(draft.rule_ids),
             reasons=[_fit(reason) for reason in draft.reasons],
             replaces_all=list(draft.replaces),

@@ -6,6 +6,7 @@ sentence naming the rule (or section) and the field, so a bad ruleset stops the 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -14,18 +15,17 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from schemas.services_catalogue import CATALOGUE
 from schemas.vocabulary import District, Priority, Service
+from services.triage.routing.deadlines import Deadline, WorkingDeadline, WorkingHours
 from services.triage.routing.rule_format import Rule, RulesetModel, When
 from services.triage.routing.ruleset_errors import RulesetError
 from services.triage.routing.ruleset_errors import from_validation_error as _from_validation_error
 from services.triage.routing.ruleset_overrides import (
     Overrides,
 )
+from services.triage.routing.working_hours import CalendarError, WorkingCalendar
 
 DEFAULT_RULESET_PATH: Final = Path(__file__).with_name("default_ruleset.yaml")
 """The partnership's published policy, shipped with the service."""
-
-Hours = Annotated[float, Field(gt=0, le=24 * 365)]
-"""Deadlines are in hours; fractions are allowed (tests use seconds-long deadlines)."""
 
 
 class Ruleset(RulesetModel):
@@ -33,12 +33,23 @@ class Ruleset(RulesetModel):
     service catalogue's (`schemas/services_catalogue.py`)."""
 
     version: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
-    deadlines: dict[Priority, Hours]
+    working_hours: WorkingHours | None = None
+    deadlines: dict[Priority, Deadline]
     rules: Annotated[tuple[Rule, ...], Field(min_length=1)]
     overrides: Overrides
 
-    def deadline_hours(self, priority: Priority) -> float:
-        return self.deadlines[priority]
+    def due_at(self, priority: Priority, start: datetime) -> datetime:
+        """When an item of `priority` created at `start` is due: wall-clock, or on the working calendar."""
+        deadline = self.deadlines[priority]
+        if isinstance(deadline, WorkingDeadline):
+            if self.working_hours is None:  # refused by `validate`; a hand-built ruleset gets the default week
+                return WorkingHours().calendar().add(start, deadline.working_hours)
+            return self.working_hours.calendar().add(start, deadline.working_hours)
+        return start + timedelta(hours=deadline)
+
+    def calendar(self) -> WorkingCalendar | None:
+        """The working calendar its working-hours deadlines count on (None when it has none)."""
+        return self.working_hours.calendar() if self.working_hours is not None else None
 
     def covers(self, service: Service, district: District) -> bool:
         """Whether `service` takes referrals from `district` (the out-of-area service takes all)."""
@@ -85,6 +96,16 @@ def validate(ruleset: Ruleset, origin: str = "ruleset") -> None:
     missing = [p.value for p in Priority if p not in ruleset.deadlines]
     if missing:
         raise RulesetError(f"{prefix}: field 'deadlines': no deadline for priority '{missing[0]}'")
+    working = [p.value for p, deadline in ruleset.deadlines.items() if isinstance(deadline, WorkingDeadline)]
+    if working and ruleset.working_hours is None:
+        raise RulesetError(
+            f"{prefix}: field 'deadlines.{working[0]}': working_hours needs a 'working_hours' section (the calendar)"
+        )
+    if ruleset.working_hours is not None:
+        try:
+            ruleset.working_hours.calendar()
+        except CalendarError as exc:
+            raise RulesetError(f"{prefix}: field 'working_hours.bank_holidays': {exc}") from exc
     seen: set[str] = set()
     for rule in ruleset.rules:
         where = f"{prefix}: rule '{rule.id}'"
@@ -94,12 +115,20 @@ def validate(ruleset: Ruleset, origin: str = "ruleset") -> None:
             if named not in seen:
                 raise RulesetError(f"{where}: field '{field}': '{named}' is not the id of an earlier rule")
         seen.add(rule.id)
-    for name, section in ruleset.overrides:
+    sections: list[tuple[str, object]] = [(name, part) for name, part in ruleset.overrides if name != "flag_routes"]
+    sections += [(f"flag_routes.{index}", route) for index, route in enumerate(ruleset.overrides.flag_routes)]
+    for name, section in sections:
         rule_id = getattr(section, "rule_id", None)
         if rule_id in seen:
             raise RulesetError(f"{prefix}: override '{name}': field 'rule_id': '{rule_id}' is already used")
         if rule_id is not None:
             seen.add(rule_id)
+    routed_flags = [route.flag for route in ruleset.overrides.flag_routes]
+    for index, route in enumerate(ruleset.overrides.flag_routes):
+        if routed_flags.index(route.flag) != index:
+            raise RulesetError(
+                f"{prefix}: override 'flag_routes.{index}': field 'flag': '{route.flag}' is already routed"
+            )
 
 
 def _rule_references(rule: Rule) -> list[tuple[str, str]]:

@@ -95,12 +95,25 @@ class NothingMatched(RulesetModel):
     reason: Annotated[Reason, _template()]
 
 
+class FlagRoute(RulesetModel):
+    """A queue that receives an item whenever `flag` is raised (by a rule or by the repeat override), say
+    the MARAC coordinator's for `marac`."""
+
+    flag: Flag
+    route_to: Service
+    priority: Priority
+    rule_id: RuleId
+    reason: Annotated[Reason, _template()]
+
+
 class Overrides(RulesetModel):
     """What happens after the rules: in this order, then assignments to one service are merged."""
 
     age_unknown: AgeUnknown
     nothing_matched: NothingMatched
     repeat_referral: RepeatReferral
+    flag_routes: tuple[FlagRoute, ...] = ()
+    """Applied after the repeat override (whose flags count) and before out of area and consent."""
     out_of_area: OutOfArea
     no_lawful_basis: NoLawfulBasis
     immediate_danger: ImmediateDanger

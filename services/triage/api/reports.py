@@ -47,38 +47,45 @@ def period_errors(query: dict[str, str]) -> tuple[datetime | None, datetime | No
     return start, end, errors
 
 
+async def kpi_report(triage: Triage, view: View, request: Request) -> Response:
+    """`GET /v1/reports/kpis`: the report for a manager's bearer token, as JSON, CSV or HTML."""
+    officer = officer_for(triage.tokens, request.headers.get("Authorization"))
+    if officer is None:
+        return error_response(
+            view,
+            401,
+            "unauthorised",
+            "A valid manager bearer token is required.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not officer.manager:
+        return error_response(view, 403, "managers_only", "The KPI report is for managers.")
+    query = {name: request.query.get(name, "") for name in ("from", "to", "format")}
+    start, end, errors = period_errors(query)
+    fmt = query["format"] or "json"
+    if fmt not in FORMATS:
+        errors.append(
+            FieldError(loc="query.format", code="invalid_format", message="format must be json, csv or html.")
+        )
+    if errors or start is None or end is None:
+        return error_response(view, 422, "invalid_period", "The report period is not valid.", errors)
+    report = compute_kpis(
+        await triage.view.report_inputs(start, end),
+        start,
+        end,
+        as_of=datetime.now(UTC),
+        calendar=triage.ruleset.calendar(),
+    )
+    if fmt == "csv":
+        return view.text(render_csv(report), content_type="text/csv")
+    if fmt == "html":
+        return view.html(render_html(report))
+    return view.json(report.model_dump(mode="json"))
+
+
 def register(triage: Triage) -> None:
+    """Bind `kpi_report` to its route."""
+
     @triage.app.page("/v1/reports/kpis")
     async def kpis(self: View, request: Request) -> Response:
-        officer = officer_for(triage.tokens, request.headers.get("Authorization"))
-        if officer is None:
-            return error_response(
-                self,
-                401,
-                "unauthorised",
-                "A valid manager bearer token is required.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if not officer.manager:
-            return error_response(self, 403, "managers_only", "The KPI report is for managers.")
-        query = {name: request.query.get(name, "") for name in ("from", "to", "format")}
-        start, end, errors = period_errors(query)
-        fmt = query["format"] or "json"
-        if fmt not in FORMATS:
-            errors.append(
-                FieldError(loc="query.format", code="invalid_format", message="format must be json, csv or html.")
-            )
-        if errors or start is None or end is None:
-            return error_response(self, 422, "invalid_period", "The report period is not valid.", errors)
-        report = compute_kpis(
-            await triage.view.report_inputs(start, end),
-            start,
-            end,
-            as_of=datetime.now(UTC),
-            calendar=triage.ruleset.calendar(),
-        )
-        if fmt == "csv":
-            return self.text(render_csv(report), content_type="text/csv")
-        if fmt == "html":
-            return self.html(render_html(report))
-        return self.json(report.model_dump(mode="json"))
+        return await kpi_report(triage, self, request)

@@ -36,32 +36,37 @@ def quarter_start(now: datetime) -> datetime:
     return datetime(now.year, 3 * ((now.month - 1) // 3) + 1, 1, tzinfo=UTC)
 
 
+async def report_page(triage: Triage, console: Console, view: View, request: Request) -> Response:
+    """The console's KPI report for a signed-in manager: this quarter so far, or ?from=&to=."""
+    visit = await console.visit(request)
+    if visit.officer is None:
+        return view.html("", status=303, headers={"Location": sign_in_url("/reports")})
+    if not visit.officer.manager:
+        return view.html(
+            "<h1>Managers only</h1><p>The KPI report is for managers.</p>", status=403, headers=REPORT_PAGE_HEADERS
+        )
+    now = datetime.now(UTC)
+    query = {
+        "from": request.query.get("from") or quarter_start(now).date().isoformat(),
+        "to": request.query.get("to") or (now.date() + timedelta(days=1)).isoformat(),
+    }
+    start, end, errors = period_errors(query)
+    if errors or start is None or end is None:
+        return view.html(
+            "<h1>Period not valid</h1><p>Use ?from=YYYY-MM-DD&amp;to=YYYY-MM-DD.</p>",
+            status=422,
+            headers=REPORT_PAGE_HEADERS,
+        )
+    report = compute_kpis(
+        await triage.view.report_inputs(start, end), start, end, as_of=now, calendar=triage.ruleset.calendar()
+    )
+    return view.html(render_html(report), headers=REPORT_PAGE_HEADERS)
+
+
 def register(triage: Triage) -> None:
+    """Bind `report_page` to `/reports`."""
     console = Console(triage)
 
     @triage.app.page("/reports")
-    async def report_page(self: View, request: Request) -> Response:
-        """The console's KPI report for a signed-in manager: this quarter so far, or ?from=&to=."""
-        visit = await console.visit(request)
-        if visit.officer is None:
-            return self.html("", status=303, headers={"Location": sign_in_url("/reports")})
-        if not visit.officer.manager:
-            return self.html(
-                "<h1>Managers only</h1><p>The KPI report is for managers.</p>", status=403, headers=REPORT_PAGE_HEADERS
-            )
-        now = datetime.now(UTC)
-        query = {
-            "from": request.query.get("from") or quarter_start(now).date().isoformat(),
-            "to": request.query.get("to") or (now.date() + timedelta(days=1)).isoformat(),
-        }
-        start, end, errors = period_errors(query)
-        if errors or start is None or end is None:
-            return self.html(
-                "<h1>Period not valid</h1><p>Use ?from=YYYY-MM-DD&amp;to=YYYY-MM-DD.</p>",
-                status=422,
-                headers=REPORT_PAGE_HEADERS,
-            )
-        report = compute_kpis(
-            await triage.view.report_inputs(start, end), start, end, as_of=now, calendar=triage.ruleset.calendar()
-        )
-        return self.html(render_html(report), headers=REPORT_PAGE_HEADERS)
+    async def reports(self: View, request: Request) -> Response:
+        return await report_page(triage, console, self, request)

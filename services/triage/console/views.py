@@ -113,197 +113,247 @@ def reason_of(action: str, form: dict[str, str]) -> str | None:
     return f"{code}: {note}" if note else code
 
 
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def home(console: Console, view: View, request: Request) -> Response:
+    """`GET /`: the officer's queues (or a deep link followed after sign-in)."""
+    visit, target = await console.visit(request), deep_link(request.query)
+    if visit.officer is None:
+        return redirect(view, sign_in_url(target))
+    if target is not None:
+        return redirect(view, target)
+    return console.page(view, "home.html", visit, title="Your queues", **await queue_counts(console, visit, now()))
+
+
+async def home_part(console: Console, view: View, request: Request) -> Response:
+    visit = await console.visit(request)
+    if visit.officer is None:
+        return view.text("Sign in again.", status=401)
+    return view.html(console.render("_queues.html", visit, **await queue_counts(console, visit, now())))
+
+
+async def sign_in_form(console: Console, view: View, request: Request) -> Response:
+    visit = await console.visit(request)
+    if visit.officer is not None:
+        return redirect(view, "/")
+    return console.page(
+        view,
+        "sign_in.html",
+        console.with_anonymous_session(visit),
+        title="Sign in",
+        next=safe_next(request.query.get("next")) or "",
+        error=None,
+    )
+
+
+async def sign_in(triage: Triage, console: Console, view: View, request: Request) -> Response:
+    """`POST /console/sign-in`: an officer token for a signed session bound to that token."""
+    form, visit = await read_form(request), await console.visit(request)
+    if not console.csrf_ok(visit, form):
+        return console.forbidden_form(view, visit)
+    token = form.get("token", "").strip()
+    officer = triage.tokens.officer(token) if 0 < len(token) <= 512 else None
+    target = safe_next(form.get("next")) or "/"
+    if officer is None:
+        log.info("console_sign_in_refused")
+        return console.page(
+            view,
+            "sign_in.html",
+            visit,
+            status=401,
+            title="Sign in",
+            next=target,
+            error="Enter a valid officer token",
+        )
+    _, cookie = console.signer.issue(officer.id, now(), officer.token_sha256)
+    log.info("console_signed_in", officer_id=officer.id)
+    return redirect(view, target, cookie, visit.secure)
+
+
+async def sign_out(console: Console, view: View, request: Request) -> Response:
+    """`POST /console/sign-out`: the session is revoked on every replica, and its cookie cleared."""
+    form, visit = await read_form(request), await console.visit(request)
+    if not console.csrf_ok(visit, form):
+        return console.forbidden_form(view, visit)
+    await console.sign_out(visit)
+    log.info("console_signed_out", officer_id=visit.officer.id if visit.officer else None)
+    response = redirect(view, "/console/sign-in")
+    set_session_cookie(response, "", visit.secure, max_age=0)
+    return response
+
+
+async def queue(console: Console, view: View, request: Request, service: str) -> Response:
+    visit = await console.visit(request)
+    if visit.officer is None:
+        return console.sign_in_redirect(view, request)
+    wanted = console.scope_problem(view, visit, service)
+    if not isinstance(wanted, Service):
+        return wanted
+    state = "all" if request.query.get("state") == "all" else "open"
+    return console.page(
+        view, "queue.html", visit, title=f"{wanted} queue", **await queue_rows(console, wanted, state, now())
+    )
+
+
+async def queue_part(console: Console, view: View, request: Request, service: str) -> Response:
+    visit = await console.visit(request)
+    if visit.officer is None:
+        return view.text("Sign in again.", status=401)
+    wanted = console.scope_problem(view, visit, service)
+    if not isinstance(wanted, Service):
+        return wanted
+    state = "all" if request.query.get("state") == "all" else "open"
+    return view.html(console.render("_queue_table.html", visit, **await queue_rows(console, wanted, state, now())))
+
+
+async def item_page(
+    console: Console,
+    view: View,
+    request: Request,
+    visit: Visit,
+    service: str,
+    referral_id: str,
+    status: int = 200,
+    errors: tuple[tuple[str, str], ...] = (),
+    form: dict[str, str] | None = None,
+) -> Response:
+    wanted = console.scope_problem(view, visit, service)
+    if not isinstance(wanted, Service):
+        return wanted
+    context = await item_context(console, visit, wanted, referral_id, now())
+    if context is None:
+        return console.problem(view, visit, 404, "Page not found", "This referral has no item in this queue.")
+    done = ACTION_DONE.get(request.query.get("done", "")) if status == 200 else None
+    return console.page(
+        view,
+        "item.html",
+        visit,
+        status=status,
+        title=f"Referral {referral_id[:8]}",
+        errors=list(errors),
+        error_for=dict(errors),
+        done=done,
+        form=form or {},
+        **context,
+    )
+
+
+async def item(console: Console, view: View, request: Request, service: str, referral_id: str) -> Response:
+    visit = await console.visit(request)
+    if visit.officer is None:
+        return console.sign_in_redirect(view, request)
+    return await item_page(console, view, request, visit, service, referral_id)
+
+
+async def item_part(
+    console: Console, view: View, request: Request, service: str, referral_id: str, part: str
+) -> Response:
+    visit = await console.visit(request)
+    if visit.officer is None:
+        return view.text("Sign in again.", status=401)
+    wanted = console.scope_problem(view, visit, service)
+    if not isinstance(wanted, Service):
+        return wanted
+    context = await item_context(console, visit, wanted, referral_id, now())
+    if context is None or part not in ("status", "timeline"):
+        return view.text("Not found.", status=404)
+    return view.html(console.render(f"_item_{part}.html", visit, **context))
+
+
+async def item_action(
+    triage: Triage, console: Console, view: View, request: Request, service: str, referral_id: str, action: str
+) -> Response:
+    """`POST` an officer's action from the item page: checked, published, and the page shown again."""
+    form, visit = await read_form(request), await console.visit(request)
+    if not console.csrf_ok(visit, form):
+        return console.forbidden_form(view, visit)
+    if visit.officer is None:
+        return console.sign_in_redirect(view, request)
+    limited = throttle(triage, visit.officer)
+    if limited is not None:
+        response = console.problem(view, visit, 429, "Too many actions", "Nothing was changed. " + limited.detail)
+        response.headers.update(limited.headers)
+        return response
+    target = await check_target(triage, visit.officer, service, referral_id, action)
+    if isinstance(target, Rejection):
+        return await item_page(
+            console, view, request, visit, service, referral_id, target.status, (("", target.detail),)
+        )
+    errors = form_errors(action, form)
+    if errors:
+        return await item_page(console, view, request, visit, service, referral_id, 422, tuple(errors), form)
+    try:
+        command = command_for(
+            visit.officer,
+            target,
+            referral_id,
+            action,
+            reason_of(action, form),
+            form.get("reassign-to") if action == "reassign" else None,
+        )
+    except ValidationError:
+        return await item_page(
+            console, view, request, visit, service, referral_id, 422, (("", "The action is not valid."),), form
+        )
+    outcome = await submit(triage, command)
+    if isinstance(outcome, Rejection):
+        detail = outcome.detail[:1].upper() + outcome.detail[1:]
+        return await item_page(console, view, request, visit, service, referral_id, outcome.status, (("", detail),))
+    log.info(
+        "console_action_applied",
+        officer_id=visit.officer.id,
+        action=action,
+        referral_id=referral_id,
+        service=target.value,
+    )
+    return redirect(view, f"{item_url(target, referral_id)}?done={action}")
+
+
 def register(triage: Triage) -> None:
+    """Bind the console's handlers above to its routes."""
     console = open_console(triage)
     app = triage.app
 
-    def now() -> datetime:
-        return datetime.now(UTC)
-
     @app.page("/", name="console_home")
-    async def home(self: View, request: Request) -> Response:
-        visit, target = await console.visit(request), deep_link(request.query)
-        if visit.officer is None:
-            return redirect(self, sign_in_url(target))
-        if target is not None:
-            return redirect(self, target)
-        return console.page(self, "home.html", visit, title="Your queues", **await queue_counts(console, visit, now()))
+    async def home_page(self: View, request: Request) -> Response:
+        return await home(console, self, request)
 
     @app.page("/console/parts/queues", name="console_part_queues")
-    async def home_part(self: View, request: Request) -> Response:
-        visit = await console.visit(request)
-        if visit.officer is None:
-            return self.text("Sign in again.", status=401)
-        return self.html(console.render("_queues.html", visit, **await queue_counts(console, visit, now())))
+    async def home_part_page(self: View, request: Request) -> Response:
+        return await home_part(console, self, request)
 
     @app.page("/console/sign-in", name="console_sign_in")
     class SignIn(View):
         async def get(self, request: Request) -> Response:
-            visit = await console.visit(request)
-            if visit.officer is not None:
-                return redirect(self, "/")
-            return console.page(
-                self,
-                "sign_in.html",
-                console.with_anonymous_session(visit),
-                title="Sign in",
-                next=safe_next(request.query.get("next")) or "",
-                error=None,
-            )
+            return await sign_in_form(console, self, request)
 
         async def post(self, request: Request) -> Response:
-            form, visit = await read_form(request), await console.visit(request)
-            if not console.csrf_ok(visit, form):
-                return console.forbidden_form(self, visit)
-            token = form.get("token", "").strip()
-            officer = triage.tokens.officer(token) if 0 < len(token) <= 512 else None
-            target = safe_next(form.get("next")) or "/"
-            if officer is None:
-                log.info("console_sign_in_refused")
-                return console.page(
-                    self,
-                    "sign_in.html",
-                    visit,
-                    status=401,
-                    title="Sign in",
-                    next=target,
-                    error="Enter a valid officer token",
-                )
-            _, cookie = console.signer.issue(officer.id, now(), officer.token_sha256)
-            log.info("console_signed_in", officer_id=officer.id)
-            return redirect(self, target, cookie, visit.secure)
+            return await sign_in(triage, console, self, request)
 
     @app.page("/console/sign-out", name="console_sign_out")
     class SignOut(View):
         async def post(self, request: Request) -> Response:
-            form, visit = await read_form(request), await console.visit(request)
-            if not console.csrf_ok(visit, form):
-                return console.forbidden_form(self, visit)
-            await console.sign_out(visit)
-            log.info("console_signed_out", officer_id=visit.officer.id if visit.officer else None)
-            response = redirect(self, "/console/sign-in")
-            set_session_cookie(response, "", visit.secure, max_age=0)
-            return response
+            return await sign_out(console, self, request)
 
     @app.page("/console/queues/{service}", name="console_queue")
-    async def queue(self: View, request: Request, service: str) -> Response:
-        visit = await console.visit(request)
-        if visit.officer is None:
-            return console.sign_in_redirect(self, request)
-        wanted = console.scope_problem(self, visit, service)
-        if not isinstance(wanted, Service):
-            return wanted
-        state = "all" if request.query.get("state") == "all" else "open"
-        return console.page(
-            self, "queue.html", visit, title=f"{wanted} queue", **await queue_rows(console, wanted, state, now())
-        )
+    async def queue_page(self: View, request: Request, service: str) -> Response:
+        return await queue(console, self, request, service)
 
     @app.page("/console/queues/{service}/parts/table", name="console_part_queue")
-    async def queue_part(self: View, request: Request, service: str) -> Response:
-        visit = await console.visit(request)
-        if visit.officer is None:
-            return self.text("Sign in again.", status=401)
-        wanted = console.scope_problem(self, visit, service)
-        if not isinstance(wanted, Service):
-            return wanted
-        state = "all" if request.query.get("state") == "all" else "open"
-        return self.html(console.render("_queue_table.html", visit, **await queue_rows(console, wanted, state, now())))
-
-    async def item_page(
-        view: View,
-        request: Request,
-        visit: Visit,
-        service: str,
-        referral_id: str,
-        status: int = 200,
-        errors: tuple[tuple[str, str], ...] = (),
-        form: dict[str, str] | None = None,
-    ) -> Response:
-        wanted = console.scope_problem(view, visit, service)
-        if not isinstance(wanted, Service):
-            return wanted
-        context = await item_context(console, visit, wanted, referral_id, now())
-        if context is None:
-            return console.problem(view, visit, 404, "Page not found", "This referral has no item in this queue.")
-        done = ACTION_DONE.get(request.query.get("done", "")) if status == 200 else None
-        return console.page(
-            view,
-            "item.html",
-            visit,
-            status=status,
-            title=f"Referral {referral_id[:8]}",
-            errors=list(errors),
-            error_for=dict(errors),
-            done=done,
-            form=form or {},
-            **context,
-        )
+    async def queue_part_page(self: View, request: Request, service: str) -> Response:
+        return await queue_part(console, self, request, service)
 
     @app.page("/console/queues/{service}/items/{referral_id}", name="console_item")
-    async def item(self: View, request: Request, service: str, referral_id: str) -> Response:
-        visit = await console.visit(request)
-        if visit.officer is None:
-            return console.sign_in_redirect(self, request)
-        return await item_page(self, request, visit, service, referral_id)
+    async def item_view(self: View, request: Request, service: str, referral_id: str) -> Response:
+        return await item(console, self, request, service, referral_id)
 
     @app.page("/console/queues/{service}/items/{referral_id}/parts/{part}", name="console_part_item")
-    async def item_part(self: View, request: Request, service: str, referral_id: str, part: str) -> Response:
-        visit = await console.visit(request)
-        if visit.officer is None:
-            return self.text("Sign in again.", status=401)
-        wanted = console.scope_problem(self, visit, service)
-        if not isinstance(wanted, Service):
-            return wanted
-        context = await item_context(console, visit, wanted, referral_id, now())
-        if context is None or part not in ("status", "timeline"):
-            return self.text("Not found.", status=404)
-        return self.html(console.render(f"_item_{part}.html", visit, **context))
+    async def item_part_page(self: View, request: Request, service: str, referral_id: str, part: str) -> Response:
+        return await item_part(console, self, request, service, referral_id, part)
 
     @app.page("/console/queues/{service}/items/{referral_id}/{action}", name="console_item_action")
     class ItemAction(View):
         async def post(self, request: Request, service: str, referral_id: str, action: str) -> Response:
-            form, visit = await read_form(request), await console.visit(request)
-            if not console.csrf_ok(visit, form):
-                return console.forbidden_form(self, visit)
-            if visit.officer is None:
-                return console.sign_in_redirect(self, request)
-            limited = throttle(triage, visit.officer)
-            if limited is not None:
-                response = console.problem(
-                    self, visit, 429, "Too many actions", "Nothing was changed. " + limited.detail
-                )
-                response.headers.update(limited.headers)
-                return response
-            target = await check_target(triage, visit.officer, service, referral_id, action)
-            if isinstance(target, Rejection):
-                return await item_page(
-                    self, request, visit, service, referral_id, target.status, (("", target.detail),)
-                )
-            errors = form_errors(action, form)
-            if errors:
-                return await item_page(self, request, visit, service, referral_id, 422, tuple(errors), form)
-            try:
-                command = command_for(
-                    visit.officer,
-                    target,
-                    referral_id,
-                    action,
-                    reason_of(action, form),
-                    form.get("reassign-to") if action == "reassign" else None,
-                )
-            except ValidationError:
-                return await item_page(
-                    self, request, visit, service, referral_id, 422, (("", "The action is not valid."),), form
-                )
-            outcome = await submit(triage, command)
-            if isinstance(outcome, Rejection):
-                detail = outcome.detail[:1].upper() + outcome.detail[1:]
-                return await item_page(self, request, visit, service, referral_id, outcome.status, (("", detail),))
-            log.info(
-                "console_action_applied",
-                officer_id=visit.officer.id,
-                action=action,
-                referral_id=referral_id,
-                service=target.value,
-            )
-            return redirect(self, f"{item_url(target, referral_id)}?done={action}")
+            return await item_action(triage, console, self, request, service, referral_id, action)

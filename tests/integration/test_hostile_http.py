@@ -56,6 +56,8 @@ def as_the_police_partner_now(case: schemathesis.Case) -> schemathesis.Case:
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
         return case
+    if "source" not in case.body:  # an update or withdrawal: no source or subject to align
+        return case
     now = datetime.now(UTC)
     body = copy.deepcopy(case.body)
     body["submitted_at"] = now.isoformat()
@@ -79,7 +81,10 @@ def test_fuzzed_requests_pass_every_schemathesis_check(
     cases are drawn with hypothesis (tests/support/fuzzing.py). Valid data is sent as a partner reads the
     documents (`as_the_police_partner_now`); a body over 64 KB rightly gets 413.
     """
-    fuzz(stack.url("intake"), path, method, mode, TOKEN, accepted=ACCEPTED, prepare=as_the_police_partner_now)
+    # An update or withdrawal names a referral id drawn at random: valid data may rightly get 404 (not this
+    # partner's referral), which JSON Schema cannot rule out.
+    accepted = [*ACCEPTED, "404"] if "{referral_id}" in path else ACCEPTED
+    fuzz(stack.url("intake"), path, method, mode, TOKEN, accepted=accepted, prepare=as_the_police_partner_now)
 
 
 async def post(

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, StringConstraints
 
 from schemas.base import Message
 from schemas.decision import Flag
-from schemas.outcome import ReferralOutcome
+from schemas.outcome import ReasonCode, ReferralOutcome
 from schemas.vocabulary import Priority, Service
 
 
@@ -25,6 +25,8 @@ class NotificationKind(StrEnum):
     """To the referring partner: one `ReferralOutcome` (webhook only)."""
     new_information = "new_information"
     """A follow-up decision on the referrer's new information: a service added or its priority raised."""
+    withdrawn = "withdrawn"
+    """The referrer withdrew a referral the service had claimed or accepted (from its `withdrawn` outcome)."""
 
 
 class Notification(Message):
@@ -47,6 +49,8 @@ class Notification(Message):
     """An outcome's partner (the access file's id): whose webhook it goes to."""
     outcome: ReferralOutcome | None = None
     """An outcome notification's event, sent as the webhook's body."""
+    reason_code: ReasonCode | None = None
+    """withdrawn: the referrer's withdrawal reason, a code (never free text)."""
 
 
 class NotificationAttempt(Message):

@@ -27,6 +27,14 @@ class OutcomeKind(StrEnum):
     withdrawn = "withdrawn"
 
 
+class WithdrawnState(StrEnum):
+    """A withdrawn assignment's state: `closed` when nobody had taken it on, else the state it stays open in."""
+
+    closed = "closed"
+    claimed = "claimed"
+    accepted = "accepted"
+
+
 ReasonCode = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
 
 
@@ -49,3 +57,7 @@ class ReferralOutcome(Message):
     """declined, closed, withdrawn: a code from the fixed list (docs/webhooks.md), never the officer's text."""
     to: Service | None = None
     """reassigned: the service the assignment went to."""
+    item_state: WithdrawnState | None = None
+    """withdrawn: `closed` when the assignment was still new (closed as `withdrawn_by_referrer`), else
+    `claimed` or `accepted`: it stays open, marked withdrawn, until the service's officer settles it (the
+    service's team is notified)."""

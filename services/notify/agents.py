@@ -22,7 +22,7 @@ from schemas.codec import decode, encode
 from schemas.decision import DecisionKind, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationAttempt, NotificationKind
-from schemas.outcome import ReferralOutcome
+from schemas.outcome import OutcomeKind, ReferralOutcome
 from schemas.vocabulary import Service
 from services.common import topics
 from services.common.confirmed_step import confirmed_step
@@ -30,9 +30,11 @@ from services.common.dead_letters import DeadLetters, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.notify.adapters.channels import DeliveryError
 from services.notify.content import (
+    TAKEN_ON,
     notification_for_outcome,
     notifications_for_decision,
     notifications_for_escalation,
+    notifications_for_withdrawal,
     unreached_services,
 )
 from services.notify.dispatch import DeliveryRecord, Message, attempt_result, split_done
@@ -69,10 +71,15 @@ async def notify_escalation(escalation: Escalation, notify: Notify) -> None:
 
 async def notify_outcome(outcome: ReferralOutcome, notify: Notify) -> None:
     """The referring partner's signed webhook for one outcome, never twice for the same id; a partner with no
-    outcomes webhook polls triage instead (`GET /v1/referrals?updated_since=`), so nothing is sent."""
-    if outcome.partner_id not in notify.partners_told:
-        return
-    await deliver_first([notification_for_outcome(outcome, datetime.now(UTC))], notify)
+    outcomes webhook polls triage instead (`GET /v1/referrals?updated_since=`), so nothing is sent to it.
+    A withdrawal of an assignment the service had claimed or accepted also goes to the service's team."""
+    now = datetime.now(UTC)
+    found = notifications_for_withdrawal(outcome, notify.routing.channels_for, notify.settings.console_base_url, now)
+    if not found and outcome.kind is OutcomeKind.withdrawn and outcome.item_state in TAKEN_ON:
+        unreached(notify, outcome.service, NotificationKind.withdrawn)
+    if outcome.partner_id in notify.partners_told:
+        found.append(notification_for_outcome(outcome, now))
+    await deliver_first(found, notify)
 
 
 def unreached(notify: Notify, service: Service, kind: NotificationKind) -> None:

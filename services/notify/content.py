@@ -1,8 +1,8 @@
 """What a receiving team is told, and how it reads: pure, no I/O, no clock (the time is an argument).
 
 A notification carries only the referral id, service, priority, deadline, flags and a console link
-(least privilege, docs/architecture.md#guarantees). Rendering reads nothing else: `WEBHOOK_FIELDS` is
-the whole of what leaves the service.
+(least privilege, docs/architecture.md#guarantees), and a withdrawal's reason code. Rendering reads nothing
+else: `WEBHOOK_FIELDS` (and `reason_code` where set) is the whole of what leaves the service.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from schemas.decision import DecisionKind, Flag, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationChannel, NotificationKind
-from schemas.outcome import ReferralOutcome
+from schemas.outcome import OutcomeKind, ReferralOutcome, WithdrawnState
 from schemas.services_catalogue import display_name
 from schemas.vocabulary import Priority, Service
 
@@ -121,6 +121,37 @@ def notifications_for_escalation(
     ]
 
 
+TAKEN_ON: Final = frozenset({WithdrawnState.claimed, WithdrawnState.accepted})
+"""A withdrawn assignment in one of these states stays open until its officer settles it: its team is told."""
+
+
+def notifications_for_withdrawal(
+    outcome: ReferralOutcome, channels: ChannelsFor, console_url: str, now: datetime
+) -> list[Notification]:
+    """One notification per channel the service's team is reached on when the referrer withdrew a referral
+    the service had claimed or accepted (none for any other outcome: an unclaimed item closed by the
+    withdrawal needs nobody's action). Its id derives from the outcome's, so a redelivery sends the same."""
+    if outcome.kind is not OutcomeKind.withdrawn or outcome.item_state not in TAKEN_ON:
+        return []
+    return [
+        Notification(
+            notification_id=notification_id_for(outcome.outcome_id, outcome.service, channel),
+            kind=NotificationKind.withdrawn,
+            channel=channel,
+            referral_id=outcome.referral_id,
+            service=outcome.service,
+            priority=outcome.priority,
+            due_at=outcome.due_at,
+            flags=[],
+            link=console_link(console_url, outcome.service, outcome.referral_id),
+            source_id=outcome.outcome_id,
+            created_at=now,
+            reason_code=outcome.reason_code,
+        )
+        for channel in channels(outcome.service, NotificationKind.withdrawn)
+    ]
+
+
 def _local(moment: datetime) -> datetime:
     return moment.astimezone(LOCAL_TIME)
 
@@ -149,6 +180,8 @@ def email_subject(notification: Notification) -> str:
     due = _short_time(notification.due_at)
     if notification.kind is NotificationKind.escalation:
         return f"[SoSafe] OVERDUE {priority} referral for {service}, was due {due}"
+    if notification.kind is NotificationKind.withdrawn:
+        return f"[SoSafe] WITHDRAWN by the referrer: {priority} referral for {service}"
     if notification.kind is NotificationKind.new_information:
         return f"[SoSafe] NEW INFORMATION: {priority} referral for {service}, due {due}"
     return f"[SoSafe] {priority} referral for {service}, due {due}"
@@ -166,9 +199,15 @@ def email_text(notification: Notification) -> str:
             f"The referrer sent new information about a referral for {service}: it is now {notification.priority.value}"
             " priority (or newly assigned to you). Read it in the console."
         )
+    elif notification.kind is NotificationKind.withdrawn:
+        opening = (
+            f"A referral {service} has claimed or accepted was withdrawn by the referrer. It stays open in the"
+            " console, marked withdrawn, until your officer settles it (accept, decline or close)."
+        )
     else:
         opening = f"A referral has been assigned to {service}."
     flags = [f"  - {FLAG_WORDS[flag]}" for flag in notification.flags] or ["  - none"]
+    reason = [f"Withdrawal reason: {notification.reason_code}"] if notification.reason_code else []
     lines = [
         opening,
         "",
@@ -176,6 +215,7 @@ def email_text(notification: Notification) -> str:
         f"Service: {service} ({notification.service.value})",
         f"Priority: {_priority_word(notification.priority)}",
         f"Deadline: {_long_time(notification.due_at)}",
+        *reason,
         "Flags:",
         *flags,
         "",
@@ -247,4 +287,6 @@ def webhook_body(notification: Notification) -> bytes:
         "source_id": notification.source_id,
         "created_at": _utc_text(notification.created_at),
     }
+    if notification.reason_code is not None:  # withdrawn: the referrer's reason code
+        document["reason_code"] = notification.reason_code
     return _canonical(document)

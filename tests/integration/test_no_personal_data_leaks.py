@@ -2,11 +2,14 @@
 
 One stack per log level runs every path (accepted, duplicate, rejected over HTTP and Kafka with the values
 inside the failing fields, notified by e-mail and webhook, escalated, webhook dead-lettered, poison messages
-dead-lettered, an officer action refused), then every sink is collected and searched: worker logs, the
-broker's log, /metrics, webhooks received, e-mails decoded, HTTP error bodies, and the topics
-referrals.rejected, messages.dead, notifications.dead and audit.events. The two dead-letter topics keep the
-raw payload on purpose (restricted access, so the sender's data is never lost): there the values may appear
-inside that raw field only.
+dead-lettered, an officer action refused, the referrer's new information with the values in its addendum
+and its withdrawal of an accepted referral, each outcome sent to the referring partner's webhook), then every
+sink is collected and searched: worker logs, the broker's log, /metrics, webhooks received (the teams' and the
+partner's outcome webhooks), e-mails decoded (the new-information and withdrawal ones too), HTTP error bodies,
+and the topics referrals.rejected, messages.dead, notifications.dead, audit.events and referrals.outcomes.
+The two dead-letter topics keep the raw payload on purpose (restricted access, so the sender's data is never
+lost): there the values may appear inside that raw field only. `referrals.updates`, like
+`referrals.submitted`, carries the person's data by design and is not searched.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from aiokafka.structs import ConsumerRecord
 
 from services.cli.stack import Stack
 from services.triage.routing.ruleset import DEFAULT_RULESET_PATH
-from tests.support.config import access_with_webhooks
+from tests.support.config import access_with_webhooks, with_outcomes_webhook
 from tests.support.flow import eventually, queue_item
 from tests.support.http import post_json
 from tests.support.kafka import produce, read_topic
@@ -38,8 +41,19 @@ pytestmark = pytest.mark.integration
 RAW_FIELDS = {"referrals.rejected": "raw_payload", "messages.dead": "raw"}
 """Restricted dead-letter topics and the one field of their records that keeps the raw payload."""
 
-CLEAN_TOPICS = ("notifications.dead", "audit.events")
-EXPECTED_AUDIT = {"accepted", "duplicate", "rejected", "notified", "escalated", "dead_lettered"}
+CLEAN_TOPICS = ("notifications.dead", "audit.events", "referrals.outcomes")
+EXPECTED_AUDIT = {
+    "accepted",
+    "duplicate",
+    "rejected",
+    "notified",
+    "escalated",
+    "dead_lettered",
+    "information_added",
+    "withdrawn",
+}
+PARTNER_HOOK = "partner-police"
+"""The receiver's path for the referring partner's outcome webhook (dev-police)."""
 
 
 @dataclass
@@ -135,13 +149,31 @@ async def send_every_path(stack: Stack, sinks: Sinks) -> None:
     await produce(bootstrap, "referrals.accepted", poison_message(), key=b"LEAK-POISON")
     await produce(bootstrap, "triage.decisions", poison_message(), key=b"LEAK-POISON")
     triage = stack.url("triage")
-    await eventually(
-        lambda: queue_item(triage, "sada", accepted["referral_id"], "dev-manager"), what="the SADA queue item"
-    )
-    action = f"{triage}/v1/queues/sada/items/{accepted['referral_id']}/decline"
+    referral_id = accepted["referral_id"]
+    await eventually(lambda: queue_item(triage, "sada", referral_id, "dev-manager"), what="the SADA queue item")
+    item = f"{triage}/v1/queues/sada/items/{referral_id}"
     sinks.http_errors["triage invalid action"] = await post_json(
-        action, {"reason": DISTINCTIVE["narrative"] * 20, "to": DISTINCTIVE["given_name"]}, "dev-officer-sada"
+        f"{item}/decline",
+        {"reason": DISTINCTIVE["narrative"] * 20, "to": DISTINCTIVE["given_name"]},
+        "dev-officer-sada",
     )
+    await send_the_referrers_updates(stack, referral_id, item)
+
+
+async def send_the_referrers_updates(stack: Stack, referral_id: str, item: str) -> None:
+    """New information with the values in its addendum (hate crime added: a `new_information` e-mail), then,
+    once SADA has accepted, a withdrawal (a `withdrawn` e-mail to SADA's team)."""
+    updates = f"{stack.url('intake')}/v1/referrals/{referral_id}"
+    information = {
+        "schema_version": "1",
+        "concerns": ["hate_crime"],
+        "narrative_addendum": f"{DISTINCTIVE['narrative']}: {DISTINCTIVE['given_name']} {DISTINCTIVE['phone']}",
+    }
+    assert (await post_json(f"{updates}/updates", information, "dev-partner-police"))[0] == 202
+    assert (await post_json(f"{item}/claim", {}, "dev-officer-sada"))[0] == 200
+    assert (await post_json(f"{item}/accept", {}, "dev-officer-sada"))[0] == 200
+    withdrawal = {"schema_version": "1", "reason": "support_in_place"}
+    assert (await post_json(f"{updates}/withdraw", withdrawal, "dev-partner-police"))[0] == 202
 
 
 async def collect(stack: Stack, sinks: Sinks, receiver: WebhookReceiver) -> None:
@@ -153,9 +185,20 @@ async def collect(stack: Stack, sinks: Sinks, receiver: WebhookReceiver) -> None
         return {json.loads(r.value)["action"] for r in records} >= EXPECTED_AUDIT
 
     sinks.topics["audit.events"] = await read_topic(bootstrap, "audit.events", timeout=90, until=audited)
+    for what, wanted in (
+        ("an escalation e-mail to a service manager", lambda m: "manager@" in m.recipient),
+        ("the new-information e-mail", lambda m: "Subject: [SoSafe] NEW INFORMATION" in m.text),
+        ("SADA's withdrawal e-mail", lambda m: "Subject: [SoSafe] WITHDRAWN" in m.text),
+    ):
+        await eventually(
+            lambda wanted=wanted: asyncio.sleep(0, any(wanted(m) for m in read_outbox(stack.outbox))), what=what
+        )
+    sinks.topics["referrals.outcomes"] = await read_topic(
+        bootstrap, "referrals.outcomes", timeout=30, until=lambda rs: any(b'"withdrawn"' in r.value for r in rs)
+    )
     await eventually(
-        lambda: asyncio.sleep(0, any("manager@" in m.recipient for m in read_outbox(stack.outbox))),
-        what="an escalation e-mail to a service manager",
+        lambda: asyncio.sleep(0, any(b'"withdrawn"' in r.body for r in receiver.for_hook(PARTNER_HOOK))),
+        what="the partner's withdrawn outcome webhook",
     )
     minimum = {"referrals.rejected": 2, "messages.dead": 3, "notifications.dead": 1}
     for topic, count in minimum.items():
@@ -175,8 +218,11 @@ async def collect(stack: Stack, sinks: Sinks, receiver: WebhookReceiver) -> None
 async def run_every_path(workdir: Path, level: str) -> Sinks:
     receiver = WebhookReceiver(behaviour={"hate_crime": lambda n: 500})
     await receiver.start()
+    access = access_with_webhooks(workdir / "access.yaml", receiver)
+    with_outcomes_webhook(access, "dev-police", receiver.url(PARTNER_HOOK), "SOSAFE_WEBHOOK_SECRET_PARTNER_POLICE")
     env = {
-        "SOSAFE_CONFIG_FILE": str(access_with_webhooks(workdir / "access.yaml", receiver)),
+        "SOSAFE_CONFIG_FILE": str(access),
+        "SOSAFE_WEBHOOK_SECRET_PARTNER_POLICE": "leak-test-partner-secret",
         "SOSAFE_RULESET_FILE": str(short_deadline_ruleset(workdir / "ruleset.yaml")),
         "SOSAFE_LOG_LEVEL": level,
         "SOSAFE_SLA_CHECK_INTERVAL_S": "1",
@@ -236,7 +282,9 @@ def test_metrics_hold_no_personal_value(sinks: Sinks) -> None:
 def test_webhooks_hold_no_personal_value(sinks: Sinks) -> None:
     """Webhook bodies and headers (working and failing hooks alike) name nobody."""
     paths = {text.split("\n", 1)[0] for text in sinks.webhooks}
-    assert {"/hooks/sada", "/hooks/hate_crime"} <= paths
+    assert {"/hooks/sada", "/hooks/hate_crime", f"/hooks/{PARTNER_HOOK}"} <= paths
+    kinds = {json.loads(text.rsplit("\n", 1)[1])["kind"] for text in sinks.webhooks if f"/{PARTNER_HOOK}\n" in text}
+    assert {"triaged", "claimed", "accepted", "withdrawn"} <= kinds, "the partner's outcome webhooks"
     for text in sinks.webhooks:
         assert_no_personal_value(text, "a webhook")
 
@@ -245,6 +293,8 @@ def test_decoded_emails_hold_no_personal_value(sinks: Sinks) -> None:
     """Every e-mail, transfer encoding undone (so a wrapped line cannot hide a name), names nobody."""
     assert any("manager@" in mail.recipient for mail in sinks.mails)
     assert {mail.service for mail in sinks.mails} >= {"sada", "hate_crime"}
+    for subject in ("NEW INFORMATION", "WITHDRAWN"):
+        assert any(f"Subject: [SoSafe] {subject}" in mail.text for mail in sinks.mails), subject
     for mail in sinks.mails:
         assert_no_personal_value(mail.text, f"the e-mail {mail.notification_id}")
 
@@ -282,10 +332,13 @@ def test_restricted_dead_letters_keep_personal_values_only_in_their_raw_field(si
 
 @pytest.mark.parametrize("topic", CLEAN_TOPICS)
 def test_notification_dead_letters_and_audit_events_hold_no_personal_value(sinks: Sinks, topic: str) -> None:
-    """Failed notifications and the permanent audit name nobody, in key, headers or value."""
+    """Failed notifications, the permanent audit and the referrer's outcomes name nobody, in key, headers or
+    value."""
     records = sinks.topics[topic]
     assert records
     if topic == "audit.events":
         assert {json.loads(r.value)["action"] for r in records} >= EXPECTED_AUDIT
+    if topic == "referrals.outcomes":
+        assert {json.loads(r.value)["kind"] for r in records} >= {"triaged", "accepted", "withdrawn"}
     for record in records:
         assert_no_personal_value(record_text(record), topic)

@@ -128,3 +128,43 @@ async def test_an_outcome_goes_once_to_a_partner_with_a_webhook_and_to_no_other(
         ("o-1", "outcome", NotificationChannel.webhook, outcome)
     ]
     assert {decode(v, AuditEvent).action for _, v in notify.audit.sent} == {"notified"}
+
+
+async def test_a_withdrawal_of_an_accepted_item_goes_to_its_team_and_to_the_partner_once_each(
+    routing: NotifyRouting,
+) -> None:
+    """The team hears once per channel, the partner once; a redelivery sends nothing again; a partner that
+    polls gets nothing but the team is still told."""
+    from datetime import UTC, datetime
+
+    from schemas.outcome import OutcomeKind, ReferralOutcome, WithdrawnState
+
+    at = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    outcome = ReferralOutcome(
+        outcome_id="o-9",
+        referral_id="r-1",
+        partner_id="dev-police",
+        seq=4,
+        kind=OutcomeKind.withdrawn,
+        service="sada",
+        priority="high",
+        due_at=at,
+        occurred_at=at,
+        reason_code="consent_withdrawn",
+        item_state=WithdrawnState.accepted,
+    )
+    sender = RecordingSender()
+    notify = fake_notify(routing, sender)
+    await notify_outcome(outcome, notify)
+    await notify_outcome(outcome, notify)
+    assert sorted((n.kind.value, n.channel.value) for n in sender.delivered) == [
+        ("outcome", "webhook"),
+        ("withdrawn", "email"),
+        ("withdrawn", "webhook"),
+    ]
+    polled = outcome.model_copy(update={"outcome_id": "o-10", "referral_id": "r-2", "partner_id": "dev-school"})
+    await notify_outcome(polled, notify)
+    assert [(n.kind.value, n.referral_id) for n in sender.delivered[3:]] == [
+        ("withdrawn", "r-2"),
+        ("withdrawn", "r-2"),
+    ]

@@ -10,13 +10,15 @@ from uuid import NAMESPACE_URL, uuid5
 from schemas.decision import DecisionKind, Flag, TriageDecision
 from schemas.escalation import Escalation
 from schemas.notification import Notification, NotificationChannel, NotificationKind
-from schemas.vocabulary import Service
+from schemas.outcome import OutcomeKind, ReferralOutcome, WithdrawnState
+from schemas.vocabulary import Priority, Service
 from services.notify.content import (
     FLAG_WORDS,
     NOTIFICATION_ID_HEADER,
     WEBHOOK_FIELDS,
     notifications_for_decision,
     notifications_for_escalation,
+    notifications_for_withdrawal,
     render_email,
     unreached_services,
     webhook_body,
@@ -40,6 +42,7 @@ SAFE_NOTIFICATION_FIELDS = {
     "created_at",
     "partner_id",  # an outcome's partner: the access file's id
     "outcome",  # a ReferralOutcome: ids, service, priority, times, codes (schemas/outcome.py)
+    "reason_code",  # a withdrawal's reason: a code from a fixed list (schemas/update.py WithdrawalReason)
 }
 """Every field a Notification may have. A new field must be checked for personal data and added here."""
 
@@ -282,3 +285,45 @@ def test_a_follow_up_on_new_information_says_so(decision: TriageDecision, routin
     message = render_email(email, "SoSafe <noreply@sosafe.example.org>", "team@example.org", "sosafe.example.org")
     assert message["Subject"].startswith("[SoSafe] NEW INFORMATION:")
     assert "new information" in message.get_content()
+
+
+def _withdrawn(state: WithdrawnState, service: Service = Service.sada) -> ReferralOutcome:
+    return ReferralOutcome(
+        outcome_id="o-7",
+        referral_id="r-1",
+        partner_id="dev-police",
+        seq=3,
+        kind=OutcomeKind.withdrawn,
+        service=service,
+        priority=Priority.high,
+        due_at=NOW,
+        occurred_at=NOW,
+        reason_code="support_in_place",
+        item_state=state,
+    )
+
+
+def test_a_withdrawal_of_a_claimed_or_accepted_item_goes_to_the_team_with_the_reason_code(
+    routing: NotifyRouting,
+) -> None:
+    """The team of an item it had taken on is told on each of its channels: ids, service, the reason code and
+    a console link; an item closed by the withdrawal and every other outcome tell the team nothing."""
+    for state in (WithdrawnState.claimed, WithdrawnState.accepted):
+        found = notifications_for_withdrawal(_withdrawn(state), routing.channels_for, CONSOLE_URL, NOW)
+        assert [(n.kind, n.channel, n.reason_code) for n in found] == [
+            (NotificationKind.withdrawn, NotificationChannel.email, "support_in_place"),
+            (NotificationKind.withdrawn, NotificationChannel.webhook, "support_in_place"),
+        ]
+        assert len({n.notification_id for n in found} | {"o-7"}) == 3, "not the partner webhook's id"
+        email = render_email(found[0], "SoSafe <noreply@sosafe.example.org>", "t@example.org", "sosafe.example.org")
+        assert email["Subject"].startswith("[SoSafe] WITHDRAWN by the referrer:")
+        text = email.get_content()
+        assert "withdrawn by the referrer" in text and "Withdrawal reason: support_in_place" in text
+        assert found[0].link in text
+        document = json.loads(webhook_body(found[1]))
+        assert set(document) == {*WEBHOOK_FIELDS, "webhook_version", "reason_code"}
+        assert (document["kind"], document["reason_code"]) == ("withdrawn", "support_in_place")
+    closed = _withdrawn(WithdrawnState.closed)
+    assert notifications_for_withdrawal(closed, routing.channels_for, CONSOLE_URL, NOW) == []
+    declined = closed.model_copy(update={"kind": OutcomeKind.declined, "item_state": None})
+    assert notifications_for_withdrawal(declined, routing.channels_for, CONSOLE_URL, NOW) == []

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from schemas.action import ActionKind, OfficerAction
 from schemas.codec import decode
-from schemas.outcome import OutcomeKind, ReferralOutcome
+from schemas.outcome import OutcomeKind, ReferralOutcome, WithdrawnState
 from schemas.update import NewInformation, ReferralUpdate, RiskChange, Withdrawal, WithdrawalReason
 from schemas.vocabulary import Priority, RiskLevel, Service
 from services.triage.cases.queue import OfficerScope
@@ -118,9 +118,9 @@ def test_a_withdrawal_is_told_as_withdrawn_for_closed_and_marked_items_with_the_
     withdrawal = Withdrawal(schema_version="1", reason=WithdrawalReason.support_in_place)
     step = on_update(claimed.state, _update(claimed.state, "w1", withdrawal=withdrawal), default_ruleset)
     outcomes = told(step)
-    assert {(o.service, o.kind, o.reason_code) for o in outcomes} == {
-        (Service.sada, OutcomeKind.withdrawn, "support_in_place"),  # claimed: kept, marked withdrawn
-        (Service.hate_crime, OutcomeKind.withdrawn, "support_in_place"),  # unclaimed: closed by the withdrawal
+    assert {(o.service, o.kind, o.reason_code, o.item_state) for o in outcomes} == {
+        (Service.sada, OutcomeKind.withdrawn, "support_in_place", WithdrawnState.claimed),  # kept, marked withdrawn
+        (Service.hate_crime, OutcomeKind.withdrawn, "support_in_place", WithdrawnState.closed),  # closed by it
     }
     assert [o.seq for o in outcomes] == [first + 1, first + 2]
     assert step.state is not None and step.state.outcomes_told == first + 2

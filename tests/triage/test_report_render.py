@@ -131,3 +131,24 @@ def test_bar_chart_scales_bars_to_the_largest_value() -> None:
     svg = str(bar_chart("t", [("a", 10), ("b", 5), ("c", 0)]))
     widths = [float(w) for w in re.findall(r'<rect [^>]*width="([0-9.]+)"', svg)]
     assert widths == [300.0, 150.0, 0.0]
+
+
+def test_csv_and_html_show_the_time_to_the_referrers_first_outcome_and_the_share_told_in_a_working_day() -> None:
+    """The referrer heard of SADA's claim 2 h after receipt: one referral told, median and p90 2 h, all of the
+    period's referrals within one working day."""
+    report = small_report()
+    assert report.referrer_told is not None
+    table = {tuple(row[:4]): row[4] for row in rows(render_csv(report))[1:]}
+    told = ("referrer_told", "", "")
+    assert table[(*told, "referrals_told")] == "1"
+    assert table[(*told, "time_to_first_outcome_count")] == "1"
+    assert table[(*told, "time_to_first_outcome_median_hours")] == "2.0"
+    assert table[(*told, "time_to_first_outcome_p90_hours")] == "2.0"
+    assert table[(*told, "within_one_working_day")] == "1"
+    assert table[(*told, "share_within_one_working_day")] == "1.0"
+    section = re.sub(r">\s+<", "><", render_html(report).split("<h2>Referrers told</h2>", 1)[1].split("</table>", 1)[0])
+    assert 'Time from receipt to the referrer\'s first outcome, median h</td><td class="n">2</td>' in section
+    assert 'Share told within one working day</td><td class="n">100.0%</td>' in section
+    untold = report.model_copy(update={"referrer_told": None})
+    assert "Referrers told" not in render_html(untold)
+    assert not [row for row in rows(render_csv(untold)) if row[0] == "referrer_told"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from schemas.outcome import OutcomeKind, ReferralOutcome
+from schemas.outcome import OutcomeKind, ReferralOutcome, WithdrawnState
 from schemas.vocabulary import Service
 from services.triage.cases.case import Case, ItemState, QueueItem
 from services.triage.cases.trail import reason_code
@@ -83,6 +83,7 @@ def outcomes_for(
                 occurred_at=occurred_at,
                 reason_code=_reason(after, item, kind),
                 to=reassigned_to if kind is OutcomeKind.reassigned else None,
+                item_state=WithdrawnState(item.state.value) if kind is OutcomeKind.withdrawn else None,
             )
         )
     return outcomes

@@ -74,7 +74,25 @@ def csv_rows(report: KpiReport) -> list[tuple[str, str, str, str, str]]:
     for r in report.outcomes:
         measure = f"{r.outcome}_to_{r.to}" if r.to else r.outcome
         rows.append(("outcomes", r.service, r.reason_code, measure, str(r.count)))
+    rows += _referrer_told_rows(report)
     return rows
+
+
+def _referrer_told_rows(report: KpiReport) -> list[tuple[str, str, str, str, str]]:
+    """Time from receipt to the referrer's first officer outcome (count, median, p90 hours) and how many, and
+    what share of the period's referrals, were told within one working day; none when not computed."""
+    told = report.referrer_told
+    if told is None:
+        return []
+    timed = told.time_to_first_outcome
+    return [
+        ("referrer_told", "", "", "referrals_told", str(told.referrals_told)),
+        ("referrer_told", "", "", "time_to_first_outcome_count", str(timed.count)),
+        ("referrer_told", "", "", "time_to_first_outcome_median_hours", _number(timed.median_hours)),
+        ("referrer_told", "", "", "time_to_first_outcome_p90_hours", _number(timed.p90_hours)),
+        ("referrer_told", "", "", "within_one_working_day", str(told.within_one_working_day)),
+        ("referrer_told", "", "", "share_within_one_working_day", _number(told.share_within_one_working_day)),
+    ]
 
 
 def _timing_rows(
@@ -233,6 +251,22 @@ items still open past their deadline. Declined and reassigned items are counted 
 <td>{{ o.to or "" }}</td><td class="n">{{ o.count }}</td></tr>{% else %}<tr><td colspan="5">None in this
 period.</td></tr>{% endfor %}
 </tbody></table>
+{% if r.referrer_told %}{% set t = r.referrer_told %}
+<h2>Referrers told</h2>
+<table><thead><tr><th>Measure</th><th class="n">Value</th></tr></thead><tbody>
+<tr><td>Referrals whose referrer was told an officer's outcome</td><td class="n">{{ t.referrals_told }}</td></tr>
+<tr><td>Time from receipt to the referrer's first outcome, median h</td>
+<td class="n">{{ hours(t.time_to_first_outcome, "median") }}</td></tr>
+<tr><td>Time from receipt to the referrer's first outcome, p90 h</td>
+<td class="n">{{ hours(t.time_to_first_outcome, "p90") }}</td></tr>
+<tr><td>Told within one working day</td><td class="n">{{ t.within_one_working_day }}</td></tr>
+<tr><td>Share told within one working day</td>
+<td class="n">{{ percent(t.share_within_one_working_day) }}</td></tr>
+</tbody></table>
+<p class="note">The first outcome is an officer's claim, acceptance, decline, reassignment or closure (being
+queued is automatic and not counted). The share is of every referral in the period; one working day is the same
+local time on the next working day of the ruleset's calendar.</p>
+{% endif %}
 </body></html>
 """
 

@@ -1,5 +1,6 @@
-"""No sequence of referrer updates, withdrawals and officer actions makes a referral's queue items
-contradict its audit trail (pure: over the case agent's steps)."""
+"""No sequence of referrer updates, withdrawals and officer actions makes a referral's queue items, or the
+status its referrer is told (its outcome events), contradict its audit trail (pure: over the case agent's
+steps)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from schemas.audit_details import (
     details_as,
 )
 from schemas.codec import decode
+from schemas.outcome import OutcomeKind, ReferralOutcome
 from schemas.update import NewInformation, ReferralUpdate, RiskChange, Withdrawal, WithdrawalReason
 from schemas.vocabulary import PRIORITY_RANK, Concern, Priority, RiskLevel, Service
 from services.common import topics
@@ -58,7 +60,7 @@ moves = st.lists(
         st.tuples(
             st.just("act"),
             st.tuples(
-                st.sampled_from(list(Service)),
+                st.one_of(st.integers(0, 7), st.sampled_from(list(Service))),
                 st.sampled_from(list(ActionKind)),
                 st.sampled_from(list(Service)),
             ),
@@ -66,6 +68,31 @@ moves = st.lists(
     ),
     max_size=12,
 )
+
+
+TOLD_STATE = {
+    OutcomeKind.triaged: ItemState.new,
+    OutcomeKind.claimed: ItemState.claimed,
+    OutcomeKind.accepted: ItemState.accepted,
+    OutcomeKind.declined: ItemState.declined,
+    OutcomeKind.reassigned: ItemState.reassigned,
+    OutcomeKind.closed: ItemState.closed,
+}
+"""The item state an outcome event tells the referrer (a withdrawn one says its own in `item_state`)."""
+
+
+def told_view(outcomes: list[ReferralOutcome]) -> tuple[dict[Service, ItemState], set[Service]]:
+    """Each service's item state and withdrawn mark as the referrer's outcome events, in order, tell them."""
+    states: dict[Service, ItemState] = {}
+    marked: set[Service] = set()
+    for outcome in sorted(outcomes, key=lambda o: o.seq):
+        if outcome.kind is OutcomeKind.withdrawn:
+            assert outcome.item_state is not None
+            states[outcome.service] = ItemState(outcome.item_state.value)
+            marked.add(outcome.service)
+        else:
+            states[outcome.service] = TOLD_STATE[outcome.kind]
+    return states, marked
 
 
 def trail_view(events: list[AuditEvent]) -> tuple[dict[Service, ItemState], dict[Service, Priority], set[Service]]:
@@ -99,12 +126,15 @@ def test_queue_items_always_agree_with_the_audit_trail(concerns: list[Concern], 
     first = on_decision(state, decide(referral, RULESET, referral.accepted_at, []), RULESET)
     assert first.state is not None
     state, events = first.state, [decode(s.value, AuditEvent) for s in first.sent if s.topic == topics.AUDIT]
+    told = [decode(s.value, ReferralOutcome) for s in first.sent if s.topic == topics.OUTCOMES]
     priorities_seen = {s: i.priority for s, i in state.case.items.items()} if state.case else {}
     for n, (kind, move) in enumerate(moves):
         at = SUBMITTED_AT + timedelta(minutes=n + 1)
         step: Step
         if kind == "act":
-            service, action_kind, target = move
+            pick, action_kind, target = move
+            # mostly one of the case's own items (an index into them), sometimes any service at all
+            service = pick if isinstance(pick, Service) else sorted(state.case.items)[pick % len(state.case.items)]
             action = OfficerAction(
                 action_id=f"a{n}",
                 referral_id=referral.referral_id,
@@ -127,6 +157,7 @@ def test_queue_items_always_agree_with_the_audit_trail(concerns: list[Concern], 
             )
             step = on_update(state, update, RULESET)
         events += [decode(s.value, AuditEvent) for s in step.sent if s.topic == topics.AUDIT]
+        told += [decode(s.value, ReferralOutcome) for s in step.sent if s.topic == topics.OUTCOMES]
         if step.state is not None:
             state = step.state
         assert isinstance(state, ReferralState) and state.case is not None
@@ -142,3 +173,8 @@ def test_queue_items_always_agree_with_the_audit_trail(concerns: list[Concern], 
     assert marked == {service for service, item in state.case.items.items() if item.withdrawn}
     if state.case.withdrawn:
         assert not any(item.state is ItemState.new and item.withdrawn for item in state.case.items.values())
+    told_states, told_marked = told_view(told)
+    assert [o.seq for o in told] == list(range(1, len(told) + 1))  # numbered once each, in order
+    assert len({o.outcome_id for o in told}) == len(told)
+    assert told_states == states  # the referrer is told what the audit trail says, item by item
+    assert told_marked == marked

@@ -65,6 +65,7 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         "restart_ready_s",
         "referrals_held",
         "records_per_referral",
+        "rules_diff_100k_s",
     )
     return {key: results[key] for key in keys}
 
@@ -205,6 +206,41 @@ def write_docs(results: dict[str, Any], docs: Path) -> None:
     if BEGIN not in text:
         text += f"\n{BEGIN}\n{END}\n"
     md.write_text(re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S))
+
+
+RULES_BEGIN, RULES_END = "<!-- bench:rules-diff:begin -->", "<!-- bench:rules-diff:end -->"
+
+
+def rules_diff_markdown(figures: dict[str, Any], date: str, load: tuple[float, ...]) -> str:
+    """The rules-diff line of `benchmarks.md`: the figure, its target and what it ran on."""
+    m = machine()
+    return (
+        "| measure | measured | target |\n|---|---|---|\n"
+        f"| What-if replay (`sosafe rules diff`) of {figures['rules_diff_replayed']:,} referrals, default ruleset "
+        f"against one changed rule (s) | {figures['rules_diff_100k_s']:.2f} | < 10 |\n\n"
+        f"Run of {date} on {m['nproc']} × {m['cpu']}, {m['memory_gb']} GB RAM, Python {m['python']}, load average "
+        f"{load[0]:.1f} at the start (other work shares the machine: above its {m['nproc']} cores, the figure is "
+        f"slower than on a quiet one): {figures['rules_diff_moved']:,} referrals would change; "
+        f"{figures['rules_diff_distinct_facts']:,} distinct fact sets among the synthetic referrals (the replay "
+        f"routes each fact set once per ruleset); filling the read model took {figures['rules_diff_fill_s']} s "
+        "(not timed).\n"
+    )
+
+
+def write_rules_diff_docs(figures: dict[str, Any], docs: Path, date: str, load: tuple[float, ...]) -> None:
+    """`rules_diff_100k_s` into `benchmarks.json` (other figures kept) and its block of `benchmarks.md`."""
+    docs.mkdir(parents=True, exist_ok=True)
+    summary_file = docs / "benchmarks.json"
+    current = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    current["rules_diff_100k_s"] = figures["rules_diff_100k_s"]
+    summary_file.write_text(json.dumps(current, indent=2) + "\n")
+    md = docs / "benchmarks.md"
+    text = md.read_text() if md.exists() else "# Benchmarks\n"
+    if RULES_BEGIN not in text:
+        text += f"\n{RULES_BEGIN}\n{RULES_END}\n"
+    block = f"{RULES_BEGIN}\n{rules_diff_markdown(figures, date, load)}{RULES_END}"
+    pattern = re.escape(RULES_BEGIN) + ".*?" + re.escape(RULES_END)
+    md.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
 
 
 def today() -> str:

@@ -26,7 +26,8 @@ from bench.held import as_results, held_run, idle_cpu_pct
 from bench.load import NotifiedTracker, Submission, post_http, produce_direct, submissions
 from bench.procstat import load_average, peak_rss_mb
 from bench.records import records_per_referral
-from bench.report import machine, percentile, today, write_docs
+from bench.report import machine, percentile, today, write_docs, write_rules_diff_docs
+from bench.rules_diff import rules_diff_bench
 from services.cli.stack import Stack
 from services.common.settings import REPO_ROOT
 
@@ -245,11 +246,23 @@ def _baseline(
     return result
 
 
+def run_rules_diff() -> int:
+    """`python -m bench rules-diff`: the what-if replay figure alone (no broker), into the docs."""
+    settings = BenchSettings()
+    load = load_average()
+    figures = rules_diff_bench(settings.workdir / "rules-diff")
+    (settings.workdir / "rules-diff" / "results.json").write_text(json.dumps(figures, indent=2))
+    write_rules_diff_docs(figures, settings.docs, today(), load)
+    print(f"Wrote rules_diff_100k_s = {figures['rules_diff_100k_s']} s to {settings.docs}")
+    return 0
+
+
 def run_bench() -> int:
     settings = BenchSettings()
     shutil.rmtree(settings.workdir, ignore_errors=True)
     wall = time.perf_counter()
     load_at_start = load_average()
+    rules_diff = rules_diff_bench(settings.workdir / "rules-diff")  # no broker: first, on a quiet machine
     print(f"Records per referral: {settings.records_count} referrals over HTTP on a fresh stack", flush=True)
     records = records_per_referral(settings.workdir / "stack-records", settings.records_count, settings.partitions)
     print(records.table(), flush=True)
@@ -282,7 +295,9 @@ def run_bench() -> int:
         "restart_ready_s": runs["restart_ready_s"],
         "referrals_held": runs["referrals_held"],
         "records_per_referral": round(records.per_referral, 2),
+        "rules_diff_100k_s": rules_diff["rules_diff_100k_s"],
         "extra": {
+            **rules_diff,
             **runs,
             "count": settings.count,
             "held": settings.held,
@@ -302,6 +317,7 @@ def run_bench() -> int:
     }
     (settings.workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     write_docs(results, settings.docs)
+    write_rules_diff_docs(rules_diff, settings.docs, results["date"], load_at_start)
     print(
         f"\nKafka path {results['kafka_path_per_s']:.0f}/s; HTTP accepted {results['http_per_s']:.0f}/s; "
         f"bare Faust {results['faust_baseline_per_s']:.0f}/s; raw aiokafka {results['raw_baseline_per_s']:.0f}/s; "

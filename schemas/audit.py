@@ -31,6 +31,8 @@ class AuditAction(StrEnum):
     dead_lettered = "dead_lettered"
     information_added = "information_added"
     withdrawn = "withdrawn"
+    ruleset_live = "ruleset_live"
+    """triage started deciding with a ruleset (no referral: its chain is `triage:ruleset:<version>`)."""
 
 
 class ActorKind(StrEnum):

@@ -145,6 +145,15 @@ class WithdrawalDetails(AuditDetails):
     """Claimed and accepted items left as they were, marked withdrawn; their teams are told."""
 
 
+class RulesetLiveDetails(AuditDetails):
+    """triage `ruleset_live`: a ruleset version went live, with the SHA-256 of the file it was loaded from."""
+
+    ruleset_version: str
+    sha256: str
+    rules: int
+    """How many rules it holds."""
+
+
 _OFFICER_ACTIONS = (
     AuditAction.claimed,
     AuditAction.item_accepted,
@@ -166,6 +175,7 @@ DETAILS_OF: Final[Mapping[AuditAction, tuple[type[AuditDetails], ...]]] = {
     AuditAction.dead_lettered: (DeliveryDetails, DeadLetterDetails),
     AuditAction.information_added: (InformationDetails,),
     AuditAction.withdrawn: (WithdrawalDetails,),
+    AuditAction.ruleset_live: (RulesetLiveDetails,),
 }
 """The models an action's details may be, each action's own first."""
 

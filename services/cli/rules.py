@@ -64,7 +64,8 @@ def diff(
 
     from services.triage.read.database import open_engine, read_model_url
     from services.triage.read.queries import ReadModel
-    from services.triage.routing.replay import compare
+    from services.triage.read.replay_input import replay_diff
+    from services.triage.routing.replay import Diff
     from services.triage.routing.replay_render import render as render_diff
     from services.triage.settings import TriageSettings
 
@@ -82,21 +83,15 @@ def diff(
     settings = TriageSettings()
     live = live or load_ruleset(settings.ruleset_file)
     url = database_url or read_model_url(settings)
-    window = timedelta(
-        days=max(live.overrides.repeat_referral.within_days, candidate.overrides.repeat_referral.within_days)
-    )
 
-    async def fetch() -> tuple[list[Any], list[Any]]:
+    async def replay(live: Any) -> Diff:
         engine = open_engine(url)
         try:
-            model = ReadModel(engine)
-            everyone = await model.routing_facts(since - window, until)
+            return await replay_diff(ReadModel(engine), live, candidate, since, until)
         finally:
             await engine.dispose()
-        return [r for r in everyone if r.accepted_at >= since], everyone
 
-    period, everyone = asyncio.run(fetch())
-    result = compare(period, everyone, live, candidate)
+    result = asyncio.run(replay(live))
     print(render_diff(result, f"{since.isoformat()} to {until.isoformat()}", fmt), end="")
     return 1 if result.changed else 0
 

@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
 from schemas.action import OfficerAction
+from schemas.audit import AuditEvent
 from schemas.codec import decode, encode
 from schemas.decision import TriageDecision
 from schemas.referral import Referral
@@ -31,10 +32,12 @@ from services.common.confirmed_step import confirmed_step
 from services.common.dead_letters import DeadLetters, dead_letter, decode_or_dead_letter
 from services.common.logs import get_logger
 from services.common.topic_models import MODELS
+from services.common.worker_exit import end_worker
 from services.triage.api.officers import scope_of
 from services.triage.cases.queue import OfficerScope
 from services.triage.cases.records import SlaCheck, SubjectHistory
 from services.triage.cases.referral_state import ReferralState, StoredCase
+from services.triage.cases.ruleset_live import announcement, file_sha256, ruleset_chain
 from services.triage.cases.sla import refresh_gauges
 from services.triage.cases.steps import Step, on_action, on_decision, on_referral, on_sla_check, on_update
 from services.triage.routing.rules import PriorSubjectReferral, decide
@@ -167,6 +170,21 @@ async def request_deadline_checks(triage: Triage, now: datetime) -> None:
         )
 
 
+async def announce_ruleset(triage: Triage, now: datetime) -> AuditEvent | None:
+    """Audit the ruleset going live (`cases/ruleset_live.py`) unless the read model, caught up, shows this
+    version's chain already ends with this file. The send is awaited: a failed one ends the worker (the
+    confirmed producer), and the next start announces it again."""
+    chain = await triage.view.ruleset_chain(ruleset_chain(triage.ruleset.version))
+    event = announcement(chain, triage.ruleset, file_sha256(triage.settings.ruleset_file), now)
+    if event is None:
+        log.info("ruleset_already_live", ruleset_version=triage.ruleset.version, seq=chain[-1].seq)
+        return None
+    sent = await triage.audit.send(key=event.chain.encode(), value=encode(event))
+    await sent
+    log.info("ruleset_live", ruleset_version=triage.ruleset.version, seq=event.seq)
+    return event
+
+
 def index_open_items(triage: Triage) -> None:
     """The partitions held have changed: index the open items of the referrals now held, once."""
     triage.open_items.rebuild(decode(raw, StoredCase).case for raw in triage.cases.values() if raw)
@@ -233,6 +251,15 @@ def register(triage: Triage) -> None:
     @triage.cases.on_recover
     async def reindex_open_items() -> None:
         index_open_items(triage)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def ruleset_live() -> None:
+        """Once the read model has caught up (so it holds every earlier announcement), announce the ruleset."""
+        await triage.view.caught_up.wait()
+        try:
+            await announce_ruleset(triage, datetime.now(UTC))
+        except Exception as exc:  # never left unannounced in silence: the restart tries again
+            end_worker("ruleset_live_failed", error_type=type(exc).__name__)
 
     @app.timer(triage.settings.sla_check_interval_s)  # type: ignore[untyped-decorator]
     async def watch_deadlines() -> None:

@@ -16,7 +16,7 @@ from services.common.observability import install_observability
 from services.triage import agents
 from services.triage.api import reports, web
 from services.triage.cases.replies import PendingReplies
-from services.triage.console import report_page, views
+from services.triage.console import report_page, rules_diff_page, views
 from services.triage.metrics import TriageMetrics
 from services.triage.read.database import migrate, open_engine, read_model_url
 from services.triage.read.projector import Projector
@@ -85,4 +85,5 @@ def build(settings: TriageSettings) -> Triage:
     views.register(triage)
     reports.register(triage)
     report_page.register(triage)
+    rules_diff_page.register(triage)
     return triage

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bench.baselines import HOP_TOPICS, extra_per_hop
-from bench.report import BEGIN, END, figures_markdown, summary, write_docs
+from bench.report import BEGIN, END, RULES_BEGIN, figures_markdown, summary, write_docs, write_rules_diff_docs
 
 
 def test_the_raw_baseline_at_the_systems_records_writes_that_many_records_per_message() -> None:
@@ -53,6 +53,7 @@ def _results(held_steps: list[int], held: int, stopped: str | None = None) -> di
         "restart_ready_s": 12.5,
         "referrals_held": held_steps[-1] + 200,
         "records_per_referral": 14.41,
+        "rules_diff_100k_s": 6.5,
         "extra": {
             "http_notified_per_s": 40.0,
             "latency_rate": 200.0,
@@ -108,3 +109,26 @@ def test_the_json_keeps_the_old_keys_and_adds_the_held_figures(tmp_path: Path) -
     assert written["restart_ready_s"] == 12.5
     md = (tmp_path / "benchmarks.md").read_text()
     assert "prose kept" in md and md.endswith("after\n") and "stale figures" not in md
+
+
+def test_the_rules_diff_figure_alone_keeps_the_other_figures(tmp_path: Path) -> None:
+    """`python -m bench rules-diff` writes its key into the JSON and its block into the page, nothing else."""
+    (tmp_path / "benchmarks.json").write_text(json.dumps({"kafka_path_per_s": 1200.0, "rules_diff_100k_s": 99.0}))
+    (tmp_path / "benchmarks.md").write_text(f"# Benchmarks\n\n{BEGIN}\nsystem figures\n{END}\n")
+    figures = {
+        "rules_diff_100k_s": 7.25,
+        "rules_diff_replayed": 100_000,
+        "rules_diff_moved": 134,
+        "rules_diff_fill_s": 21.2,
+        "rules_diff_distinct_facts": 70_483,
+    }
+    for _ in range(2):  # a second run replaces its own block
+        write_rules_diff_docs(figures, tmp_path, "2026-12-01 09:00 UTC", (3.5, 3.0, 2.0))
+    assert json.loads((tmp_path / "benchmarks.json").read_text()) == {
+        "kafka_path_per_s": 1200.0,
+        "rules_diff_100k_s": 7.25,
+    }
+    md = (tmp_path / "benchmarks.md").read_text()
+    assert "system figures" in md and md.count(RULES_BEGIN) == 1
+    assert "of 100,000 referrals, default ruleset against one changed rule (s) | 7.25 | < 10 |" in md
+    assert "load average 3.5 at the start" in md and "70,483 distinct fact sets" in md

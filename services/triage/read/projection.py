@@ -15,7 +15,8 @@ from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from schemas.audit import AuditEvent
+from schemas.audit import AuditAction, AuditEvent
+from schemas.audit_details import RulesetLiveDetails, details_as
 from schemas.codec import decode, encode
 from schemas.outcome import ReferralOutcome
 from schemas.vocabulary import PRIORITY_RANK
@@ -30,6 +31,7 @@ from services.triage.read.tables import (
     queue_items,
     referrals,
     routing_facts,
+    ruleset_events,
 )
 from services.triage.routing.conditions import facts_of
 from services.triage.routing.replay import facts_json
@@ -79,6 +81,7 @@ async def project(connection: AsyncConnection, records: Sequence[Record]) -> int
     states: dict[str, ReferralState] = {}
     events: dict[tuple[str, int], dict[str, Any]] = {}
     told: dict[str, tuple[ReferralOutcome, str]] = {}
+    announced: dict[tuple[str, int], dict[str, Any]] = {}
     for record in fresh:
         if record.value is None:
             continue
@@ -89,10 +92,14 @@ async def project(connection: AsyncConnection, records: Sequence[Record]) -> int
             row = event_row(record)
             if row is not None:
                 events[(row["chain"], row["seq"])] = row
+            elif (live := ruleset_row(record)) is not None:
+                announced[(live["chain"], live["seq"])] = live
         elif (state := referral_state(record)) is not None:
             states[state[0]] = state[1]  # a later write of the same referral in the batch replaces it
     if events:
         await connection.execute(_insert(connection, audit_events).on_conflict_do_nothing(), list(events.values()))
+    if announced:
+        await connection.execute(_insert(connection, ruleset_events).on_conflict_do_nothing(), list(announced.values()))
     await _write_states(connection, states)
     await _write_outcomes(connection, list(told.values()))
     await _advance(connection, fresh, stored)
@@ -117,6 +124,28 @@ def event_row(record: Record) -> dict[str, Any] | None:
         "referral_id": event.referral_id,
         "occurred_at": event.occurred_at,
         "emitter_rank": EMITTER_ORDER[event.emitted_by],
+        "event": record.value.decode(),
+    }
+
+
+def ruleset_row(record: Record) -> dict[str, Any] | None:
+    """The row of a `ruleset_live` event (which names no referral); None for any other event."""
+    assert record.value is not None
+    try:
+        event = decode(record.value, AuditEvent)
+    except ValidationError:  # logged by `event_row`
+        return None
+    if event.action is not AuditAction.ruleset_live:
+        return None
+    details = details_as(event, RulesetLiveDetails)
+    if details is None:
+        log.error("ruleset_event_unreadable_in_read_model", partition=record.partition, offset=record.offset)
+        return None
+    return {
+        "chain": event.chain,
+        "seq": event.seq,
+        "ruleset_version": details.ruleset_version,
+        "sha256": details.sha256,
         "event": record.value.decode(),
     }
 

@@ -17,7 +17,7 @@ from schemas.vocabulary import Service
 from services.triage.cases.case import OPEN_STATES, Case, QueueItem
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import MAX_TRAIL, Trail
-from services.triage.read.tables import audit_events, outcomes, queue_items, referrals, routing_facts
+from services.triage.read.tables import audit_events, outcomes, queue_items, referrals, routing_facts, ruleset_events
 from services.triage.reports.kpis import ReportInput
 from services.triage.routing.replay import StoredReferral, facts_from_json
 
@@ -93,6 +93,13 @@ class ReadModel:
         async with self.engine.connect() as connection:
             counts = {row[0]: (int(row[1]), int(row[2])) for row in await connection.execute(query)}
         return {service: counts.get(service.value, (0, 0)) for service in wanted}
+
+    async def ruleset_chain(self, chain: str) -> list[AuditEvent]:
+        """The `ruleset_live` events of one ruleset version's chain, in order."""
+        query = select(ruleset_events.c.event).where(ruleset_events.c.chain == chain).order_by(ruleset_events.c.seq)
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [decode(row[0].encode(), AuditEvent) for row in rows]
 
     async def routing_facts(self, start: datetime, end: datetime) -> list[StoredReferral]:
         """The routing facts of every referral accepted in [start, end), oldest first."""

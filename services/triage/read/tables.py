@@ -96,6 +96,18 @@ audit_events = Table(
 )
 Index("audit_events_by_referral", audit_events.c.referral_id, audit_events.c.occurred_at)
 
+ruleset_events = Table(
+    "ruleset_events",
+    metadata,
+    Column("chain", String, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("ruleset_version", String, nullable=False),
+    Column("sha256", String, nullable=False),
+    Column("event", Text, nullable=False),
+)
+"""Each `ruleset_live` audit event (chain `triage:ruleset:<version>`): what triage start-up reads to announce
+a ruleset only once (migration `0005`)."""
+
 projector_offsets = Table(
     "projector_offsets",
     metadata,

@@ -59,6 +59,7 @@ from schemas.vocabulary import PRIORITY_RANK, Agency, Concern, Priority, Service
 from services.triage.cases.case import Case, ItemState, QueueItem
 from services.triage.cases.records import ReferralRecord
 from services.triage.cases.trail import Trail, reason_code
+from services.triage.reports.by_ruleset import RulesetVersionRow, by_ruleset_version
 from services.triage.reports.working_days import one_working_day_after, report_calendar
 from services.triage.routing.working_hours import WorkingCalendar
 
@@ -258,6 +259,8 @@ class KpiReport(_Frozen):
     sla: list[SlaRow]
     outcomes: list[ReasonRow]
     referrer_told: ReferrerTold | None = None
+    by_ruleset_version: list[RulesetVersionRow] = Field(default_factory=list)
+    """Referrals decided per ruleset version and service (`reports/by_ruleset.py`)."""
 
 
 @dataclass
@@ -465,6 +468,7 @@ def compute_kpis(
         ],
         outcomes=_outcomes(items),
         referrer_told=referrer_told(cohort, as_of, report_calendar(calendar)),
+        by_ruleset_version=by_ruleset_version((r.decisions for r in cohort), as_of),
     )
 
 

@@ -75,6 +75,20 @@ def csv_rows(report: KpiReport) -> list[tuple[str, str, str, str, str]]:
         measure = f"{r.outcome}_to_{r.to}" if r.to else r.outcome
         rows.append(("outcomes", r.service, r.reason_code, measure, str(r.count)))
     rows += _referrer_told_rows(report)
+    rows += ruleset_version_rows(report)
+    return rows
+
+
+def ruleset_version_rows(report: KpiReport) -> list[tuple[str, str, str, str, str]]:
+    """The split by ruleset version: per version its referrals and decisions, then referrals per service."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    for version in report.by_ruleset_version:
+        v = version.ruleset_version
+        rows += [
+            ("by_ruleset_version", v, "", "referrals", str(version.referrals)),
+            ("by_ruleset_version", v, "", "decisions", str(version.decisions)),
+        ]
+        rows += [("by_ruleset_version", v, s.service, "referrals", str(s.referrals)) for s in version.services]
     return rows
 
 
@@ -231,6 +245,7 @@ of the referrals counted under the objective.</p>
 {{ timing_cells(p) }}</tr>{% endfor %}
 </tbody></table>
 <p class="note">Times are over the items of each priority.</p>
+{{ by_ruleset }}
 
 <h2>SLA compliance</h2>
 {{ charts.sla }}
@@ -272,6 +287,26 @@ local time on the next working day of the ruleset's calendar.</p>
 
 _TEMPLATE = Environment(autoescape=True).from_string(_PAGE)
 
+_RULESET_SECTION = """<h2>Referrals decided by ruleset version</h2>
+<table><thead><tr><th>Ruleset version</th><th>Service</th><th class="n">Referrals</th><th class="n">Decisions</th>
+</tr></thead><tbody>
+{% for v in rows %}<tr><td>{{ v.ruleset_version }}</td><td>all services</td><td class="n">{{ v.referrals }}</td>
+<td class="n">{{ v.decisions }}</td></tr>
+{% for s in v.services %}<tr><td>{{ v.ruleset_version }}</td><td>{{ s.service }}</td>
+<td class="n">{{ s.referrals }}</td><td class="n"></td></tr>{% endfor %}
+{% else %}<tr><td colspan="4">No decisions in this period.</td></tr>{% endfor %}
+</tbody></table>
+<p class="note">A referral counts under each ruleset version that decided it (a follow-up decided after a new
+ruleset went live counts under both), and under each service that version assigned it to.</p>
+"""
+_RULESET_TEMPLATE = Environment(autoescape=True).from_string(_RULESET_SECTION)
+
+
+def ruleset_version_section(report: KpiReport) -> Markup:
+    """The HTML section splitting the referrals decided by ruleset version and service."""
+    # an autoescaped template rendered it, so what it holds is already escaped
+    return Markup(_RULESET_TEMPLATE.render(rows=report.by_ruleset_version))  # noqa: S704
+
 
 def render_html(report: KpiReport) -> str:
     charts = {
@@ -303,4 +338,5 @@ def render_html(report: KpiReport) -> str:
         start=_when(report.period_start),
         end=_when(report.period_end),
         as_of=_when(report.as_of),
+        by_ruleset=ruleset_version_section(report),
     )

@@ -127,9 +127,27 @@ class History:
         return any(rid != referral.referral_id for _, rid in found[low:high])
 
 
-def outcome_of(referral: StoredReferral, ruleset: Ruleset, history: History) -> Outcome:
-    window = ruleset.overrides.repeat_referral.within_days
-    findings, _notes, drafts, flags = route(referral.facts, ruleset, is_repeat=history.is_repeat(referral, window))
+def outcome_of(
+    referral: StoredReferral,
+    ruleset: Ruleset,
+    history: History,
+    seen: dict[tuple[Facts, bool], Outcome] | None = None,
+) -> Outcome:
+    """Where `referral` goes under `ruleset`. The engine is a pure function of the facts and whether the
+    referral is a repeat, so `seen` (one per ruleset) keeps each answer for the next referral with the same
+    facts: many referrals share them (the same concerns, role, agency and risk)."""
+    repeat = history.is_repeat(referral, ruleset.overrides.repeat_referral.within_days)
+    if seen is None:
+        return _outcome(referral.facts, ruleset, repeat)
+    key = (referral.facts, repeat)
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = _outcome(referral.facts, ruleset, repeat)
+    return found
+
+
+def _outcome(facts: Facts, ruleset: Ruleset, repeat: bool) -> Outcome:
+    findings, _notes, drafts, flags = route(facts, ruleset, is_repeat=repeat)
     return Outcome(
         services={draft.service: draft.priority for draft in drafts},
         flags=frozenset(flags),
@@ -147,9 +165,12 @@ def compare(
     """Replay `period` under both rulesets; `everyone` holds the subjects' other referrals for repeats."""
     history = History(everyone)
     diff = Diff(live.version, candidate.version)
+    seen_live: dict[tuple[Facts, bool], Outcome] = {}
+    seen_candidate: dict[tuple[Facts, bool], Outcome] = {}
     for referral in period:
         diff.replayed += 1
-        before, after = outcome_of(referral, live, history), outcome_of(referral, candidate, history)
+        before = outcome_of(referral, live, history, seen_live)
+        after = outcome_of(referral, candidate, history, seen_candidate)
         if before.services == after.services and before.flags == after.flags:
             continue
         rid = referral.referral_id

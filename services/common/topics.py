@@ -25,6 +25,10 @@ DEAD_MESSAGES: Final = "messages.dead"
 """Messages triage or notify could not process (an addition to the original contract; restricted access)."""
 OUTCOMES: Final = "referrals.outcomes"
 """What each referring partner is told about its referrals (`ReferralOutcome`), keyed by referral id."""
+PARTNER_OUTCOMES_PREFIX: Final = f"{OUTCOMES}."
+"""`referrals.outcomes.<partner id>`: one per partner of the access file, holding the outcomes of that
+partner's referrals only (notify forwards them, keyed by referral id); only that partner's principal may
+read it, only notify write it (docs/webhooks.md#outcome-topics)."""
 
 CONTRACT_TOPICS: Final = (
     SUBMITTED,
@@ -78,20 +82,25 @@ def partner_of_topic(topic: str) -> str | None:
     return None
 
 
+def partner_outcomes(partner_id: str) -> str:
+    """The topic a partner reads the outcomes of its own referrals from."""
+    return f"{PARTNER_OUTCOMES_PREFIX}{partner_id}"
+
+
 def partner_topics(partner_ids: Iterable[str]) -> tuple[str, ...]:
+    """The partners' submission topics (what intake reads)."""
     return tuple(partner_submitted(partner_id) for partner_id in partner_ids)
 
 
+def partner_outcome_topics(partner_ids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(partner_outcomes(partner_id) for partner_id in partner_ids)
+
+
 def all_topics(partner_ids: Iterable[str] = ()) -> tuple[str, ...]:
-    """Every topic to create: the fixed ones, and a submission topic for each partner id given (from the
-    access file; docker-compose's topic-init reads them from the mounted access file)."""
-    return (*CONTRACT_TOPICS, *internal_topics(), *partner_topics(partner_ids))
-
-
-PARTNER_OUTCOMES_PREFIX: Final = f"{OUTCOMES}."
-"""`referrals.outcomes.<partner>` (planned, not created yet): a partner principal reading outcomes straight from
-Kafka would be allowed READ on its own topic only (a LITERAL ACL, not this prefix), triage WRITE on the prefix.
-Today outcomes reach partners by signed webhook and by polling triage's API (docs/webhooks.md)."""
+    """Every topic to create: the fixed ones, and a submission and an outcome topic for each partner id given
+    (from the access file; docker-compose's topic-init reads them from the mounted access file)."""
+    ids = tuple(partner_ids)
+    return (*CONTRACT_TOPICS, *internal_topics(), *partner_topics(ids), *partner_outcome_topics(ids))
 
 
 def changelogs(app: str) -> tuple[str, ...]:
@@ -107,6 +116,7 @@ class TopicAccess:
     creates: tuple[str, ...]
     """Topics Faust declares itself (internal streams and changelogs): it asks to create them at start."""
     read_prefixes: tuple[str, ...] = ()
+    write_prefixes: tuple[str, ...] = ()
 
 
 SERVICE_ACCESS: Final = {
@@ -145,7 +155,10 @@ SERVICE_ACCESS: Final = {
         reads=(DECISIONS, ESCALATIONS, OUTCOMES, NOTIFY_RETRY, *changelogs(NOTIFY_APP)),
         writes=(NOTIFY_RETRY, NOTIFY_DEAD, AUDIT, DEAD_MESSAGES, *changelogs(NOTIFY_APP)),
         creates=changelogs(NOTIFY_APP),
+        write_prefixes=(PARTNER_OUTCOMES_PREFIX,),
     ),
 }
 """Each service's principal (named as its app, e.g. `sosafe-intake`) and consumer group: the topics it
-reads and writes, and nothing else (docs/architecture.md#trust-boundaries)."""
+reads and writes, and nothing else (docs/architecture.md#trust-boundaries). Partner principals
+`partner-<id>` are not here: deploy/kafka/init-security.sh grants each WRITE on `partner_submitted(id)` and
+READ on `partner_outcomes(id)` and its groups only."""

@@ -46,6 +46,8 @@ log = get_logger("sosafe.notify")
 
 Pending = tuple[str, Notification, int]
 """One attempt to make: its step id in the delivery record, the notification and the attempt number."""
+Forward = tuple[str, Message]
+"""One message to forward with no attempt to make: its step id in the delivery record and the message."""
 
 
 async def notify_decision(decision: TriageDecision, notify: Notify) -> None:
@@ -72,6 +74,7 @@ async def notify_escalation(escalation: Escalation, notify: Notify) -> None:
 async def notify_outcome(outcome: ReferralOutcome, notify: Notify) -> None:
     """The referring partner's signed webhook for one outcome, never twice for the same id; a partner with no
     outcomes webhook polls triage instead (`GET /v1/referrals?updated_since=`), so nothing is sent to it.
+    Every outcome is also forwarded to the partner's own topic (`partner_copy`), recorded in the same step.
     A withdrawal of an assignment the service had claimed or accepted also goes to the service's team."""
     now = datetime.now(UTC)
     found = notifications_for_withdrawal(outcome, notify.routing.channels_for, notify.settings.console_base_url, now)
@@ -79,7 +82,21 @@ async def notify_outcome(outcome: ReferralOutcome, notify: Notify) -> None:
         unreached(notify, outcome.service, NotificationKind.withdrawn)
     if outcome.partner_id in notify.partners_told:
         found.append(notification_for_outcome(outcome, now))
-    await deliver_first(found, notify)
+    structlog.contextvars.bind_contextvars(referral_id=outcome.referral_id)
+    pending: list[Pending] = [(n.notification_id, n, 1) for n in found]
+    key = outcome.referral_id.encode()
+    await deliver_all(notify, notify.sent, key, outcome.referral_id, pending, partner_copy(outcome, notify))
+
+
+def partner_copy(outcome: ReferralOutcome, notify: Notify) -> list[Forward]:
+    """The outcome for its referring partner's own topic `referrals.outcomes.<partner id>`, recorded as a step
+    of the referral's delivery record (step id `<outcome id>:partner-topic`). A partner no longer in the access
+    file has no topic: said in a warning, nothing forwarded."""
+    topic = topics.partner_outcomes(outcome.partner_id)
+    if topic not in notify.partner_outcomes:
+        log.warning("outcome_partner_unknown", partner_id=outcome.partner_id, outcome_id=outcome.outcome_id)
+        return []
+    return [(f"{outcome.outcome_id}:partner-topic", Message(topic=topic, value=encode(outcome).decode()))]
 
 
 def unreached(notify: Notify, service: Service, kind: NotificationKind) -> None:
@@ -114,13 +131,19 @@ async def retry_notification(retry: NotificationAttempt, notify: Notify) -> None
 
 
 async def deliver_all(
-    notify: Notify, table: TableT[bytes, bytes], key: bytes, chain_key: str, pending: list[Pending]
+    notify: Notify,
+    table: TableT[bytes, bytes],
+    key: bytes,
+    chain_key: str,
+    pending: list[Pending],
+    forwards: list[Forward] | None = None,
 ) -> None:
-    """Attempt what is not done yet, record every attempt in one write, and send what they produced
-    only once that record is on the broker (see dispatch)."""
+    """Attempt what is not done yet, record every attempt (and every forward) in one write, and send what
+    they produced only once that record is on the broker (see dispatch)."""
+    forwards = forwards or []
     raw = table.get(key)
     record = decode(raw, DeliveryRecord) if raw else DeliveryRecord()
-    produced, todo = split_done(record, [step for step, _, _ in pending])
+    produced, todo = split_done(record, [step for step, _, _ in pending] + [step for step, _ in forwards])
     for step, n, number in pending:
         if step not in todo:  # a redelivery: the attempt was made; its messages go out again
             count(notify, n, "duplicate_skipped")
@@ -142,6 +165,10 @@ async def deliver_all(
             failure=failure[1] if failure else None,
             dead_lettered=result.dead,
         )
+    for step, message in forwards:
+        if step in todo:
+            record = record.with_done(step, [message], record.head)
+            produced.append(message)
     if todo:
         table[key] = encode(record)
         await notify.app.producer.flush()  # recorded before any of its messages can be seen
@@ -160,7 +187,12 @@ async def attempt(notify: Notify, n: Notification) -> tuple[str, str, bool] | No
 
 
 async def send_messages(notify: Notify, key: bytes, messages: list[Message]) -> None:
-    outgoing = {topics.AUDIT: notify.audit, topics.NOTIFY_RETRY: notify.retry, topics.NOTIFY_DEAD: notify.dead}
+    outgoing = {
+        topics.AUDIT: notify.audit,
+        topics.NOTIFY_RETRY: notify.retry,
+        topics.NOTIFY_DEAD: notify.dead,
+        **notify.partner_outcomes,
+    }
     for message in messages:
         await outgoing[message.topic].send(key=key, value=message.value.encode())
 

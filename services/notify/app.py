@@ -38,9 +38,8 @@ def build(settings: NotifySettings) -> Notify:
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         timeout=settings.send_timeout_s,
     )
-    partners = partner_webhook_targets(
-        load_access(settings.config_file).partners, settings.webhook_secrets(), not settings.embedded_broker
-    )
+    access = load_access(settings.config_file)
+    partners = partner_webhook_targets(access.partners, settings.webhook_secrets(), not settings.embedded_broker)
     webhook = WebhookSender(
         targets=routing.webhook_targets(settings.webhook_secrets()),
         partner_targets=partners,
@@ -60,6 +59,7 @@ def build(settings: NotifySettings) -> Notify:
         routing=routing,
         senders=Senders(smtp, webhook),
         partners_told=frozenset(partners),
+        partner_outcomes={name: topic(name) for name in topics.partner_outcome_topics(p.id for p in access.partners)},
         decisions=topic(topics.DECISIONS),
         escalations=topic(topics.ESCALATIONS),
         outcomes=topic(topics.OUTCOMES),

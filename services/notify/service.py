@@ -62,6 +62,8 @@ class Notify:
     dead_messages: faust.TopicT
     sent: TableT[bytes, bytes]
     retried: TableT[bytes, bytes]
+    partner_outcomes: dict[str, faust.TopicT] = field(default_factory=dict)
+    """Each partner's outcome topic of the access file, by topic name (`referrals.outcomes.<partner id>`)."""
     partners_told: frozenset[str] = frozenset()
     """Partners with an outcomes webhook; the others poll triage for their outcomes."""
     rng: random.Random = field(default_factory=random.Random)

@@ -19,7 +19,7 @@ import yaml
 
 from services.common.access import load_access
 from services.common.settings import DEV_CONFIG
-from services.common.topics import all_topics, partner_submitted
+from services.common.topics import all_topics, partner_outcomes, partner_submitted
 from services.notify.routing import load_notify_routing
 from tests.deploy.operations_doc import REPO
 
@@ -154,16 +154,19 @@ def partner_topics_of_topic_init(compose: dict[str, Any], access_file: Path) -> 
 
 
 @pytest.mark.parametrize("access_file", [PRODUCTION_CONFIG, DEV_CONFIG], ids=["production-example", "dev"])
-def test_topic_init_creates_a_submission_topic_for_each_partner_of_the_mounted_access_file(
+def test_topic_init_creates_a_submission_and_an_outcome_topic_for_each_partner_of_the_mounted_access_file(
     compose: dict[str, Any], access_file: Path
 ) -> None:
-    """referrals.submitted.<partner id> for every partner of the access file topic-init mounts, and no officer."""
+    """referrals.submitted.<partner id> and referrals.outcomes.<partner id> for every partner of the access file
+    topic-init mounts (what all_topics() adds for them), and no officer."""
     spec = compose["services"]["topic-init"]
     mounted = environment(spec)["ACCESS_FILE"]
     assert any(str(volume).endswith(f":{mounted}:ro") for volume in spec["volumes"])
     assert environment(spec)["ACCESS_FILE"] == environment(compose["services"]["intake"])["SOSAFE_CONFIG_FILE"]
-    expected = [partner_submitted(partner.id) for partner in load_access(access_file).partners]
-    assert len(expected) >= 2
+    partners = [partner.id for partner in load_access(access_file).partners]
+    expected = [topic for partner in partners for topic in (partner_submitted(partner), partner_outcomes(partner))]
+    assert len(partners) >= 2
+    assert set(expected) == set(all_topics(partners)) - set(all_topics())
     assert partner_topics_of_topic_init(compose, access_file) == expected
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.common.topics import AUDIT, PARTNER_SUBMITTED_PREFIX, SERVICE_ACCESS
+from services.common.topics import AUDIT, PARTNER_OUTCOMES_PREFIX, PARTNER_SUBMITTED_PREFIX, SERVICE_ACCESS
 from tests.deploy.operations_doc import REPO
 
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -88,6 +88,7 @@ def test_each_service_principal_gets_exactly_its_topics(compose: dict[str, Any],
     assert sorted(init[f"{prefix}_WRITES"].split()) == sorted(access.writes)
     assert sorted(init[f"{prefix}_CREATES"].split()) == sorted(access.creates)
     assert sorted(init.get(f"{prefix}_READ_PREFIXES", "").split()) == sorted(access.read_prefixes)
+    assert sorted(init.get(f"{prefix}_WRITE_PREFIXES", "").split()) == sorted(access.write_prefixes)
     assert init[f"{prefix}_GROUP"] == principal, "its consumer group is its Faust app id"
 
 
@@ -98,6 +99,25 @@ def test_the_auditor_reads_the_audit_trail_only_and_partners_write_their_own_top
     assert init["PARTNER_TOPIC_PREFIX"] == PARTNER_SUBMITTED_PREFIX
     script = INIT_SCRIPT.read_text(encoding="utf-8")
     assert re.search(r'acl "partner-\$partner" Write --topic "\$PARTNER_TOPIC_PREFIX\$partner"', script)
+
+
+def test_each_partner_reads_its_own_outcome_topic_only_and_notify_alone_writes_them(compose: dict[str, Any]) -> None:
+    """`partner-<id>`: READ on the literal topic `referrals.outcomes.<id>` (never the prefix, which would be
+    every partner's), in group `partner-<id>` or one prefixed `partner-<id>.`; notify WRITE on the prefix."""
+    init = env(compose, "kafka-security-init")
+    assert init["PARTNER_OUTCOMES_PREFIX"] == PARTNER_OUTCOMES_PREFIX
+    script = INIT_SCRIPT.read_text(encoding="utf-8")
+    partner_grants = re.findall(r'acl "partner-\$partner" (.*)', script)
+    assert partner_grants == [
+        'Write --topic "$PARTNER_TOPIC_PREFIX$partner"',
+        'Read --topic "$PARTNER_OUTCOMES_PREFIX$partner"',
+        'Read --group "partner-$partner"',
+        'Read --resource-pattern-type prefixed --group "partner-$partner."',
+    ], "a partner gets nothing else, and no prefixed topic grant"
+    assert 'acl "$principal" Write --resource-pattern-type prefixed --topic "$topic_prefix"' in script
+    writers = {name for name, access in SERVICE_ACCESS.items() if PARTNER_OUTCOMES_PREFIX in access.write_prefixes}
+    assert writers == {"sosafe-notify"}
+    assert not any(PARTNER_OUTCOMES_PREFIX in access.read_prefixes for access in SERVICE_ACCESS.values())
 
 
 def test_the_script_grants_each_list_with_its_own_operation_and_nothing_broader() -> None:

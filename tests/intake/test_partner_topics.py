@@ -43,11 +43,14 @@ def test_a_partner_topic_is_named_for_the_partner_and_names_it_back() -> None:
     assert topics.partner_of_topic(topics.SUBMITTED) is None
     assert topics.partner_of_topic("referrals.submitted.") is None
     assert topics.partner_of_topic(topics.ACCEPTED) is None
+    assert topics.partner_of_topic(topics.partner_outcomes("dev-police")) is None
 
 
 def test_every_topic_includes_one_submission_topic_per_partner_given() -> None:
     names = topics.all_topics(p.id for p in ACCESS.partners)
-    assert set(names) - set(topics.all_topics()) == {f"referrals.submitted.{p.id}" for p in ACCESS.partners}
+    assert set(names) - set(topics.all_topics()) == {
+        f"referrals.{kind}.{p.id}" for p in ACCESS.partners for kind in ("submitted", "outcomes")
+    }
 
 
 def test_a_submission_on_its_own_partner_topic_is_that_partner_s() -> None:

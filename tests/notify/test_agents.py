@@ -54,6 +54,7 @@ def fake_notify(routing: NotifyRouting, sender: RecordingSender) -> Any:
         retried={},
         rng=random.Random(0),
         partners_told=frozenset({"dev-police"}),
+        partner_outcomes={f"referrals.outcomes.{p}": RecordingTopic() for p in ("dev-police", "dev-school")},
         **{name: RecordingTopic() for name in ("audit", "retry", "dead")},
     )
 
@@ -128,6 +129,54 @@ async def test_an_outcome_goes_once_to_a_partner_with_a_webhook_and_to_no_other(
         ("o-1", "outcome", NotificationChannel.webhook, outcome)
     ]
     assert {decode(v, AuditEvent).action for _, v in notify.audit.sent} == {"notified"}
+
+
+async def test_each_outcome_goes_to_its_partner_s_own_topic_only_recorded_before_it_is_sent(
+    routing: NotifyRouting,
+) -> None:
+    """Forwarded to `referrals.outcomes.<partner>` keyed by referral id, webhook or not; recorded in the same
+    table write as the webhook's attempt; a redelivery re-sends the recorded copy (at-least-once, the same
+    outcome_id); a partner not in the access file gets nothing, and a warning says so."""
+    from datetime import UTC, datetime
+
+    from schemas.outcome import OutcomeKind, ReferralOutcome
+
+    at = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    outcome = ReferralOutcome(
+        outcome_id="o-1",
+        referral_id="r-1",
+        partner_id="dev-police",
+        seq=1,
+        kind=OutcomeKind.claimed,
+        service="sada",
+        priority="high",
+        due_at=at,
+        occurred_at=at,
+    )
+    notify = fake_notify(routing, RecordingSender())
+    police, school = (
+        notify.partner_outcomes["referrals.outcomes.dev-police"],
+        notify.partner_outcomes["referrals.outcomes.dev-school"],
+    )
+    await notify_outcome(outcome, notify)
+    [(key, value)] = police.sent
+    assert key == b"r-1" and decode(value, ReferralOutcome) == outcome
+    record = decode(notify.sent[b"r-1"], DeliveryRecord)
+    assert {d.step for d in record.done} == {"o-1", "o-1:partner-topic"}, "one write for webhook and copy"
+    assert notify.app.producer.count == 1
+
+    polled = outcome.model_copy(update={"outcome_id": "o-2", "referral_id": "r-2", "partner_id": "dev-school"})
+    await notify_outcome(polled, notify)  # no webhook for this partner: its topic only
+    assert [decode(v, ReferralOutcome).outcome_id for _, v in school.sent] == ["o-2"]
+    assert len(police.sent) == 1
+
+    await notify_outcome(outcome, notify)  # redelivered: the recorded copy again, under the same outcome_id
+    assert [decode(v, ReferralOutcome).outcome_id for _, v in police.sent] == ["o-1", "o-1"]
+
+    gone = outcome.model_copy(update={"outcome_id": "o-3", "referral_id": "r-3", "partner_id": "dev-gone"})
+    await notify_outcome(gone, notify)
+    assert len(police.sent) == 2 and len(school.sent) == 1
+    assert b"r-3" not in notify.sent, "nothing to record: no webhook, no topic"
 
 
 async def test_a_withdrawal_of_an_accepted_item_goes_to_its_team_and_to_the_partner_once_each(

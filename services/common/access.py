@@ -46,6 +46,9 @@ class Partner(BaseModel):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     outcomes_webhook: OutcomesWebhook | None = None
     """Optional: where the partner is told its referrals' outcomes (docs/webhooks.md); it may poll instead."""
+    outcomes_topic: bool = False
+    """Optional: also copy its referrals' outcomes onto its own topic `referrals.outcomes.<id>`, for a partner
+    that consumes from Kafka (docs/webhooks.md#outcome-topics); off, nothing is written there."""
 
 
 class Officer(BaseModel):

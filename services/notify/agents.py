@@ -90,11 +90,10 @@ async def notify_outcome(outcome: ReferralOutcome, notify: Notify) -> None:
 
 def partner_copy(outcome: ReferralOutcome, notify: Notify) -> list[Forward]:
     """The outcome for its referring partner's own topic `referrals.outcomes.<partner id>`, recorded as a step
-    of the referral's delivery record (step id `<outcome id>:partner-topic`). A partner no longer in the access
-    file has no topic: said in a warning, nothing forwarded."""
+    of the referral's delivery record (step id `<outcome id>:partner-topic`), if the partner asked for one
+    (`outcomes_topic` in the access file); otherwise nothing is forwarded."""
     topic = topics.partner_outcomes(outcome.partner_id)
     if topic not in notify.partner_outcomes:
-        log.warning("outcome_partner_unknown", partner_id=outcome.partner_id, outcome_id=outcome.outcome_id)
         return []
     return [(f"{outcome.outcome_id}:partner-topic", Message(topic=topic, value=encode(outcome).decode()))]
 

@@ -59,7 +59,10 @@ def build(settings: NotifySettings) -> Notify:
         routing=routing,
         senders=Senders(smtp, webhook),
         partners_told=frozenset(partners),
-        partner_outcomes={name: topic(name) for name in topics.partner_outcome_topics(p.id for p in access.partners)},
+        partner_outcomes={
+            name: topic(name)
+            for name in topics.partner_outcome_topics(p.id for p in access.partners if p.outcomes_topic)
+        },
         decisions=topic(topics.DECISIONS),
         escalations=topic(topics.ESCALATIONS),
         outcomes=topic(topics.OUTCOMES),

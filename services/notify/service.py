@@ -63,7 +63,8 @@ class Notify:
     sent: TableT[bytes, bytes]
     retried: TableT[bytes, bytes]
     partner_outcomes: dict[str, faust.TopicT] = field(default_factory=dict)
-    """Each partner's outcome topic of the access file, by topic name (`referrals.outcomes.<partner id>`)."""
+    """The outcome topic of each partner of the access file that asked for one (`outcomes_topic: true`), by
+    topic name (`referrals.outcomes.<partner id>`)."""
     partners_told: frozenset[str] = frozenset()
     """Partners with an outcomes webhook; the others poll triage for their outcomes."""
     rng: random.Random = field(default_factory=random.Random)

@@ -14,6 +14,7 @@ from aiokafka.structs import ConsumerRecord
 
 from services.cli.stack import Stack
 from services.common.topics import OUTCOMES, partner_outcomes
+from tests.support.config import with_outcome_topics
 from tests.support.flow import eventually, queue_item
 from tests.support.http import post_json
 from tests.support.kafka import read_topic
@@ -28,7 +29,9 @@ A, B = "dev-police", "dev-hospital"
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    started = Stack(workdir=tmp_path_factory.mktemp("partner-outcomes"), partitions=2)
+    workdir = tmp_path_factory.mktemp("partner-outcomes")
+    access = with_outcome_topics(workdir / "access.yaml", ("dev-police", "dev-hospital"))
+    started = Stack(workdir=workdir / "stack", partitions=2, extra_env={"SOSAFE_CONFIG_FILE": str(access)})
     await asyncio.to_thread(started.start)
     yield started
     await asyncio.to_thread(started.stop)

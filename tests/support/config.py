@@ -46,3 +46,15 @@ def with_outcomes_webhook(path: Path, partner_id: str, url: str, secret_env: str
     hook = f'    outcomes_webhook: {{url: "{url}", secret_env: {secret_env}}}\n'
     path.write_text(text[:system_end] + hook + text[system_end:])
     return path
+
+
+def with_outcome_topics(path: Path, partner_ids: tuple[str, ...]) -> Path:
+    """The access file at `path` (the dev file if absent) with `outcomes_topic: true` for each partner."""
+    text = path.read_text() if path.exists() else (ROOT / "deploy" / "config" / "dev.yaml").read_text()
+    for partner_id in partner_ids:
+        anchor = f"  - id: {partner_id}\n"
+        start = text.index(anchor)
+        system_end = text.index("\n", text.index("    system:", start)) + 1
+        text = text[:system_end] + "    outcomes_topic: true\n" + text[system_end:]
+    path.write_text(text)
+    return path

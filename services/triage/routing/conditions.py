@@ -7,6 +7,7 @@ fact simply does not meet a condition that needs it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -86,10 +87,28 @@ RuleOutcomes = Mapping[str, Outcome]
 Test = Callable[[Facts, RuleOutcomes], Outcome]
 
 
-def evaluate(when: When, facts: Facts, rules: RuleOutcomes) -> tuple[Outcome, tuple[Check, ...]]:
-    """Whether all of `when` holds, and each condition's own outcome."""
-    checks = tuple(Check(text, test(facts, rules)) for text, test in _conditions(when))
-    return all_of(check.outcome for check in checks), checks
+def evaluate(
+    when: When, facts: Facts, rules: RuleOutcomes, *, explain: bool = True
+) -> tuple[Outcome, tuple[Check, ...]]:
+    """Whether all of `when` holds, and each condition's own outcome. With `explain=False` (the what-if
+    replay) the same tests run but no checks are kept, and the first condition not met decides."""
+    checks: list[Check] = []
+    unknown = False
+    for text, test in _conditions(when):
+        outcome = test(facts, rules)
+        if explain:
+            checks.append(Check(text, outcome))
+        elif outcome is Outcome.not_met:
+            return outcome, ()
+        unknown = unknown or outcome is Outcome.unknown
+    if explain:
+        return all_of(check.outcome for check in checks), tuple(checks)
+    return (Outcome.unknown if unknown else Outcome.met), ()
+
+
+def holds(when: When, facts: Facts, rules: RuleOutcomes) -> Outcome:
+    """Whether all of `when` holds, without saying why."""
+    return evaluate(when, facts, rules, explain=False)[0]
 
 
 def describe(when: When) -> str:
@@ -124,8 +143,21 @@ def _words(values: tuple[StrEnum, ...], joiner: str = "or") -> str:
     return f"{', '.join(names[:-1])} {joiner} {names[-1]}"
 
 
-def _conditions(when: When) -> list[tuple[str, Test]]:
+_compiled: dict[int, tuple[tuple[str, Test], ...]] = {}
+"""`id(when)` -> its conditions, built once per `When` (a ruleset's are read for every referral); an entry
+goes when its `When` is garbage collected, before the id can be reused."""
+
+
+def _conditions(when: When) -> tuple[tuple[str, Test], ...]:
     """Each condition given in `when`, as (plain words, test), in a fixed reading order."""
+    found = _compiled.get(id(when))
+    if found is None:
+        found = _compiled[id(when)] = tuple(_compile(when))
+        weakref.finalize(when, _compiled.pop, id(when), None)
+    return found
+
+
+def _compile(when: When) -> list[tuple[str, Test]]:
     found: list[tuple[str, Test]] = []
     if (concerns := when.concerns_any) is not None:
         found.append(
@@ -191,5 +223,5 @@ def _conditions(when: When) -> list[tuple[str, Test]]:
         found.append((f"rule {names} fired", lambda _, rules: all_of(rules.get(r, Outcome.not_met) for r in earlier)))
     if (groups := when.any_of) is not None:
         text = "either " + " or ".join(describe(group) for group in groups)
-        found.append((text, lambda f, rules: any_of(evaluate(g, f, rules)[0] for g in groups)))
+        found.append((text, lambda f, rules: any_of(holds(g, f, rules) for g in groups)))
     return found

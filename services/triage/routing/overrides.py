@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from schemas.decision import Flag
 from schemas.vocabulary import PRIORITY_RANK, Priority, Service
-from services.triage.routing.conditions import Facts, Outcome, RuleOutcomes, evaluate
+from services.triage.routing.conditions import Facts, Outcome, RuleOutcomes, holds
 from services.triage.routing.rule_format import FlagRaised
 from services.triage.routing.ruleset import Ruleset
 from services.triage.routing.ruleset_overrides import NoLawfulBasis, NothingMatched, StatedBasis
@@ -59,7 +59,7 @@ Spec = TypeVar("Spec", bound=FlagRaised)
 
 def raised(specs: Iterable[Spec], facts: Facts, outcomes: RuleOutcomes) -> tuple[Spec, ...]:
     """The flag specs whose conditions hold (a condition left unknown by a missing age raises nothing)."""
-    return tuple(spec for spec in specs if spec.when is None or evaluate(spec.when, facts, outcomes)[0] is Outcome.met)
+    return tuple(spec for spec in specs if spec.when is None or holds(spec.when, facts, outcomes) is Outcome.met)
 
 
 def raised_flags(specs: Iterable[FlagRaised], facts: Facts, outcomes: RuleOutcomes) -> tuple[Flag, ...]:
@@ -75,6 +75,7 @@ def apply_overrides(
     flags: set[Flag],
     *,
     is_repeat: bool,
+    explain: bool = True,
 ) -> tuple[list[Draft], set[Flag], list[OverrideFinding]]:
     """The overrides in the order the routing policy lists them, merging to one assignment per service
     before immediate danger raises them all."""

@@ -78,37 +78,33 @@ def apply_overrides(
     explain: bool = True,
 ) -> tuple[list[Draft], set[Flag], list[OverrideFinding]]:
     """The overrides in the order the routing policy lists them, merging to one assignment per service
-    before immediate danger raises them all."""
+    before immediate danger raises them all. With `explain=False` (the what-if replay) the same overrides
+    apply, but the reasons they add are empty strings and no notes are returned."""
     sections = ruleset.overrides
     flags = set(flags)
     result, nothing_note = _nothing_matched(list(drafts), sections.nothing_matched)
     repeat = sections.repeat_referral
-    repeat_note = OverrideFinding(
-        repeat.rule_id,
-        is_repeat,
-        ("the same subject had an accepted referral" if is_repeat else "no earlier accepted referral")
-        + f" in the previous {repeat.within_days} days",
-    )
     if is_repeat:
         flags.update(raised_flags(repeat.flags, facts, outcomes))
-        reason = repeat.reason.format(days=repeat.within_days)
+        reason = repeat.reason.format(days=repeat.within_days) if explain else ""
         result = [draft.noting(repeat.rule_id, reason) for draft in result]
     flag_notes = []
     for route in sections.flag_routes:
         applies = route.flag in flags
-        flag_notes.append(
-            OverrideFinding(
-                route.rule_id,
-                applies,
-                f"flag {route.flag} raised: an item for {route.route_to}"
-                if applies
-                else f"flag {route.flag} not raised",
+        if explain:
+            flag_notes.append(
+                OverrideFinding(
+                    route.rule_id,
+                    applies,
+                    f"flag {route.flag} raised: an item for {route.route_to}"
+                    if applies
+                    else f"flag {route.flag} not raised",
+                )
             )
-        )
         if applies:
             result.append(Draft(route.route_to, route.priority, (route.rule_id,), (route.reason,)))
-    result, area_note = _out_of_area(result, ruleset, facts)
-    result, consent_note = _no_lawful_basis(result, sections.no_lawful_basis, facts, flags)
+    result, area_note = _out_of_area(result, ruleset, facts, explain)
+    result, consent_note = _no_lawful_basis(result, sections.no_lawful_basis, facts, flags, explain)
     order = [rule.id for rule in ruleset.rules] + [
         sections.nothing_matched.rule_id,
         repeat.rule_id,
@@ -118,6 +114,17 @@ def apply_overrides(
     ]
     result = merged(result, order)
     danger = sections.immediate_danger
+    if facts.immediate_danger:
+        flags.update(raised_flags(danger.flags, facts, outcomes))
+        result = [draft.raised_to(danger.raise_to, danger.rule_id, danger.reason) for draft in result]
+    if not explain:
+        return result, flags, []
+    repeat_note = OverrideFinding(
+        repeat.rule_id,
+        is_repeat,
+        ("the same subject had an accepted referral" if is_repeat else "no earlier accepted referral")
+        + f" in the previous {repeat.within_days} days",
+    )
     danger_note = OverrideFinding(
         danger.rule_id,
         facts.immediate_danger,
@@ -127,9 +134,6 @@ def apply_overrides(
             else "no immediate danger reported"
         ),
     )
-    if facts.immediate_danger:
-        flags.update(raised_flags(danger.flags, facts, outcomes))
-        result = [draft.raised_to(danger.raise_to, danger.rule_id, danger.reason) for draft in result]
     return result, flags, [nothing_note, repeat_note, *flag_notes, area_note, consent_note, danger_note]
 
 
@@ -167,7 +171,9 @@ def _most_pressing(first: Priority, second: Priority) -> Priority:
     return min(first, second, key=lambda priority: PRIORITY_RANK[priority])
 
 
-def _out_of_area(drafts: list[Draft], ruleset: Ruleset, facts: Facts) -> tuple[list[Draft], OverrideFinding]:
+def _out_of_area(
+    drafts: list[Draft], ruleset: Ruleset, facts: Facts, explain: bool
+) -> tuple[list[Draft], OverrideFinding]:
     section = ruleset.overrides.out_of_area
     district = facts.district
     if district is None:
@@ -178,7 +184,9 @@ def _out_of_area(drafts: list[Draft], ruleset: Ruleset, facts: Facts) -> tuple[l
     moved = [
         draft
         if ruleset.covers(draft.service, district)
-        else draft.sent_to(section.route_to, section.rule_id, section.reason.format(service=draft.service))
+        else draft.sent_to(
+            section.route_to, section.rule_id, section.reason.format(service=draft.service) if explain else ""
+        )
         for draft in drafts
     ]
     detail = f"district outside the coverage of {', '.join(outside)}: sent to {section.route_to}"
@@ -186,7 +194,7 @@ def _out_of_area(drafts: list[Draft], ruleset: Ruleset, facts: Facts) -> tuple[l
 
 
 def _no_lawful_basis(
-    drafts: list[Draft], section: NoLawfulBasis, facts: Facts, flags: set[Flag]
+    drafts: list[Draft], section: NoLawfulBasis, facts: Facts, flags: set[Flag], explain: bool
 ) -> tuple[list[Draft], OverrideFinding]:
     basis = StatedBasis(facts.consent_basis.value) if facts.consent_basis is not None else StatedBasis.missing
 
@@ -206,7 +214,9 @@ def _no_lawful_basis(
     moved = [
         draft
         if draft.service in kept
-        else draft.sent_to(section.route_to, section.rule_id, section.reason.format(service=draft.service))
+        else draft.sent_to(
+            section.route_to, section.rule_id, section.reason.format(service=draft.service) if explain else ""
+        )
         for draft in drafts
     ]
     detail = f"consent not obtained and basis {basis.value}: sent to {section.route_to}" + (

@@ -185,9 +185,7 @@ def _apply_rule(
     )
 
 
-def _priority(
-    rule: Rule, facts: Facts, outcomes: RuleOutcomes, explain: bool
-) -> tuple[Priority | None, str | None]:
+def _priority(rule: Rule, facts: Facts, outcomes: RuleOutcomes, explain: bool) -> tuple[Priority | None, str | None]:
     """The rule's priority for this referral, and the conditions that chose it when not the usual one."""
     for choice in rule.priority_when:
         if holds(choice.when, facts, outcomes) is Outcome.met:

@@ -4,7 +4,7 @@ no lawful basis, merging per service, immediate danger. Pure functions over draf
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -35,14 +35,11 @@ class Draft:
 
     def sent_to(self, service: Service, rule_id: str, reason: str) -> Draft:
         """This assignment handed to `service` instead, keeping its priority and saying why."""
-        moved = self.noting(rule_id, reason)
-        return Draft(service, moved.priority, moved.rule_ids, moved.reasons, (self.service,))
+        return Draft(service, self.priority, (*self.rule_ids, rule_id), (*self.reasons, reason), (self.service,))
 
     def raised_to(self, priority: Priority, rule_id: str, reason: str) -> Draft:
-        noted = self.noting(rule_id, reason)
-        return Draft(
-            self.service, _most_pressing(self.priority, priority), noted.rule_ids, noted.reasons, self.replaces
-        )
+        raised = _most_pressing(self.priority, priority)
+        return Draft(self.service, raised, (*self.rule_ids, rule_id), (*self.reasons, reason), self.replaces)
 
 
 @dataclass(frozen=True)
@@ -105,14 +102,7 @@ def apply_overrides(
             result.append(Draft(route.route_to, route.priority, (route.rule_id,), (route.reason,)))
     result, area_note = _out_of_area(result, ruleset, facts, explain)
     result, consent_note = _no_lawful_basis(result, sections.no_lawful_basis, facts, flags, explain)
-    order = [rule.id for rule in ruleset.rules] + [
-        sections.nothing_matched.rule_id,
-        repeat.rule_id,
-        *(route.rule_id for route in sections.flag_routes),
-        sections.out_of_area.rule_id,
-        sections.no_lawful_basis.rule_id,
-    ]
-    result = merged(result, order)
+    result = merged(result, ruleset.rule_order)
     danger = sections.immediate_danger
     if facts.immediate_danger:
         flags.update(raised_flags(danger.flags, facts, outcomes))
@@ -144,16 +134,15 @@ def _nothing_matched(drafts: list[Draft], section: NothingMatched) -> tuple[list
     return [fallback], OverrideFinding(section.rule_id, True, "no rule routed the referral")
 
 
-def merged(drafts: Iterable[Draft], order: Sequence[str]) -> list[Draft]:
-    """One draft per service: the highest priority, every rule id and reason, in the order of `order`."""
+def merged(drafts: Iterable[Draft], rank: Mapping[str, int]) -> list[Draft]:
+    """One draft per service: the highest priority, every rule id and reason, in the order of `rank`."""
     groups: dict[Service, list[Draft]] = {}
     for draft in drafts:
         groups.setdefault(draft.service, []).append(draft)
-    rank = {rule_id: index for index, rule_id in enumerate(order)}
     return [_merge(group, rank) for group in groups.values()]
 
 
-def _merge(group: list[Draft], rank: dict[str, int]) -> Draft:
+def _merge(group: list[Draft], rank: Mapping[str, int]) -> Draft:
     pressing = sorted(group, key=lambda draft: PRIORITY_RANK[draft.priority])
     replaced = tuple(dict.fromkeys(service for draft in pressing for service in draft.replaces))
     pairs = [pair for draft in group for pair in zip(draft.rule_ids, draft.reasons, strict=True)]

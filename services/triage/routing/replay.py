@@ -19,6 +19,7 @@ from typing import Any
 from schemas.decision import Flag
 from schemas.vocabulary import Agency, Concern, ConsentBasis, District, Priority, RiskLevel, Role, Service
 from services.triage.routing.conditions import Facts
+from services.triage.routing.rule_format import Rule
 from services.triage.routing.rules import RuleFinding, RuleStatus, route
 from services.triage.routing.ruleset import Ruleset
 
@@ -72,15 +73,15 @@ class Outcome:
 
     services: dict[Service, Priority]
     flags: frozenset[Flag]
-    rule_ids: tuple[str, ...]
-    """Every rule of the ruleset."""
+    every_rule: tuple[Rule, ...]
+    """The ruleset's rules (those not in `rules` were not matched)."""
     rules: tuple[RuleFinding, ...]
     """The rules that fired or were held for a missing age (the replay routes with `explain=False`)."""
 
     @property
     def findings(self) -> dict[str, tuple[str, Service | None, Priority | None, tuple[Flag, ...]]]:
         """Rule id -> (status, service, priority, flags): read only for the referrals that moved."""
-        found = dict.fromkeys(self.rule_ids, (RuleStatus.not_matched.value, None, None, ()))
+        found = dict.fromkeys((rule.id for rule in self.every_rule), (RuleStatus.not_matched.value, None, None, ()))
         return found | {finding.rule_id: _summary(finding) for finding in self.rules}
 
 
@@ -160,7 +161,7 @@ def _outcome(facts: Facts, ruleset: Ruleset, repeat: bool) -> Outcome:
     return Outcome(
         services={draft.service: draft.priority for draft in drafts},
         flags=frozenset(flags),
-        rule_ids=tuple(rule.id for rule in ruleset.rules),
+        every_rule=ruleset.rules,
         rules=findings,
     )
 

@@ -92,18 +92,44 @@ def evaluate(
 ) -> tuple[Outcome, tuple[Check, ...]]:
     """Whether all of `when` holds, and each condition's own outcome. With `explain=False` (the what-if
     replay) the same tests run but no checks are kept, and the first condition not met decides."""
-    checks: list[Check] = []
-    unknown = False
-    for text, test in _conditions(when):
-        outcome = test(facts, rules)
-        if explain:
-            checks.append(Check(text, outcome))
-        elif outcome is Outcome.not_met:
-            return outcome, ()
-        unknown = unknown or outcome is Outcome.unknown
     if explain:
-        return all_of(check.outcome for check in checks), tuple(checks)
-    return (Outcome.unknown if unknown else Outcome.met), ()
+        checks = tuple(Check(text, test(facts, rules)) for text, test in _conditions(when))
+        return all_of(check.outcome for check in checks), checks
+    verdict = Outcome.met
+    for _, test in _conditions(when):
+        outcome = test(facts, rules)
+        if outcome is Outcome.not_met:
+            return outcome, ()
+        if outcome is Outcome.unknown:
+            verdict = outcome
+    return verdict, ()
+
+
+def fails_on_concerns(when: When, concerns: frozenset[Concern]) -> bool:
+    """Whether one of `when`'s concerns conditions is not met by `concerns`, so that no referral with these
+    concerns meets `when`, whatever its other facts. The same tests as `evaluate`, run on the concerns alone:
+    the concerns conditions come first in the reading order, and read nothing else."""
+    count = sum(given is not None for given in (when.concerns_any, when.concerns_all, when.concerns_at_least))
+    probe = _probe(concerns)
+    return any(test(probe, {}) is Outcome.not_met for _, test in _conditions(when)[:count])
+
+
+def _probe(concerns: frozenset[Concern]) -> Facts:
+    """Facts with only the concerns that matter (for `fails_on_concerns`)."""
+    return Facts(
+        age=None,
+        concerns=concerns,
+        role=Role.victim,
+        agency=Agency.police,
+        dash_score=None,
+        risk_level=None,
+        children_under_18=None,
+        days_to_release=None,
+        consent_obtained=True,
+        consent_basis=None,
+        district=None,
+        immediate_danger=False,
+    )
 
 
 def holds(when: When, facts: Facts, rules: RuleOutcomes) -> Outcome:
@@ -149,7 +175,8 @@ goes when its `When` is garbage collected, before the id can be reused."""
 
 
 def _conditions(when: When) -> tuple[tuple[str, Test], ...]:
-    """Each condition given in `when`, as (plain words, test), in a fixed reading order."""
+    """Each condition given in `when`, as (plain words, test), in a fixed reading order (the concerns
+    conditions first: `fails_on_concerns` relies on it)."""
     found = _compiled.get(id(when))
     if found is None:
         found = _compiled[id(when)] = tuple(_compile(when))
@@ -160,9 +187,7 @@ def _conditions(when: When) -> tuple[tuple[str, Test], ...]:
 def _compile(when: When) -> list[tuple[str, Test]]:
     found: list[tuple[str, Test]] = []
     if (concerns := when.concerns_any) is not None:
-        found.append(
-            (f"concerns include {_words(concerns)}", lambda f, _: _known(bool(f.concerns.intersection(concerns))))
-        )
+        found.append((f"concerns include {_words(concerns)}", lambda f, _: _known(not f.concerns.isdisjoint(concerns))))
     if (every := when.concerns_all) is not None:
         found.append((f"concerns include {_words(every, 'and')}", lambda f, _: _known(f.concerns.issuperset(every))))
     if (counted := when.concerns_at_least) is not None:

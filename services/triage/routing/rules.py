@@ -7,6 +7,7 @@ explanation an officer or rule author reads can never disagree with the decision
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from schemas.decision import Assignment, Flag, TriageDecision
 from schemas.referral import Referral
 from schemas.vocabulary import PRIORITY_RANK, Concern, Priority, Service
-from services.triage.routing.conditions import Check, Facts, Outcome, RuleOutcomes, describe, evaluate, facts_of, holds
+from services.triage.routing.conditions import (
+    Check,
+    Facts,
+    Outcome,
+    RuleOutcomes,
+    describe,
+    evaluate,
+    facts_of,
+    fails_on_concerns,
+    holds,
+)
 from services.triage.routing.overrides import Draft, OverrideFinding, apply_overrides, raised
 from services.triage.routing.rule_format import Rule
 from services.triage.routing.ruleset import Ruleset
@@ -133,7 +144,11 @@ def _apply_rules(
     outcomes: dict[str, Outcome] = {}
     findings: list[RuleFinding] = []
     drafts: list[Draft] = []
+    ruled_out = frozenset[str]() if explain else _ruled_out(ruleset, facts.concerns)
     for rule in ruleset.rules:
+        if rule.id in ruled_out:
+            outcomes[rule.id] = Outcome.not_met
+            continue
         outcome, checks = evaluate(rule.when, facts, outcomes, explain=explain)
         outcomes[rule.id] = outcome
         if outcome is Outcome.not_met and not explain:
@@ -143,6 +158,28 @@ def _apply_rules(
         if draft is not None:
             drafts.append(draft)
     return findings, outcomes, drafts
+
+
+_screens: dict[tuple[int, frozenset[Concern]], frozenset[str]] = {}
+"""(`id(ruleset)`, concerns) -> the ids of the ruleset's rules that those concerns alone rule out. A
+ruleset's entries go when it is garbage collected, before its id can be reused."""
+
+
+def _ruled_out(ruleset: Ruleset, concerns: frozenset[Concern]) -> frozenset[str]:
+    """The rules that no referral with `concerns` meets (most rules name the concerns they are for): the
+    replay skips them, as they would come out "not matched" anyway."""
+    key = (id(ruleset), concerns)
+    found = _screens.get(key)
+    if found is None:
+        if not any(seen == id(ruleset) for seen, _ in _screens):
+            weakref.finalize(ruleset, _forget, id(ruleset))
+        found = _screens[key] = frozenset(rule.id for rule in ruleset.rules if fails_on_concerns(rule.when, concerns))
+    return found
+
+
+def _forget(ruleset_id: int) -> None:
+    for key in [key for key in _screens if key[0] == ruleset_id]:
+        _screens.pop(key, None)
 
 
 def _apply_rule(

@@ -105,31 +105,12 @@ def evaluate(
     return verdict, ()
 
 
-def fails_on_concerns(when: When, concerns: frozenset[Concern]) -> bool:
-    """Whether one of `when`'s concerns conditions is not met by `concerns`, so that no referral with these
-    concerns meets `when`, whatever its other facts. The same tests as `evaluate`, run on the concerns alone:
-    the concerns conditions come first in the reading order, and read nothing else."""
+def fails_on_concerns(when: When, facts: Facts) -> bool:
+    """Whether one of `when`'s concerns conditions is not met by `facts`: then no referral with the same
+    concerns meets `when`, whatever its other facts. The same tests as `evaluate`, only those on the
+    concerns (they come first in the reading order and read nothing else)."""
     count = sum(given is not None for given in (when.concerns_any, when.concerns_all, when.concerns_at_least))
-    probe = _probe(concerns)
-    return any(test(probe, {}) is Outcome.not_met for _, test in _conditions(when)[:count])
-
-
-def _probe(concerns: frozenset[Concern]) -> Facts:
-    """Facts with only the concerns that matter (for `fails_on_concerns`)."""
-    return Facts(
-        age=None,
-        concerns=concerns,
-        role=Role.victim,
-        agency=Agency.police,
-        dash_score=None,
-        risk_level=None,
-        children_under_18=None,
-        days_to_release=None,
-        consent_obtained=True,
-        consent_basis=None,
-        district=None,
-        immediate_danger=False,
-    )
+    return any(test(facts, {}) is Outcome.not_met for _, test in _conditions(when)[:count])
 
 
 def holds(when: When, facts: Facts, rules: RuleOutcomes) -> Outcome:

@@ -144,7 +144,7 @@ def _apply_rules(
     outcomes: dict[str, Outcome] = {}
     findings: list[RuleFinding] = []
     drafts: list[Draft] = []
-    ruled_out = frozenset[str]() if explain else _ruled_out(ruleset, facts.concerns)
+    ruled_out = frozenset[str]() if explain else _ruled_out(ruleset, facts)
     for rule in ruleset.rules:
         if rule.id in ruled_out:
             outcomes[rule.id] = Outcome.not_met
@@ -160,26 +160,25 @@ def _apply_rules(
     return findings, outcomes, drafts
 
 
-_screens: dict[tuple[int, frozenset[Concern]], frozenset[str]] = {}
-"""(`id(ruleset)`, concerns) -> the ids of the ruleset's rules that those concerns alone rule out. A
-ruleset's entries go when it is garbage collected, before its id can be reused."""
+_screens: dict[int, dict[frozenset[Concern], frozenset[str]]] = {}
+"""`id(ruleset)` -> concerns -> the ids of the ruleset's rules that those concerns alone rule out. A
+ruleset's entry goes when it is garbage collected, before its id can be reused (no iteration: replays may
+run in two threads at once)."""
 
 
-def _ruled_out(ruleset: Ruleset, concerns: frozenset[Concern]) -> frozenset[str]:
-    """The rules that no referral with `concerns` meets (most rules name the concerns they are for): the
-    replay skips them, as they would come out "not matched" anyway."""
-    key = (id(ruleset), concerns)
-    found = _screens.get(key)
+def _ruled_out(ruleset: Ruleset, facts: Facts) -> frozenset[str]:
+    """The rules that no referral with the concerns of `facts` meets (most rules name the concerns they are
+    for): the replay skips them, as they would come out "not matched" anyway."""
+    screens = _screens.get(id(ruleset))
+    if screens is None:
+        screens = _screens.setdefault(id(ruleset), {})
+        weakref.finalize(ruleset, _screens.pop, id(ruleset), None)
+    found = screens.get(facts.concerns)
     if found is None:
-        if not any(seen == id(ruleset) for seen, _ in _screens):
-            weakref.finalize(ruleset, _forget, id(ruleset))
-        found = _screens[key] = frozenset(rule.id for rule in ruleset.rules if fails_on_concerns(rule.when, concerns))
+        found = screens[facts.concerns] = frozenset(
+            rule.id for rule in ruleset.rules if fails_on_concerns(rule.when, facts)
+        )
     return found
-
-
-def _forget(ruleset_id: int) -> None:
-    for key in [key for key in _screens if key[0] == ruleset_id]:
-        _screens.pop(key, None)
 
 
 def _apply_rule(

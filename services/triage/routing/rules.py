@@ -144,11 +144,7 @@ def _apply_rules(
     outcomes: dict[str, Outcome] = {}
     findings: list[RuleFinding] = []
     drafts: list[Draft] = []
-    ruled_out = frozenset[str]() if explain else _ruled_out(ruleset, facts)
-    for rule in ruleset.rules:
-        if rule.id in ruled_out:
-            outcomes[rule.id] = Outcome.not_met
-            continue
+    for rule in ruleset.rules if explain else _open_to(ruleset, facts):
         outcome, checks = evaluate(rule.when, facts, outcomes, explain=explain)
         outcomes[rule.id] = outcome
         if outcome is Outcome.not_met and not explain:
@@ -160,23 +156,24 @@ def _apply_rules(
     return findings, outcomes, drafts
 
 
-_screens: dict[int, dict[frozenset[Concern], frozenset[str]]] = {}
-"""`id(ruleset)` -> concerns -> the ids of the ruleset's rules that those concerns alone rule out. A
+_screens: dict[int, dict[frozenset[Concern], tuple[Rule, ...]]] = {}
+"""`id(ruleset)` -> concerns -> the ruleset's rules that those concerns do not rule out on their own. A
 ruleset's entry goes when it is garbage collected, before its id can be reused (no iteration: replays may
 run in two threads at once)."""
 
 
-def _ruled_out(ruleset: Ruleset, facts: Facts) -> frozenset[str]:
-    """The rules that no referral with the concerns of `facts` meets (most rules name the concerns they are
-    for): the replay skips them, as they would come out "not matched" anyway."""
+def _open_to(ruleset: Ruleset, facts: Facts) -> tuple[Rule, ...]:
+    """The rules, in order, that a referral with the concerns of `facts` may meet. The replay skips the
+    others (most rules name the concerns they are for): they come out "not matched" whatever the other
+    facts, and a rule that is not in the outcomes counts as not matched (`after_rules`)."""
     screens = _screens.get(id(ruleset))
     if screens is None:
         screens = _screens.setdefault(id(ruleset), {})
         weakref.finalize(ruleset, _screens.pop, id(ruleset), None)
     found = screens.get(facts.concerns)
     if found is None:
-        found = screens[facts.concerns] = frozenset(
-            rule.id for rule in ruleset.rules if fails_on_concerns(rule.when, facts)
+        found = screens[facts.concerns] = tuple(
+            rule for rule in ruleset.rules if not fails_on_concerns(rule.when, facts)
         )
     return found
 

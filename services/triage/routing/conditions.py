@@ -7,6 +7,7 @@ fact simply does not meet a condition that needs it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -86,10 +87,35 @@ RuleOutcomes = Mapping[str, Outcome]
 Test = Callable[[Facts, RuleOutcomes], Outcome]
 
 
-def evaluate(when: When, facts: Facts, rules: RuleOutcomes) -> tuple[Outcome, tuple[Check, ...]]:
-    """Whether all of `when` holds, and each condition's own outcome."""
-    checks = tuple(Check(text, test(facts, rules)) for text, test in _conditions(when))
-    return all_of(check.outcome for check in checks), checks
+def evaluate(
+    when: When, facts: Facts, rules: RuleOutcomes, *, explain: bool = True
+) -> tuple[Outcome, tuple[Check, ...]]:
+    """Whether all of `when` holds, and each condition's own outcome. With `explain=False` (the what-if
+    replay) the same tests run but no checks are kept, and the first condition not met decides."""
+    if explain:
+        checks = tuple(Check(text, test(facts, rules)) for text, test in _conditions(when))
+        return all_of(check.outcome for check in checks), checks
+    verdict = Outcome.met
+    for _, test in _conditions(when):
+        outcome = test(facts, rules)
+        if outcome is Outcome.not_met:
+            return outcome, ()
+        if outcome is Outcome.unknown:
+            verdict = outcome
+    return verdict, ()
+
+
+def fails_on_concerns(when: When, facts: Facts) -> bool:
+    """Whether one of `when`'s concerns conditions is not met by `facts`: then no referral with the same
+    concerns meets `when`, whatever its other facts. The same tests as `evaluate`, only those on the
+    concerns (they come first in the reading order and read nothing else)."""
+    count = sum(given is not None for given in (when.concerns_any, when.concerns_all, when.concerns_at_least))
+    return any(test(facts, {}) is Outcome.not_met for _, test in _conditions(when)[:count])
+
+
+def holds(when: When, facts: Facts, rules: RuleOutcomes) -> Outcome:
+    """Whether all of `when` holds, without saying why."""
+    return evaluate(when, facts, rules, explain=False)[0]
 
 
 def describe(when: When) -> str:
@@ -124,13 +150,25 @@ def _words(values: tuple[StrEnum, ...], joiner: str = "or") -> str:
     return f"{', '.join(names[:-1])} {joiner} {names[-1]}"
 
 
-def _conditions(when: When) -> list[tuple[str, Test]]:
-    """Each condition given in `when`, as (plain words, test), in a fixed reading order."""
+_compiled: dict[int, tuple[tuple[str, Test], ...]] = {}
+"""`id(when)` -> its conditions, built once per `When` (a ruleset's are read for every referral); an entry
+goes when its `When` is garbage collected, before the id can be reused."""
+
+
+def _conditions(when: When) -> tuple[tuple[str, Test], ...]:
+    """Each condition given in `when`, as (plain words, test), in a fixed reading order (the concerns
+    conditions first: `fails_on_concerns` relies on it)."""
+    found = _compiled.get(id(when))
+    if found is None:
+        found = _compiled[id(when)] = tuple(_compile(when))
+        weakref.finalize(when, _compiled.pop, id(when), None)
+    return found
+
+
+def _compile(when: When) -> list[tuple[str, Test]]:
     found: list[tuple[str, Test]] = []
     if (concerns := when.concerns_any) is not None:
-        found.append(
-            (f"concerns include {_words(concerns)}", lambda f, _: _known(bool(f.concerns.intersection(concerns))))
-        )
+        found.append((f"concerns include {_words(concerns)}", lambda f, _: _known(not f.concerns.isdisjoint(concerns))))
     if (every := when.concerns_all) is not None:
         found.append((f"concerns include {_words(every, 'and')}", lambda f, _: _known(f.concerns.issuperset(every))))
     if (counted := when.concerns_at_least) is not None:
@@ -191,5 +229,5 @@ def _conditions(when: When) -> list[tuple[str, Test]]:
         found.append((f"rule {names} fired", lambda _, rules: all_of(rules.get(r, Outcome.not_met) for r in earlier)))
     if (groups := when.any_of) is not None:
         text = "either " + " or ".join(describe(group) for group in groups)
-        found.append((text, lambda f, rules: any_of(evaluate(g, f, rules)[0] for g in groups)))
+        found.append((text, lambda f, rules: any_of(holds(g, f, rules) for g in groups)))
     return found

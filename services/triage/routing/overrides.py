@@ -4,13 +4,13 @@ no lawful basis, merging per service, immediate danger. Pure functions over draf
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from schemas.decision import Flag
 from schemas.vocabulary import PRIORITY_RANK, Priority, Service
-from services.triage.routing.conditions import Facts, Outcome, RuleOutcomes, evaluate
+from services.triage.routing.conditions import Facts, Outcome, RuleOutcomes, holds
 from services.triage.routing.rule_format import FlagRaised
 from services.triage.routing.ruleset import Ruleset
 from services.triage.routing.ruleset_overrides import NoLawfulBasis, NothingMatched, StatedBasis
@@ -35,14 +35,11 @@ class Draft:
 
     def sent_to(self, service: Service, rule_id: str, reason: str) -> Draft:
         """This assignment handed to `service` instead, keeping its priority and saying why."""
-        moved = self.noting(rule_id, reason)
-        return Draft(service, moved.priority, moved.rule_ids, moved.reasons, (self.service,))
+        return Draft(service, self.priority, (*self.rule_ids, rule_id), (*self.reasons, reason), (self.service,))
 
     def raised_to(self, priority: Priority, rule_id: str, reason: str) -> Draft:
-        noted = self.noting(rule_id, reason)
-        return Draft(
-            self.service, _most_pressing(self.priority, priority), noted.rule_ids, noted.reasons, self.replaces
-        )
+        raised = _most_pressing(self.priority, priority)
+        return Draft(self.service, raised, (*self.rule_ids, rule_id), (*self.reasons, reason), self.replaces)
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ Spec = TypeVar("Spec", bound=FlagRaised)
 
 def raised(specs: Iterable[Spec], facts: Facts, outcomes: RuleOutcomes) -> tuple[Spec, ...]:
     """The flag specs whose conditions hold (a condition left unknown by a missing age raises nothing)."""
-    return tuple(spec for spec in specs if spec.when is None or evaluate(spec.when, facts, outcomes)[0] is Outcome.met)
+    return tuple(spec for spec in specs if spec.when is None or holds(spec.when, facts, outcomes) is Outcome.met)
 
 
 def raised_flags(specs: Iterable[FlagRaised], facts: Facts, outcomes: RuleOutcomes) -> tuple[Flag, ...]:
@@ -75,48 +72,49 @@ def apply_overrides(
     flags: set[Flag],
     *,
     is_repeat: bool,
+    explain: bool = True,
 ) -> tuple[list[Draft], set[Flag], list[OverrideFinding]]:
     """The overrides in the order the routing policy lists them, merging to one assignment per service
-    before immediate danger raises them all."""
+    before immediate danger raises them all. With `explain=False` (the what-if replay) the same overrides
+    apply, but the reasons they add are empty strings and no notes are returned."""
     sections = ruleset.overrides
     flags = set(flags)
     result, nothing_note = _nothing_matched(list(drafts), sections.nothing_matched)
     repeat = sections.repeat_referral
+    if is_repeat:
+        flags.update(raised_flags(repeat.flags, facts, outcomes))
+        reason = repeat.reason.format(days=repeat.within_days) if explain else ""
+        result = [draft.noting(repeat.rule_id, reason) for draft in result]
+    flag_notes = []
+    for route in sections.flag_routes:
+        applies = route.flag in flags
+        if explain:
+            flag_notes.append(
+                OverrideFinding(
+                    route.rule_id,
+                    applies,
+                    f"flag {route.flag} raised: an item for {route.route_to}"
+                    if applies
+                    else f"flag {route.flag} not raised",
+                )
+            )
+        if applies:
+            result.append(Draft(route.route_to, route.priority, (route.rule_id,), (route.reason,)))
+    result, area_note = _out_of_area(result, ruleset, facts, explain)
+    result, consent_note = _no_lawful_basis(result, sections.no_lawful_basis, facts, flags, explain)
+    result = merged(result, ruleset.rule_order)
+    danger = sections.immediate_danger
+    if facts.immediate_danger:
+        flags.update(raised_flags(danger.flags, facts, outcomes))
+        result = [draft.raised_to(danger.raise_to, danger.rule_id, danger.reason) for draft in result]
+    if not explain:
+        return result, flags, []
     repeat_note = OverrideFinding(
         repeat.rule_id,
         is_repeat,
         ("the same subject had an accepted referral" if is_repeat else "no earlier accepted referral")
         + f" in the previous {repeat.within_days} days",
     )
-    if is_repeat:
-        flags.update(raised_flags(repeat.flags, facts, outcomes))
-        reason = repeat.reason.format(days=repeat.within_days)
-        result = [draft.noting(repeat.rule_id, reason) for draft in result]
-    flag_notes = []
-    for route in sections.flag_routes:
-        applies = route.flag in flags
-        flag_notes.append(
-            OverrideFinding(
-                route.rule_id,
-                applies,
-                f"flag {route.flag} raised: an item for {route.route_to}"
-                if applies
-                else f"flag {route.flag} not raised",
-            )
-        )
-        if applies:
-            result.append(Draft(route.route_to, route.priority, (route.rule_id,), (route.reason,)))
-    result, area_note = _out_of_area(result, ruleset, facts)
-    result, consent_note = _no_lawful_basis(result, sections.no_lawful_basis, facts, flags)
-    order = [rule.id for rule in ruleset.rules] + [
-        sections.nothing_matched.rule_id,
-        repeat.rule_id,
-        *(route.rule_id for route in sections.flag_routes),
-        sections.out_of_area.rule_id,
-        sections.no_lawful_basis.rule_id,
-    ]
-    result = merged(result, order)
-    danger = sections.immediate_danger
     danger_note = OverrideFinding(
         danger.rule_id,
         facts.immediate_danger,
@@ -126,9 +124,6 @@ def apply_overrides(
             else "no immediate danger reported"
         ),
     )
-    if facts.immediate_danger:
-        flags.update(raised_flags(danger.flags, facts, outcomes))
-        result = [draft.raised_to(danger.raise_to, danger.rule_id, danger.reason) for draft in result]
     return result, flags, [nothing_note, repeat_note, *flag_notes, area_note, consent_note, danger_note]
 
 
@@ -139,16 +134,15 @@ def _nothing_matched(drafts: list[Draft], section: NothingMatched) -> tuple[list
     return [fallback], OverrideFinding(section.rule_id, True, "no rule routed the referral")
 
 
-def merged(drafts: Iterable[Draft], order: Sequence[str]) -> list[Draft]:
-    """One draft per service: the highest priority, every rule id and reason, in the order of `order`."""
+def merged(drafts: Iterable[Draft], rank: Mapping[str, int]) -> list[Draft]:
+    """One draft per service: the highest priority, every rule id and reason, in the order of `rank`."""
     groups: dict[Service, list[Draft]] = {}
     for draft in drafts:
         groups.setdefault(draft.service, []).append(draft)
-    rank = {rule_id: index for index, rule_id in enumerate(order)}
     return [_merge(group, rank) for group in groups.values()]
 
 
-def _merge(group: list[Draft], rank: dict[str, int]) -> Draft:
+def _merge(group: list[Draft], rank: Mapping[str, int]) -> Draft:
     pressing = sorted(group, key=lambda draft: PRIORITY_RANK[draft.priority])
     replaced = tuple(dict.fromkeys(service for draft in pressing for service in draft.replaces))
     pairs = [pair for draft in group for pair in zip(draft.rule_ids, draft.reasons, strict=True)]
@@ -166,7 +160,9 @@ def _most_pressing(first: Priority, second: Priority) -> Priority:
     return min(first, second, key=lambda priority: PRIORITY_RANK[priority])
 
 
-def _out_of_area(drafts: list[Draft], ruleset: Ruleset, facts: Facts) -> tuple[list[Draft], OverrideFinding]:
+def _out_of_area(
+    drafts: list[Draft], ruleset: Ruleset, facts: Facts, explain: bool
+) -> tuple[list[Draft], OverrideFinding]:
     section = ruleset.overrides.out_of_area
     district = facts.district
     if district is None:
@@ -177,7 +173,9 @@ def _out_of_area(drafts: list[Draft], ruleset: Ruleset, facts: Facts) -> tuple[l
     moved = [
         draft
         if ruleset.covers(draft.service, district)
-        else draft.sent_to(section.route_to, section.rule_id, section.reason.format(service=draft.service))
+        else draft.sent_to(
+            section.route_to, section.rule_id, section.reason.format(service=draft.service) if explain else ""
+        )
         for draft in drafts
     ]
     detail = f"district outside the coverage of {', '.join(outside)}: sent to {section.route_to}"
@@ -185,7 +183,7 @@ def _out_of_area(drafts: list[Draft], ruleset: Ruleset, facts: Facts) -> tuple[l
 
 
 def _no_lawful_basis(
-    drafts: list[Draft], section: NoLawfulBasis, facts: Facts, flags: set[Flag]
+    drafts: list[Draft], section: NoLawfulBasis, facts: Facts, flags: set[Flag], explain: bool
 ) -> tuple[list[Draft], OverrideFinding]:
     basis = StatedBasis(facts.consent_basis.value) if facts.consent_basis is not None else StatedBasis.missing
 
@@ -205,7 +203,9 @@ def _no_lawful_basis(
     moved = [
         draft
         if draft.service in kept
-        else draft.sent_to(section.route_to, section.rule_id, section.reason.format(service=draft.service))
+        else draft.sent_to(
+            section.route_to, section.rule_id, section.reason.format(service=draft.service) if explain else ""
+        )
         for draft in drafts
     ]
     detail = f"consent not obtained and basis {basis.value}: sent to {section.route_to}" + (

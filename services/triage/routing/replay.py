@@ -19,7 +19,8 @@ from typing import Any
 from schemas.decision import Flag
 from schemas.vocabulary import Agency, Concern, ConsentBasis, District, Priority, RiskLevel, Role, Service
 from services.triage.routing.conditions import Facts
-from services.triage.routing.rules import RuleFinding, route
+from services.triage.routing.rule_format import Rule
+from services.triage.routing.rules import RuleFinding, RuleStatus, route
 from services.triage.routing.ruleset import Ruleset
 
 EXAMPLES = 5
@@ -72,7 +73,16 @@ class Outcome:
 
     services: dict[Service, Priority]
     flags: frozenset[Flag]
-    findings: dict[str, tuple[str, Service | None, Priority | None, tuple[Flag, ...]]]
+    every_rule: tuple[Rule, ...]
+    """The ruleset's rules (those not in `rules` were not matched)."""
+    rules: tuple[RuleFinding, ...]
+    """The rules that fired or were held for a missing age (the replay routes with `explain=False`)."""
+
+    @property
+    def findings(self) -> dict[str, tuple[str, Service | None, Priority | None, tuple[Flag, ...]]]:
+        """Rule id -> (status, service, priority, flags): read only for the referrals that moved."""
+        found = dict.fromkeys((rule.id for rule in self.every_rule), (RuleStatus.not_matched.value, None, None, ()))
+        return found | {finding.rule_id: _summary(finding) for finding in self.rules}
 
 
 @dataclass
@@ -147,11 +157,12 @@ def outcome_of(
 
 
 def _outcome(facts: Facts, ruleset: Ruleset, repeat: bool) -> Outcome:
-    findings, _notes, drafts, flags = route(facts, ruleset, is_repeat=repeat)
+    findings, _notes, drafts, flags = route(facts, ruleset, is_repeat=repeat, explain=False)
     return Outcome(
         services={draft.service: draft.priority for draft in drafts},
         flags=frozenset(flags),
-        findings={finding.rule_id: _summary(finding) for finding in findings},
+        every_rule=ruleset.rules,
+        rules=findings,
     )
 
 
@@ -185,10 +196,11 @@ def compare(
         for service in sorted(before.services.keys() | after.services.keys()):
             if before.services.get(service) != after.services.get(service):
                 diff.by_service[service.value].add(rid)
-        for rule_id in sorted(before.findings.keys() | after.findings.keys()):
-            if before.findings.get(rule_id) != after.findings.get(rule_id):
+        rules_before, rules_after = before.findings, after.findings
+        for rule_id in sorted(rules_before.keys() | rules_after.keys()):
+            if rules_before.get(rule_id) != rules_after.get(rule_id):
                 diff.by_rule[rule_id].add(rid)
-        if before.findings == after.findings:  # an override's settings moved it
+        if rules_before == rules_after:  # an override's settings moved it
             diff.by_rule["(overrides)"].add(rid)
     return diff
 

@@ -7,6 +7,7 @@ explanation an officer or rule author reads can never disagree with the decision
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from schemas.decision import Assignment, Flag, TriageDecision
 from schemas.referral import Referral
 from schemas.vocabulary import PRIORITY_RANK, Concern, Priority, Service
-from services.triage.routing.conditions import Check, Facts, Outcome, RuleOutcomes, describe, evaluate, facts_of
+from services.triage.routing.conditions import (
+    Check,
+    Facts,
+    Outcome,
+    RuleOutcomes,
+    describe,
+    evaluate,
+    facts_of,
+    fails_on_concerns,
+    holds,
+)
 from services.triage.routing.overrides import Draft, OverrideFinding, apply_overrides, raised
 from services.triage.routing.rule_format import Rule
 from services.triage.routing.ruleset import Ruleset
@@ -104,13 +115,20 @@ def explain(
 
 
 def route(
-    facts: Facts, ruleset: Ruleset, *, is_repeat: bool
+    facts: Facts, ruleset: Ruleset, *, is_repeat: bool, explain: bool = True
 ) -> tuple[tuple[RuleFinding, ...], tuple[OverrideFinding, ...], list[Draft], set[Flag]]:
     """The rules and overrides on a referral's facts: findings, override notes, assignments before deadlines
-    (one per service) and flags. What `explain` and the what-if replay (`routing/replay.py`) share."""
-    findings, outcomes, drafts = _apply_rules(ruleset, facts)
+    (one per service) and flags. What `explain` and the what-if replay (`routing/replay.py`) share.
+
+    With `explain=False` (the replay) the same rules and overrides decide the same services, priorities,
+    flags and rule ids, but nothing is put in plain words: findings are kept only for the rules that fired
+    or were held for a missing age (every other rule was not matched) and carry no checks, each reason is an
+    empty string (still one per rule id) and no override notes are returned."""
+    findings, outcomes, drafts = _apply_rules(ruleset, facts, explain)
     flags = {flag for finding in findings for flag in finding.flags}
-    drafts, flags, notes = apply_overrides(ruleset, facts, outcomes, drafts, flags, is_repeat=is_repeat)
+    drafts, flags, notes = apply_overrides(
+        ruleset, facts, outcomes, drafts, flags, is_repeat=is_repeat, explain=explain
+    )
     return tuple(findings), tuple(notes), drafts, flags
 
 
@@ -119,19 +137,45 @@ def decision_id_for(referral_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sosafe:decision:{referral_id}:initial"))
 
 
-def _apply_rules(ruleset: Ruleset, facts: Facts) -> tuple[list[RuleFinding], dict[str, Outcome], list[Draft]]:
+def _apply_rules(
+    ruleset: Ruleset, facts: Facts, explain: bool
+) -> tuple[list[RuleFinding], dict[str, Outcome], list[Draft]]:
     """Each rule in order: its finding, every rule's outcome, and the assignments the rules ask for."""
     outcomes: dict[str, Outcome] = {}
     findings: list[RuleFinding] = []
     drafts: list[Draft] = []
-    for rule in ruleset.rules:
-        outcome, checks = evaluate(rule.when, facts, outcomes)
+    for rule in ruleset.rules if explain else _open_to(ruleset, facts):
+        outcome, checks = evaluate(rule.when, facts, outcomes, explain=explain)
         outcomes[rule.id] = outcome
-        finding, draft = _apply_rule(rule, ruleset, facts, outcomes, outcome, checks)
+        if outcome is Outcome.not_met and not explain:
+            continue
+        finding, draft = _apply_rule(rule, ruleset, facts, outcomes, outcome, checks, explain)
         findings.append(finding)
         if draft is not None:
             drafts.append(draft)
     return findings, outcomes, drafts
+
+
+_screens: dict[int, dict[frozenset[Concern], tuple[Rule, ...]]] = {}
+"""`id(ruleset)` -> concerns -> the ruleset's rules that those concerns do not rule out on their own. A
+ruleset's entry goes when it is garbage collected, before its id can be reused (no iteration: replays may
+run in two threads at once)."""
+
+
+def _open_to(ruleset: Ruleset, facts: Facts) -> tuple[Rule, ...]:
+    """The rules, in order, that a referral with the concerns of `facts` may meet. The replay skips the
+    others (most rules name the concerns they are for): they come out "not matched" whatever the other
+    facts, and a rule that is not in the outcomes counts as not matched (`after_rules`)."""
+    screens = _screens.get(id(ruleset))
+    if screens is None:
+        screens = _screens.setdefault(id(ruleset), {})
+        weakref.finalize(ruleset, _screens.pop, id(ruleset), None)
+    found = screens.get(facts.concerns)
+    if found is None:
+        found = screens[facts.concerns] = tuple(
+            rule for rule in ruleset.rules if not fails_on_concerns(rule.when, facts)
+        )
+    return found
 
 
 def _apply_rule(
@@ -141,40 +185,44 @@ def _apply_rule(
     outcomes: RuleOutcomes,
     outcome: Outcome,
     checks: tuple[Check, ...],
+    explain: bool,
 ) -> tuple[RuleFinding, Draft | None]:
+    if outcome is Outcome.not_met:
+        return RuleFinding(rule.id, rule.description, RuleStatus.not_matched, checks, None, None, ()), None
+
     def finding(
         status: RuleStatus, service: Service | None, priority: Priority | None, flags: tuple[Flag, ...] = ()
     ) -> RuleFinding:
         return RuleFinding(rule.id, rule.description, status, checks, service, priority, flags)
 
-    if outcome is Outcome.not_met:
-        return finding(RuleStatus.not_matched, None, None), None
-    priority, because = _priority(rule, facts, outcomes)
+    priority, because = _priority(rule, facts, outcomes, explain)
     if outcome is Outcome.met:
         specs = raised(rule.flags, facts, outcomes)
         flags = tuple(spec.flag for spec in specs)
         if rule.route_to is None or priority is None:
             return finding(RuleStatus.fired, None, None, flags), None
-        reasons = [rule.description + ("" if because is None else f" (priority {priority}: {because})")]
-        reasons += [spec.reason for spec in specs if spec.reason is not None]
+        reasons = [""]
+        if explain:
+            reasons = [rule.description + ("" if because is None else f" (priority {priority}: {because})")]
+            reasons += [spec.reason for spec in specs if spec.reason is not None]
         return finding(RuleStatus.fired, rule.route_to, priority, flags), Draft(
             rule.route_to, priority, (rule.id,) * len(reasons), tuple(reasons)
         )
     held = ruleset.overrides.age_unknown
     priority = priority or ruleset.overrides.nothing_matched.priority
     needed_by = rule.route_to.value if rule.route_to is not None else "its flags"
-    reason = held.reason.format(rule=rule.id, service=needed_by)
+    reason = held.reason.format(rule=rule.id, service=needed_by) if explain else ""
     replaces = (rule.route_to,) if rule.route_to is not None and rule.route_to != held.route_to else ()
     return finding(RuleStatus.age_unknown, held.route_to, priority), Draft(
         held.route_to, priority, (rule.id,), (reason,), replaces
     )
 
 
-def _priority(rule: Rule, facts: Facts, outcomes: RuleOutcomes) -> tuple[Priority | None, str | None]:
+def _priority(rule: Rule, facts: Facts, outcomes: RuleOutcomes, explain: bool) -> tuple[Priority | None, str | None]:
     """The rule's priority for this referral, and the conditions that chose it when not the usual one."""
     for choice in rule.priority_when:
-        if evaluate(choice.when, facts, outcomes)[0] is Outcome.met:
-            return choice.priority, describe(choice.when)
+        if holds(choice.when, facts, outcomes) is Outcome.met:
+            return choice.priority, describe(choice.when) if explain else None
     return rule.priority, None
 
 

@@ -7,6 +7,7 @@ sentence naming the rule (or section) and the field, so a bad ruleset stops the 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -50,6 +51,20 @@ class Ruleset(RulesetModel):
     def calendar(self) -> WorkingCalendar | None:
         """The working calendar its working-hours deadlines count on (None when it has none)."""
         return self.working_hours.calendar() if self.working_hours is not None else None
+
+    @cached_property
+    def rule_order(self) -> dict[str, int]:
+        """Each rule id's place in the policy (the rules in order, then the overrides that merge into
+        assignments): a merged assignment lists its rule ids in this order. Worked out once per ruleset."""
+        sections = self.overrides
+        order = [rule.id for rule in self.rules] + [
+            sections.nothing_matched.rule_id,
+            sections.repeat_referral.rule_id,
+            *(route.rule_id for route in sections.flag_routes),
+            sections.out_of_area.rule_id,
+            sections.no_lawful_basis.rule_id,
+        ]
+        return {rule_id: index for index, rule_id in enumerate(order)}
 
     def covers(self, service: Service, district: District) -> bool:
         """Whether `service` takes referrals from `district` (the out-of-area service takes all)."""

@@ -34,6 +34,7 @@ FAULTS = {
         "sosafe-triage-cases-changelog:10",
         "sosafe-triage-subject-history-changelog:3",
         "audit.events:12",
+        "referrals.outcomes:8",
     ],
     "notify": ["sosafe-notify-notifications-sent-changelog:5", "audit.events:7"],
 }

@@ -28,6 +28,8 @@ class Outcomes:
     decision_deliveries: Counter[str] = field(default_factory=Counter)
     mail_deliveries: Counter[str] = field(default_factory=Counter)
     webhook_deliveries: Counter[str] = field(default_factory=Counter)
+    told_deliveries: Counter[str] = field(default_factory=Counter)
+    """The referrer's `triaged` outcome events on `referrals.outcomes`, by outcome id."""
 
     @property
     def redelivered(self) -> dict[str, int]:
@@ -37,6 +39,7 @@ class Outcomes:
             "triage.decisions": sum(n - 1 for n in self.decision_deliveries.values()),
             "e-mail": sum(n - 1 for n in self.mail_deliveries.values()),
             "webhook": sum(n - 1 for n in self.webhook_deliveries.values()),
+            "referrals.outcomes": sum(n - 1 for n in self.told_deliveries.values()),
         }
 
 
@@ -54,8 +57,8 @@ async def routed_exactly_once(
 ) -> Outcomes:
     """Wait for `expected` referrals to be accepted, decided, queued, notified and audited; assert that each
     has one decision, exactly its queue items, one notification id per assignment and channel (e-mail, and
-    webhook where `webhooks` receives them for every service), a complete audit trail, and that the audit
-    chains verify. Returns the counts, redeliveries included."""
+    webhook where `webhooks` receives them for every service), one `triaged` outcome id per assignment for its
+    referrer, a complete audit trail, and that the audit chains verify. Returns the counts, redeliveries included."""
     assert stack.broker is not None
     bootstrap = stack.broker.bootstrap
 
@@ -109,6 +112,7 @@ async def routed_exactly_once(
     assert not twice, f"assignments notified under two different ids: {list(twice.items())[:3]}"
     if webhooks is not None:
         await _check_webhooks(webhooks, expected_mails, outcomes, timeout)
+    await _check_referrer_told(bootstrap, expected_mails, outcomes, timeout)
 
     triage = stack.url("triage")
     for rid in sorted(referral_ids):
@@ -149,6 +153,35 @@ async def routed_exactly_once(
     logs = "".join(path.read_text() for path in (workdir / "logs").glob("*.log"))
     assert "offset_gap_skipped" not in logs, "a worker went on past messages it never processed"
     return outcomes
+
+
+async def _check_referrer_told(
+    bootstrap: str, expected: set[tuple[str, str]], outcomes: Outcomes, timeout: float
+) -> None:
+    """The referrer is told each assignment once: one `triaged` outcome id per referral and service, for
+    exactly the assignments decided (a redelivery repeats the same id, which receivers de-duplicate on)."""
+
+    def told(records: list) -> dict[tuple[str, str], set[str]]:
+        found: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for record in records:
+            outcome = json.loads(record.value)
+            if outcome["kind"] == "triaged" and outcome["referral_id"] in outcomes.referral_ids:
+                found[(outcome["referral_id"], outcome["service"])].add(outcome["outcome_id"])
+        return found
+
+    records = await read_topic(
+        bootstrap, "referrals.outcomes", timeout=timeout, until=lambda rs: set(told(rs)) >= expected, settle=1.0
+    )
+    ids = told(records)
+    missing = sorted(expected - set(ids))
+    assert not missing, f"{len(missing)} assignments never told to their referrer, e.g. {missing[:3]}"
+    assert set(ids) == expected, "the referrer was told of an assignment never decided"
+    twice = {key: found for key, found in ids.items() if len(found) != 1}
+    assert not twice, f"assignments told under two different outcome ids: {list(twice.items())[:3]}"
+    for record in records:
+        outcome = json.loads(record.value)
+        if outcome["kind"] == "triaged" and outcome["referral_id"] in outcomes.referral_ids:
+            outcomes.told_deliveries[outcome["outcome_id"]] += 1
 
 
 async def _check_webhooks(

@@ -32,6 +32,11 @@ def check(path: str) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"ok: {ruleset.version}, {len(ruleset.rules)} rules")
+    if ruleset.holidays_run_out(datetime.now(UTC).date()):
+        print(
+            "warning: the shipped bank holidays end within a year; refresh the file (docs/routing.md)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import faust
 from faust.types import TableT
@@ -12,6 +13,7 @@ from services.common.access import Registry, load_access
 from services.common.faust_app import make_app, new_registry
 from services.common.kafka_security import security_options
 from services.common.local_state import bytes_table, recovered_records_counter
+from services.common.logs import get_logger
 from services.common.observability import install_observability
 from services.triage import agents
 from services.triage.api import reports, web
@@ -25,9 +27,13 @@ from services.triage.routing.ruleset import load_ruleset
 from services.triage.service import Triage
 from services.triage.settings import TriageSettings
 
+log = get_logger("sosafe.triage")
+
 
 def build(settings: TriageSettings) -> Triage:
     ruleset = load_ruleset(settings.ruleset_file)  # a bad ruleset stops start-up with one sentence
+    if ruleset.holidays_run_out(datetime.now(UTC).date()):  # deadlines would work through bank holidays
+        log.warning("bank_holidays_run_out", ruleset_version=ruleset.version, refresh="docs/routing.md")
     app = make_app(topics.TRIAGE_APP, settings, settings.triage_port)
     registry = new_registry()
     access = load_access(settings.config_file)

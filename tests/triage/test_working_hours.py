@@ -11,7 +11,13 @@ import pytest
 
 from schemas.vocabulary import Priority
 from services.triage.routing.deadlines import WorkingHours
-from services.triage.routing.ruleset import Ruleset, parse_ruleset
+from services.triage.routing.ruleset import (
+    DEFAULT_RULESET_PATH,
+    HOLIDAYS_AHEAD_DAYS,
+    Ruleset,
+    load_ruleset,
+    parse_ruleset,
+)
 from services.triage.routing.ruleset_errors import RulesetError
 from services.triage.routing.working_hours import BANK_HOLIDAYS_PATH, CalendarError, bank_holidays
 from tests.triage.test_ruleset import edited, error_for
@@ -121,3 +127,24 @@ def test_a_bare_number_stays_wall_clock_hours() -> None:
 def test_a_refused_deadline_form_names_the_field() -> None:
     with pytest.raises(RulesetError, match="deadlines"):
         parse_ruleset(edited("  medium: {working_hours: 24}", "  medium: {hours_of_work: 24}"), "odd.yaml")
+
+
+def test_the_shipped_bank_holidays_say_when_they_run_out() -> None:
+    """The file knows its last year: a day in it is covered, a day in the next year is not."""
+    shipped = bank_holidays("england-and-wales")
+    assert shipped.last_year is not None
+    assert not shipped.run_out_before(date(shipped.last_year, 12, 31))
+    assert shipped.run_out_before(date(shipped.last_year + 1, 1, 1))
+
+
+def test_a_ruleset_warns_a_year_before_its_bank_holidays_run_out() -> None:
+    """Deadlines reach up to a year ahead, so the default ruleset's calendar must know the holidays of the
+    year a year from now; with no working-hours section there is nothing to run out."""
+    ruleset = load_ruleset(DEFAULT_RULESET_PATH)
+    last = bank_holidays("england-and-wales").last_year
+    assert last is not None and ruleset.working_hours is not None
+    last_covered = date(last, 12, 31) - timedelta(days=HOLIDAYS_AHEAD_DAYS)
+    assert not ruleset.holidays_run_out(last_covered)
+    assert ruleset.holidays_run_out(last_covered + timedelta(days=1))
+    without = ruleset.model_copy(update={"working_hours": None})
+    assert not without.holidays_run_out(date(last + 5, 1, 1))

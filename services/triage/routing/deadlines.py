@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import IntEnum
 from typing import Annotated, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,6 +68,10 @@ class WorkingHours(RulesetModel):
 
     def calendar(self) -> WorkingCalendar:
         return _calendar(self)
+
+    def holidays_run_out_before(self, day: date) -> bool:
+        """True when the bank holidays it counts on end before `day`'s year (never without a division)."""
+        return self.bank_holidays is not None and bank_holidays(self.bank_holidays).run_out_before(day)
 
 
 @functools.cache

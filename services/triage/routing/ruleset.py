@@ -6,7 +6,7 @@ sentence naming the rule (or section) and the field, so a bad ruleset stops the 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -26,6 +26,9 @@ from services.triage.routing.ruleset_overrides import (
 from services.triage.routing.working_hours import CalendarError, WorkingCalendar
 
 DEFAULT_RULESET_PATH: Final = Path(__file__).with_name("default_ruleset.yaml")
+
+HOLIDAYS_AHEAD_DAYS: Final = 365
+"""How far ahead the shipped bank holidays must reach: a deadline is never set further out than this."""
 """The partnership's published policy, shipped with the service."""
 
 
@@ -51,6 +54,12 @@ class Ruleset(RulesetModel):
     def calendar(self) -> WorkingCalendar | None:
         """The working calendar its working-hours deadlines count on (None when it has none)."""
         return self.working_hours.calendar() if self.working_hours is not None else None
+
+    def holidays_run_out(self, today: date) -> bool:
+        """True when the bank holidays its calendar counts on end within a year of `today`: a deadline
+        counted past their last year would work through every bank holiday (refresh: docs/routing.md)."""
+        horizon = today + timedelta(days=HOLIDAYS_AHEAD_DAYS)
+        return self.working_hours is not None and self.working_hours.holidays_run_out_before(horizon)
 
     @cached_property
     def rule_order(self) -> dict[str, int]:

@@ -37,6 +37,11 @@ class BankHolidays:
     dates: frozenset[date]
     last_year: int | None
 
+    def run_out_before(self, day: date) -> bool:
+        """True when the file knows no bank holidays in `day`'s year: deadlines counted then would work
+        through every bank holiday (the file needs refreshing: docs/routing.md)."""
+        return self.last_year is None or self.last_year < day.year
+
 
 @functools.cache
 def bank_holidays(division: str, path: Path = BANK_HOLIDAYS_PATH) -> BankHolidays:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -13,14 +11,13 @@ from faust.web import Request, Response, View
 from schemas.codec import decode, encode
 from schemas.envelope import SubmissionEnvelope
 from schemas.identity import referral_id_for
-from schemas.rejection import FieldError
-from schemas.submission import MAX_BODY_BYTES, ReferralSubmission
+from schemas.submission import ReferralSubmission
 from schemas.vocabulary import Channel
 from services.common import topics
-from services.common.access import Partner, bearer_token
+from services.common.access import Partner
 from services.common.logs import get_logger
-from services.common.web_errors import error_response
 from services.intake.admission import SeenRecord, rejection
+from services.intake.http_gate import answer, authorised_partner, broker_unavailable, json_body
 from services.intake.openapi import openapi_document
 from services.intake.publisher import SubmissionNotPublished
 from services.intake.validation import SubmissionInvalid, parse_json, validate_submission
@@ -30,42 +27,10 @@ if TYPE_CHECKING:
 
 log = get_logger("sosafe.intake.web")
 
-BODY_READ_TIMEOUT_S = 10.0
-"""aiohttp has no body read timeout: without one a client that stops mid-body holds its handler forever."""
-
-BROKER_RETRY_AFTER_S = 5
-"""The `Retry-After` of a 503: long enough for a broker restart to be noticed, short for a partner."""
 BROKER_UNAVAILABLE_DETAIL = (
     "The referral could not be recorded in time; send it again later. Retrying is "
     "safe: a referral that arrives twice is recognised and triaged once."
 )
-
-
-def answer(
-    intake: Intake,
-    view: View,
-    status: int,
-    code: str,
-    detail: str,
-    errors: list[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """A refusal: counted, logged (its code only) and answered with the error body."""
-    intake.metrics.http_responses.labels(str(status)).inc()
-    log.info("submission_refused", status=status, error=code)
-    return error_response(view, status, code, detail, errors or [], headers)
-
-
-def broker_unavailable(intake: Intake, view: View, exc: SubmissionNotPublished) -> Response:
-    log.warning("submission_not_published", cause=str(exc))
-    return answer(
-        intake,
-        view,
-        503,
-        "broker_unavailable",
-        BROKER_UNAVAILABLE_DETAIL,
-        headers={"Retry-After": str(BROKER_RETRY_AFTER_S)},
-    )
 
 
 async def dead_letter_invalid_json(
@@ -113,36 +78,12 @@ async def publish_submission(
 
 async def submit_referral(intake: Intake, view: View, request: Request) -> Response:
     """`POST /v1/referrals`: authenticate, limit, read and validate the body, publish, answer 202."""
-    partner = intake.tokens.partner(bearer_token(request.headers.get("Authorization")) or "")
-    if partner is None:
-        return answer(
-            intake,
-            view,
-            401,
-            "unauthorised",
-            "A valid partner bearer token is required.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    if not intake.rate_limiter.allow(partner.id, partner.rate_limit_per_minute, time.monotonic()):
-        retry = str(intake.rate_limiter.retry_after(partner.rate_limit_per_minute))
-        return answer(
-            intake, view, 429, "rate_limited", "Too many submissions; retry later.", headers={"Retry-After": retry}
-        )
-    declared = request.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return answer(intake, view, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
-    if request.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
-        return answer(intake, view, 415, "unsupported_media_type", "Send the referral as application/json.")
-    try:
-        body = await asyncio.wait_for(request.read(), BODY_READ_TIMEOUT_S)
-    except TimeoutError:
-        return answer(
-            intake, view, 408, "body_timeout", f"The body did not arrive within {BODY_READ_TIMEOUT_S:.0f} seconds."
-        )
-    except Exception:  # aiohttp raises HTTPRequestEntityTooLarge past client_max_size
-        return answer(intake, view, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
-    if len(body) > MAX_BODY_BYTES:
-        return answer(intake, view, 413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
+    partner = authorised_partner(intake, view, request)
+    if not isinstance(partner, Partner):
+        return partner
+    body = await json_body(intake, view, request)
+    if not isinstance(body, bytes):
+        return body
     received_at = datetime.now(UTC)
     try:
         payload = parse_json(body)
@@ -154,7 +95,7 @@ async def submit_referral(intake: Intake, view: View, request: Request) -> Respo
             else:  # valid JSON goes to the dead-letter topic through the agent
                 await publish_submission(intake, payload, partner.id, received_at, None)
         except SubmissionNotPublished as not_published:
-            return broker_unavailable(intake, view, not_published)
+            return broker_unavailable(intake, view, not_published, BROKER_UNAVAILABLE_DETAIL)
         return answer(intake, view, 422, exc.reason, "The referral does not meet the submission schema.", exc.errors)
     if submission.source.agency != partner.agency or submission.source.system != partner.system:
         return answer(
@@ -166,7 +107,7 @@ async def submit_referral(intake: Intake, view: View, request: Request) -> Respo
     try:
         await publish_submission(intake, payload, partner.id, received_at, referral_id)
     except SubmissionNotPublished as exc:
-        return broker_unavailable(intake, view, exc)
+        return broker_unavailable(intake, view, exc, BROKER_UNAVAILABLE_DETAIL)
     intake.metrics.http_responses.labels("202").inc()
     log.info("submission_received", channel="http", agency=partner.agency.value, status=status, referral_id=referral_id)
     return view.json({"referral_id": referral_id, "status": status}, status=202)

@@ -20,8 +20,8 @@ import schemathesis
 from schemathesis import GenerationMode
 
 from services.cli.stack import Stack
+from services.intake.http_gate import BODY_READ_TIMEOUT_S
 from services.intake.openapi import openapi_document
-from services.intake.web import BODY_READ_TIMEOUT_S
 from tests.support.fuzzing import case_id, fuzz, operations
 from tests.support.payloads import submission
 
